@@ -1,0 +1,228 @@
+package org.sa2vp.layers;
+
+import lombok.Data;
+import lombok.EqualsAndHashCode;
+import lombok.NoArgsConstructor;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.layers.runtime.AdapterKernel;
+import org.sa2vp.layers.runtime.AdapterWeights;
+import org.sa2vp.layers.runtime.FastLayer;
+import org.sa2vp.layers.runtime.SameDiffGradientFixLayer;
+
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * Prompt adapter (the authors' {@code ffn_norm} + {@code Mlp_small}): trainable
+ * {@code LayerNorm → Linear(D→t) → activation → Linear(t→D)}, dropout after the activation and after the up
+ * projection, no residual. Input and output {@code [B, T, D]} token maps
+ * ({@code InputType.recurrent(D, T, RNNFormat.NWC)}).
+ *
+ * <p>Defaults are the authors' code: t = 16, exact (erf) GELU, LayerNorm eps 1e-6, dropout 0.1; Xavier-uniform
+ * weights, N(0, 1e-6) biases, LayerNorm 1/0. {@link AdapterActivation#RELU} is the paper's text.
+ */
+@Data
+@EqualsAndHashCode(callSuper = true)
+@NoArgsConstructor
+public class PromptAdapter extends SameDiffLayer {
+
+    private int hiddenSize;
+    private int adapterSize = 16;
+    private AdapterActivation activation = AdapterActivation.GELU;
+    private double layerNormEps = 1e-6;
+    private double dropout = 0.1;
+    private Implementation implementation = Implementation.FAST;
+
+    private PromptAdapter(Builder b) {
+        super(b);
+        hiddenSize = b.hiddenSize;
+        adapterSize = b.adapterSize;
+        activation = b.activation;
+        layerNormEps = b.layerNormEps;
+        dropout = b.dropout;
+        implementation = b.implementation;
+        validate();
+    }
+
+    /** Throws {@link IllegalArgumentException} naming the field and the expected value. */
+    public void validate() {
+        check(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
+        check(adapterSize > 0, "adapterSize", "> 0", adapterSize);
+        check(activation != null, "activation", "GELU or RELU", activation);
+        check(layerNormEps > 0, "layerNormEps", "> 0", layerNormEps);
+        check(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
+    }
+
+    private void check(boolean ok, String field, String expected, Object actual) {
+        if (!ok) {
+            throw new IllegalArgumentException("PromptAdapter" + (getLayerName() == null ? "" : " '"
+                    + getLayerName() + "'") + ": " + field + " must be " + expected + ", got " + actual);
+        }
+    }
+
+    @Override
+    public void defineParameters(SDLayerParams params) {
+        params.addBiasParam(AdapterWeights.NORM_GAMMA, 1, hiddenSize);
+        params.addBiasParam(AdapterWeights.NORM_BETA, 1, hiddenSize);
+        params.addWeightParam(AdapterWeights.DOWN_W, hiddenSize, adapterSize);
+        params.addBiasParam(AdapterWeights.DOWN_B, 1, adapterSize);
+        params.addWeightParam(AdapterWeights.UP_W, adapterSize, hiddenSize);
+        params.addBiasParam(AdapterWeights.UP_B, 1, hiddenSize);
+    }
+
+    @Override
+    public void initializeParameters(Map<String, INDArray> params) {
+        initAdapterParams(params, "");
+    }
+
+    /** The authors' init for an adapter whose parameter names carry {@code prefix}. */
+    static void initAdapterParams(Map<String, INDArray> params, String prefix) {
+        ParameterInit.layerNorm(params.get(AdapterWeights.name(prefix, AdapterWeights.NORM_GAMMA)),
+                params.get(AdapterWeights.name(prefix, AdapterWeights.NORM_BETA)));
+        ParameterInit.xavierUniform(params.get(AdapterWeights.name(prefix, AdapterWeights.DOWN_W)));
+        ParameterInit.xavierUniform(params.get(AdapterWeights.name(prefix, AdapterWeights.UP_W)));
+        ParameterInit.normal(params.get(AdapterWeights.name(prefix, AdapterWeights.DOWN_B)), 1e-6);
+        ParameterInit.normal(params.get(AdapterWeights.name(prefix, AdapterWeights.UP_B)), 1e-6);
+    }
+
+    @Override
+    public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
+        long tokens = input.getShape()[1];
+        return SameDiffReference.adapter(input, p.get(AdapterWeights.NORM_GAMMA), p.get(AdapterWeights.NORM_BETA),
+                p.get(AdapterWeights.DOWN_W), p.get(AdapterWeights.DOWN_B), p.get(AdapterWeights.UP_W),
+                p.get(AdapterWeights.UP_B), activation, tokens, hiddenSize, adapterSize, layerNormEps);
+    }
+
+    @Override
+    public InputType getOutputType(int layerIndex, InputType inputType) {
+        if (!(inputType instanceof InputType.InputTypeRecurrent rnn) || rnn.getSize() != hiddenSize) {
+            throw new IllegalArgumentException("PromptAdapter: input must be token maps InputType.recurrent("
+                    + hiddenSize + ", T, RNNFormat.NWC) (width = hiddenSize), got " + inputType);
+        }
+        return inputType;
+    }
+
+    @Override
+    public void validateInput(INDArray input) {
+        if (input.rank() != 3 || input.size(2) != hiddenSize) {
+            throw new IllegalArgumentException("PromptAdapter: input has shape " + Arrays.toString(input.shape())
+                    + ", expected [batch, tokens, " + hiddenSize + "] (width = hiddenSize)");
+        }
+    }
+
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
+                             INDArray view, boolean initializeParams, DataType dataType) {
+        validate();
+        org.deeplearning4j.nn.layers.samediff.SameDiffLayer layer;
+        if (implementation == Implementation.SAMEDIFF) {
+            if (dropout > 0) {
+                throw new IllegalStateException("PromptAdapter: implementation SAMEDIFF cannot apply dropout (DL4J "
+                        + "M2.1 does not pass the training flag to SameDiff layers); set dropout(0) or use FAST");
+            }
+            layer = new SameDiffGradientFixLayer(conf, dataType);
+        } else {
+            layer = new FastRuntime(conf, dataType);
+        }
+        layer.setIndex(layerIndex);
+        layer.setListeners(listeners);
+        layer.setParamsViewArray(view);
+        layer.setParamTable(initializer().init(conf, view, initializeParams));
+        layer.setConf(conf);
+        return layer;
+    }
+
+    /** Hand-written runtime on {@link AdapterKernel}. */
+    static final class FastRuntime extends FastLayer {
+        private AdapterKernel.Cache cache;
+        private long batch;
+
+        FastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        private PromptAdapter config() {
+            return (PromptAdapter) layerConf();
+        }
+
+        @Override
+        protected INDArray forward(INDArray input, boolean training) {
+            PromptAdapter c = config();
+            c.validateInput(input);
+            batch = input.size(0);
+            AdapterKernel.Result r = AdapterKernel.forward(input.reshape('c', batch * input.size(1), input.size(2)),
+                    AdapterWeights.from(weights(), ""), c.getLayerNormEps(), c.getActivation(), c.getDropout(),
+                    training);
+            cache = r.cache();
+            return r.output().reshape('c', batch, input.size(1), input.size(2));
+        }
+
+        @Override
+        protected INDArray backward(INDArray epsilon) {
+            INDArray eps2d = epsilon.reshape('c', epsilon.size(0) * epsilon.size(1), epsilon.size(2));
+            AdapterWeights grads = new AdapterWeights(gradients(AdapterWeights.NORM_GAMMA),
+                    gradients(AdapterWeights.NORM_BETA), gradients(AdapterWeights.DOWN_W),
+                    gradients(AdapterWeights.DOWN_B), gradients(AdapterWeights.UP_W), gradients(AdapterWeights.UP_B));
+            INDArray dx = AdapterKernel.backward(eps2d, cache, AdapterWeights.from(weights(), ""), grads,
+                    config().getActivation());
+            return dx.reshape('c', epsilon.size(0), epsilon.size(1), epsilon.size(2));
+        }
+    }
+
+    /** Builder with the authors' defaults. */
+    public static class Builder extends SameDiffLayer.Builder<Builder> {
+        private int hiddenSize;
+        private int adapterSize = 16;
+        private AdapterActivation activation = AdapterActivation.GELU;
+        private double layerNormEps = 1e-6;
+        private double dropout = 0.1;
+        private Implementation implementation = Implementation.FAST;
+
+        public Builder hiddenSize(int hiddenSize) {
+            this.hiddenSize = hiddenSize;
+            return this;
+        }
+
+        /** Bottleneck width t. */
+        public Builder adapterSize(int adapterSize) {
+            this.adapterSize = adapterSize;
+            return this;
+        }
+
+        public Builder activation(AdapterActivation activation) {
+            this.activation = activation;
+            return this;
+        }
+
+        public Builder layerNormEps(double layerNormEps) {
+            this.layerNormEps = layerNormEps;
+            return this;
+        }
+
+        public Builder dropout(double dropout) {
+            this.dropout = dropout;
+            return this;
+        }
+
+        public Builder implementation(Implementation implementation) {
+            this.implementation = implementation;
+            return this;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public PromptAdapter build() {
+            return new PromptAdapter(this);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package org.sa2vp.layers;
+
+import lombok.AllArgsConstructor;
+import lombok.Data;
+import lombok.NoArgsConstructor;
+
+import java.io.Serializable;
+
+/** The spatial layout of a token map: {@code height × width} patch tokens in row-major order. */
+@Data
+@NoArgsConstructor
+@AllArgsConstructor
+public class TokenGrid implements Serializable {
+    private int height;
+    private int width;
+
+    public static TokenGrid of(int height, int width) {
+        return new TokenGrid(height, width);
+    }
+
+    public static TokenGrid square(int side) {
+        return new TokenGrid(side, side);
+    }
+
+    /** Number of patch tokens, {@code height·width}. */
+    public int size() {
+        return height * width;
+    }
+
+    /** Number of tokens of a map with this grid, plus one when it carries a class token at index 0. */
+    public int tokens(boolean classToken) {
+        return size() + (classToken ? 1 : 0);
+    }
+
+    @Override
+    public String toString() {
+        return height + "x" + width;
+    }
+}

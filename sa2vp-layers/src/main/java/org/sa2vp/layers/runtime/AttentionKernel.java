@@ -1,0 +1,206 @@
+package org.sa2vp.layers.runtime;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.layers.WindowNeighbourhood;
+
+import java.util.stream.IntStream;
+
+/**
+ * Multi-head scaled dot-product attention on projected queries, keys and values, forward and backward.
+ *
+ * <p>Two kernels: {@link #dense} (every query sees every key; batched GEMMs, for self-attention and the
+ * global ablation) and {@link #windowed} (each query sees the keys its {@link WindowNeighbourhood} lists;
+ * O(tokens·window·d) time and memory, never a tokens×tokens matrix). Inputs and outputs are token
+ * matrices {@code [B·T, D]} with heads laid out as consecutive {@code D/H} column blocks.
+ */
+public final class AttentionKernel {
+
+    private AttentionKernel() {
+    }
+
+    /** Forward state kept for backward. */
+    public interface Cache {
+    }
+
+    /** Dense attention state: head-major Q, K, V {@code [B,H,T,dh]} and the probabilities {@code [B,H,Tq,Tk]}. */
+    record DenseCache(INDArray q, INDArray k, INDArray v, INDArray probabilities, int batch, int heads)
+            implements Cache {
+    }
+
+    /** Windowed attention state: the inputs as doubles and the probabilities of each (query, key) pair. */
+    record WindowedCache(double[] q, double[] k, double[] v, double[] probabilities, long[] pairOffset,
+                         WindowNeighbourhood neighbourhood, int batch, int heads, int dim, DataType dataType)
+            implements Cache {
+    }
+
+    /** Attention and its cache. */
+    public record Result(INDArray output, Cache cache) {
+    }
+
+    /** Gradients of the projected queries, keys and values, {@code [B·T, D]} each. */
+    public record Gradients(INDArray query, INDArray key, INDArray value) {
+    }
+
+    // ---------------------------------------------------------------------------------------- dense
+
+    public static Result dense(INDArray q, INDArray k, INDArray v, int batch, int heads) {
+        INDArray q4 = toHeads(q, batch, heads);
+        INDArray k4 = toHeads(k, batch, heads);
+        INDArray v4 = toHeads(v, batch, heads);
+        double scale = 1.0 / Math.sqrt(q4.size(3));
+        INDArray scores = Nd4j.matmul(q4, k4, null, false, true, false).muli(scale);
+        INDArray probabilities = Nd4j.exec(new SoftMax(scores, scores, 3))[0];
+        INDArray out = Nd4j.matmul(probabilities, v4);
+        return new Result(fromHeads(out), new DenseCache(q4, k4, v4, probabilities, batch, heads));
+    }
+
+    // ------------------------------------------------------------------------------------- windowed
+
+    public static Result windowed(INDArray q, INDArray k, INDArray v, int batch, int heads,
+                                  WindowNeighbourhood neighbourhood) {
+        int dim = (int) q.size(1);
+        int tq = neighbourhood.queryTokens();
+        int tk = neighbourhood.keyTokens();
+        int headDim = dim / heads;
+        double scale = 1.0 / Math.sqrt(headDim);
+        double[] qa = asDoubles(q), ka = asDoubles(k), va = asDoubles(v);
+        long[] pairOffset = new long[tq + 1];
+        for (int t = 0; t < tq; t++) {
+            pairOffset[t + 1] = pairOffset[t] + neighbourhood.keysOf(t).length;
+        }
+        long pairsPerSlice = pairOffset[tq];
+        double[] probabilities = new double[Math.toIntExact(pairsPerSlice * batch * heads)];
+        double[] out = new double[qa.length];
+        IntStream.range(0, batch * heads).parallel().forEach(slice -> {
+            int b = slice / heads, h = slice % heads;
+            int col = h * headDim;
+            double[] scores = new double[tk];
+            for (int t = 0; t < tq; t++) {
+                int[] keys = neighbourhood.keysOf(t);
+                int qBase = (b * tq + t) * dim + col;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < keys.length; j++) {
+                    int kBase = (b * tk + keys[j]) * dim + col;
+                    double s = 0;
+                    for (int d = 0; d < headDim; d++) {
+                        s += qa[qBase + d] * ka[kBase + d];
+                    }
+                    s *= scale;
+                    scores[j] = s;
+                    max = Math.max(max, s);
+                }
+                double sum = 0;
+                for (int j = 0; j < keys.length; j++) {
+                    scores[j] = Math.exp(scores[j] - max);
+                    sum += scores[j];
+                }
+                int pBase = (int) (slice * pairsPerSlice + pairOffset[t]);
+                for (int j = 0; j < keys.length; j++) {
+                    double p = scores[j] / sum;
+                    probabilities[pBase + j] = p;
+                    int vBase = (b * tk + keys[j]) * dim + col;
+                    for (int d = 0; d < headDim; d++) {
+                        out[qBase + d] += p * va[vBase + d];
+                    }
+                }
+            }
+        });
+        DataType dataType = q.dataType();
+        INDArray output = Nd4j.createFromArray(out).reshape(q.shape()).castTo(dataType);
+        return new Result(output, new WindowedCache(qa, ka, va, probabilities, pairOffset, neighbourhood,
+                batch, heads, dim, dataType));
+    }
+
+    // ------------------------------------------------------------------------------------- backward
+
+    public static Gradients backward(INDArray dOut, Cache cache) {
+        if (cache instanceof DenseCache c) {
+            return denseBackward(dOut, c);
+        }
+        return windowedBackward(dOut, (WindowedCache) cache);
+    }
+
+    private static Gradients denseBackward(INDArray dOut, DenseCache c) {
+        double scale = 1.0 / Math.sqrt(c.q().size(3));
+        INDArray dOut4 = toHeads(dOut, c.batch(), c.heads());
+        INDArray p = c.probabilities();
+        INDArray dP = Nd4j.matmul(dOut4, c.v(), null, false, true, false);
+        INDArray dV = Nd4j.matmul(p, dOut4, null, true, false, false);
+        // softmax backward: dS = P ⊙ (dP − Σ_k dP⊙P)
+        INDArray rowDot = dP.mul(p).sum(true, 3);
+        INDArray dS = dP.subi(rowDot.broadcast(dP.shape())).muli(p).muli(scale);
+        INDArray dQ = Nd4j.matmul(dS, c.k());
+        INDArray dK = Nd4j.matmul(dS, c.q(), null, true, false, false);
+        return new Gradients(fromHeads(dQ), fromHeads(dK), fromHeads(dV));
+    }
+
+    private static Gradients windowedBackward(INDArray dOut, WindowedCache c) {
+        WindowNeighbourhood nb = c.neighbourhood();
+        int tq = nb.queryTokens(), tk = nb.keyTokens(), dim = c.dim(), heads = c.heads();
+        int headDim = dim / heads;
+        double scale = 1.0 / Math.sqrt(headDim);
+        double[] dO = asDoubles(dOut);
+        double[] qa = c.q(), ka = c.k(), va = c.v(), probabilities = c.probabilities();
+        double[] dQ = new double[qa.length], dK = new double[ka.length], dV = new double[va.length];
+        long pairsPerSlice = c.pairOffset()[tq];
+        // Each (batch, head) slice writes its own column block of its own batch rows: no races.
+        IntStream.range(0, c.batch() * heads).parallel().forEach(slice -> {
+            int b = slice / heads, h = slice % heads;
+            int col = h * headDim;
+            double[] dP = new double[tk];
+            for (int t = 0; t < tq; t++) {
+                int[] keys = nb.keysOf(t);
+                int qBase = (b * tq + t) * dim + col;
+                int pBase = (int) (slice * pairsPerSlice + c.pairOffset()[t]);
+                double rowDot = 0;
+                for (int j = 0; j < keys.length; j++) {
+                    int vBase = (b * tk + keys[j]) * dim + col;
+                    double p = probabilities[pBase + j];
+                    double s = 0;
+                    for (int d = 0; d < headDim; d++) {
+                        s += dO[qBase + d] * va[vBase + d];
+                        dV[vBase + d] += p * dO[qBase + d];
+                    }
+                    dP[j] = s;
+                    rowDot += s * p;
+                }
+                for (int j = 0; j < keys.length; j++) {
+                    double dS = probabilities[pBase + j] * (dP[j] - rowDot) * scale;
+                    int kBase = (b * tk + keys[j]) * dim + col;
+                    for (int d = 0; d < headDim; d++) {
+                        dQ[qBase + d] += dS * ka[kBase + d];
+                        dK[kBase + d] += dS * qa[qBase + d];
+                    }
+                }
+            }
+        });
+        long[] qShape = {(long) c.batch() * tq, dim};
+        long[] kShape = {(long) c.batch() * tk, dim};
+        return new Gradients(
+                Nd4j.createFromArray(dQ).reshape(qShape).castTo(c.dataType()),
+                Nd4j.createFromArray(dK).reshape(kShape).castTo(c.dataType()),
+                Nd4j.createFromArray(dV).reshape(kShape).castTo(c.dataType()));
+    }
+
+    // -------------------------------------------------------------------------------------- layout
+
+    /** {@code [B·T, D]} → {@code [B, H, T, D/H]} (contiguous). */
+    static INDArray toHeads(INDArray x, int batch, int heads) {
+        long tokens = x.size(0) / batch;
+        long dim = x.size(1);
+        return x.reshape('c', batch, tokens, heads, dim / heads).permute(0, 2, 1, 3).dup('c');
+    }
+
+    /** {@code [B, H, T, dh]} → {@code [B·T, H·dh]}. */
+    static INDArray fromHeads(INDArray x) {
+        long batch = x.size(0), heads = x.size(1), tokens = x.size(2), headDim = x.size(3);
+        return x.permute(0, 2, 1, 3).dup('c').reshape('c', batch * tokens, heads * headDim);
+    }
+
+    private static double[] asDoubles(INDArray x) {
+        return x.dup('c').data().asDouble();
+    }
+}

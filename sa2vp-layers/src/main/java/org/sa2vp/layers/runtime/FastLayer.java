@@ -1,0 +1,84 @@
+package org.sa2vp.layers.runtime;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Map;
+
+/**
+ * Runtime of a single-input SA2VP layer computed by hand-written kernels; the layer counterpart of
+ * {@link FastGraphVertex} (same parameter/gradient views as DL4J's SameDiff layer runtime).
+ */
+public abstract class FastLayer extends SameDiffLayer {
+
+    private INDArray cachedInput;
+    private boolean cachedTraining;
+
+    protected FastLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    /** Output for {@code input} ({@code [B, T, D]}); keeps what {@link #backward} needs. Detached arrays. */
+    protected abstract INDArray forward(INDArray input, boolean training);
+
+    /** Input gradient for the last forward; adds parameter gradients into {@link #gradients(String)}. */
+    protected abstract INDArray backward(INDArray epsilon);
+
+    /** Gradient view of a parameter (zeroed before {@link #backward}). */
+    protected INDArray gradients(String param) {
+        return gradTable.get(param);
+    }
+
+    protected Map<String, INDArray> weights() {
+        return paramTable;
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(false);
+        INDArray out;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            out = forward(input, training);
+            cachedInput = input;
+            cachedTraining = training;
+        }
+        return workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(true);
+        INDArray dInput;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            if (cachedInput != input || !cachedTraining) {
+                forward(input, true);
+                cachedInput = input;
+                cachedTraining = true;
+            }
+            for (INDArray g : gradTable.values()) {
+                g.assign(0);
+            }
+            dInput = backward(epsilon);
+        }
+        Gradient gradient = new DefaultGradient();
+        for (String param : paramTable.keySet()) {
+            gradient.gradientForVariable().put(param, gradTable.get(param));
+        }
+        return new Pair<>(gradient, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dInput));
+    }
+
+    @Override
+    public void clear() {
+        super.clear();
+        cachedInput = null;
+    }
+}

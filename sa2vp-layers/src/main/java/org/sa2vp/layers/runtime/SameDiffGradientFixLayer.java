@@ -1,0 +1,25 @@
+package org.sa2vp.layers.runtime;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * DL4J's SameDiff layer runtime with the 1.0.0-M2.1 doubled-gradient bug corrected (see
+ * {@link SameDiffGradientFixVertex}): the incoming epsilon is halved so parameter and input gradients are exact.
+ */
+public class SameDiffGradientFixLayer extends SameDiffLayer {
+
+    public SameDiffGradientFixLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        return super.backpropGradient(epsilon.mul(0.5), workspaceMgr);
+    }
+}

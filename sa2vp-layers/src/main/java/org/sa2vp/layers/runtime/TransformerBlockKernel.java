@@ -1,0 +1,74 @@
+package org.sa2vp.layers.runtime;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.layers.AdapterActivation;
+
+/**
+ * A pre-LN ViT encoder block on a token matrix {@code [B·T, D]}, forward and backward:
+ * <pre>
+ *   x = x + Attn(LN1(x))                                      (global multi-head self-attention)
+ *   x = x + Dropout(fc2(Dropout(GELU(fc1(LN2(x))))))          (exact erf GELU; dropout as in the VPT ViT)
+ * </pre>
+ * The backward pass computes weight gradients only for the entries of the gradient record that are
+ * non-null, so a frozen block costs the input-gradient GEMMs only.
+ */
+public final class TransformerBlockKernel {
+
+    private TransformerBlockKernel() {
+    }
+
+    public record Cache(LayerNormKernel.Cache norm1, INDArray normed1, AttentionKernel.Cache attention,
+                        INDArray attended, LayerNormKernel.Cache norm2, INDArray normed2, INDArray preActivation,
+                        INDArray hidden, INDArray hiddenMask, INDArray outputMask) {
+    }
+
+    public record Result(INDArray output, Cache cache) {
+    }
+
+    public static Result forward(INDArray x, BlockWeights w, double eps, int heads, int batch, double mlpDropout,
+                                 boolean training) {
+        AttentionWeights a = w.attention();
+        LayerNormKernel.Cache[] n1 = new LayerNormKernel.Cache[1];
+        INDArray normed1 = LayerNormKernel.forward(x, a.normGamma(), a.normBeta(), eps, n1);
+        INDArray q = LinearKernel.forward(normed1, a.queryW(), a.queryB());
+        INDArray k = LinearKernel.forward(normed1, a.keyW(), a.keyB());
+        INDArray v = LinearKernel.forward(normed1, a.valueW(), a.valueB());
+        AttentionKernel.Result attention = AttentionKernel.dense(q, k, v, batch, heads);
+        INDArray x1 = LinearKernel.forward(attention.output(), a.outW(), a.outB()).addi(x);
+
+        LayerNormKernel.Cache[] n2 = new LayerNormKernel.Cache[1];
+        INDArray normed2 = LayerNormKernel.forward(x1, w.norm2Gamma(), w.norm2Beta(), eps, n2);
+        INDArray pre = LinearKernel.forward(normed2, w.fc1W(), w.fc1B());
+        INDArray hidden = ActivationKernel.forward(AdapterActivation.GELU, pre);
+        INDArray hiddenMask = DropoutKernel.mask(hidden, mlpDropout, training);
+        DropoutKernel.apply(hidden, hiddenMask);
+        INDArray mlp = LinearKernel.forward(hidden, w.fc2W(), w.fc2B());
+        INDArray outputMask = DropoutKernel.mask(mlp, mlpDropout, training);
+        INDArray out = DropoutKernel.apply(mlp, outputMask).addi(x1);
+        return new Result(out, new Cache(n1[0], normed1, attention.cache(), attention.output(), n2[0], normed2,
+                pre, hidden, hiddenMask, outputMask));
+    }
+
+    /** @param g gradient accumulators; {@link BlockWeights#FROZEN} (or null) when the whole block is frozen */
+    public static INDArray backward(INDArray dOut, Cache c, BlockWeights w, BlockWeights g) {
+        BlockWeights gb = g == null ? BlockWeights.FROZEN : g;
+        AttentionWeights a = w.attention();
+        AttentionWeights ga = gb.attention();
+        INDArray dMlp = c.outputMask() == null ? dOut : dOut.mul(c.outputMask());
+        INDArray dHidden = LinearKernel.backward(dMlp, c.hidden(), w.fc2W(), gb.fc2W(), gb.fc2B(), true);
+        DropoutKernel.apply(dHidden, c.hiddenMask());
+        INDArray dPre = ActivationKernel.backward(AdapterActivation.GELU, c.preActivation(), dHidden);
+        INDArray dNormed2 = LinearKernel.backward(dPre, c.normed2(), w.fc1W(), gb.fc1W(), gb.fc1B(), true);
+        INDArray dx1 = LayerNormKernel.backward(dNormed2, c.norm2(), w.norm2Gamma(), gb.norm2Gamma(),
+                gb.norm2Beta()).addi(dOut);
+
+        INDArray dAttended = LinearKernel.backward(dx1, c.attended(), a.outW(), ga.outW(), ga.outB(), true);
+        AttentionKernel.Gradients da = AttentionKernel.backward(dAttended, c.attention());
+        INDArray dNormed1 = LinearKernel.backward(da.query(), c.normed1(), a.queryW(), ga.queryW(), ga.queryB(),
+                true);
+        dNormed1.addi(LinearKernel.backward(da.key(), c.normed1(), a.keyW(), ga.keyW(), ga.keyB(), true));
+        dNormed1.addi(LinearKernel.backward(da.value(), c.normed1(), a.valueW(), ga.valueW(), ga.valueB(), true));
+        return LayerNormKernel.backward(dNormed1, c.norm1(), a.normGamma(), ga.normGamma(), ga.normBeta())
+                .addi(dx1);
+    }
+}
