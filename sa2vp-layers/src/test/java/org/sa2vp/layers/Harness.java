@@ -6,7 +6,8 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
+import org.deeplearning4j.nn.conf.graph.ReshapeVertex;
+import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -21,7 +22,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 import java.util.Map;
 
 /**
- * Builds a one-block network around an SA2VP layer or vertex ("v", inputs "in0".., an MSE loss on NWC tokens)
+ * Builds a one-block network around an SA2VP layer or vertex ("v", inputs "in0".., an MSE loss on its tokens)
  * and drives the block's runtime directly: forward, and backward of {@code L = Σ out ⊙ G}.
  */
 final class Harness {
@@ -50,8 +51,10 @@ final class Harness {
         } else {
             b.addLayer("v", (Layer) block, inputs);
         }
-        b.addLayer("loss", new RnnLossLayer.Builder(LossFunctions.LossFunction.MSE).activation(Activation.IDENTITY)
-                .dataFormat(RNNFormat.NWC).build(), "v");
+        // MSE over the tokens flattened to [B·T, D]: RnnLossLayer's NWC support in M2.1 mixes label layouts.
+        b.addVertex("flat", new ReshapeVertex(-1, (int) width), "v");
+        b.addLayer("loss", new LossLayer.Builder(LossFunctions.LossFunction.MSE).activation(Activation.IDENTITY)
+                .build(), "flat");
         ComputationGraph graph = new ComputationGraph(b.setOutputs("loss").setInputTypes(types).build());
         graph.init();
         graph.initGradientsView();
