@@ -13,7 +13,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.sa2vp.layers.runtime.SameDiffGradientFixVertex;
 
@@ -26,7 +25,7 @@ import java.util.List;
  * Common configuration of the SA2VP graph vertices: choice of runtime ({@link Implementation}), freezing of
  * backbone weights, the M2.1 gradient fix for the SameDiff runtime, JSON-based {@link #clone()}.
  *
- * <p>Frozen parameters get an {@code Sgd(0)} updater and no regularisation, so {@code fit} leaves them
+ * <p>Frozen parameters get a {@link FrozenUpdater} (zero update) and no regularisation, so {@code fit} leaves them
  * bitwise unchanged under any global updater (Adam, AdamW, weight decay); the {@link Implementation#FAST}
  * runtime additionally never computes their gradient.
  */
@@ -77,7 +76,7 @@ public abstract class Sa2vpVertex extends SameDiffVertex {
 
     @Override
     public IUpdater getUpdaterByParam(String param) {
-        return isFrozenParam(param) ? new Sgd(0.0) : super.getUpdaterByParam(param);
+        return isFrozenParam(param) ? new FrozenUpdater() : super.getUpdaterByParam(param);
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.sa2vp.layers;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * SameDiff building blocks for the reference definitions of the SA2VP layers. They use only ops whose
@@ -13,12 +14,19 @@ final class SameDiffReference {
     private SameDiffReference() {
     }
 
-    /** LayerNorm over the last axis with epsilon; gamma, beta {@code [1, D]}. */
-    static SDVariable layerNorm(SDVariable x, SDVariable gamma, SDVariable beta, double eps) {
-        SDVariable centred = x.sub(x.mean(true, 2));
-        SDVariable variance = centred.mul(centred).mean(true, 2);
+    /**
+     * LayerNorm over the last axis with epsilon; gamma, beta {@code [1, D]}. Means are taken with a matmul by a
+     * constant 1/D column: in M2.1 the gradient function of {@code mean(keepDims, axis)} fails from its second
+     * execution on in float32 ("Axis array [1065353216] contains values above array rank").
+     */
+    static SDVariable layerNorm(SDVariable x, SDVariable gamma, SDVariable beta, double eps, long tokens, long dim) {
         SameDiff sd = x.getSameDiff();
-        return centred.div(sd.math().sqrt(variance.add(eps))).mul(flat(gamma)).add(flat(beta));
+        SDVariable averager = sd.constant(Nd4j.valueArrayOf(new long[]{dim, 1}, 1.0 / dim).castTo(x.dataType()));
+        SDVariable x2 = x.reshape(-1, dim);
+        SDVariable centred = x2.sub(x2.mmul(averager));
+        SDVariable variance = centred.mul(centred).mmul(averager);
+        SDVariable normed = centred.div(sd.math().sqrt(variance.add(eps)));
+        return normed.mul(flat(gamma)).add(flat(beta)).reshape(-1, tokens, dim);
     }
 
     /** {@code x·W + b} for {@code x [B, T, in]}, W {@code [in, out]}, b {@code [1, out]}. */
@@ -48,10 +56,11 @@ final class SameDiffReference {
         SDVariable k4 = k.reshape(-1, tk, heads, headDim).permute(0, 2, 1, 3);
         SDVariable v4 = v.reshape(-1, tk, heads, headDim).permute(0, 2, 1, 3);
         SameDiff sd = q.getSameDiff();
-        SDVariable scores = sd.mmul(q4, k4, false, true, false).mul(1.0 / Math.sqrt(headDim));
-        if (mask != null) {
-            scores = scores.add(mask);
-        }
+        // Always add a mask (zeros when none): in M2.1 the gradient function of mmul → mul(scale) → softmax
+        // fails from its second execution on ("Axis array [..] contains values above array rank").
+        SDVariable additive = mask != null ? mask
+                : sd.constant(Nd4j.zeros(q.dataType(), tq, tk));
+        SDVariable scores = sd.mmul(q4, k4, false, true, false).mul(1.0 / Math.sqrt(headDim)).add(additive);
         SDVariable probabilities = sd.nn().softmax(scores, 3);
         SDVariable out = sd.mmul(probabilities, v4);
         return out.permute(0, 2, 1, 3).reshape(-1, tq, dim);
@@ -66,8 +75,8 @@ final class SameDiffReference {
     /** {@code q + out(attention(LN(q)Wq, LN(kv)Wk, LN(kv)Wv))}; a null mask means global attention. */
     static SDVariable crossAttention(SDVariable query, SDVariable keyValue, AttentionParams p, int heads, long tq,
                                      long tk, long dim, double eps, SDVariable mask) {
-        SDVariable qn = layerNorm(query, p.normGamma(), p.normBeta(), eps);
-        SDVariable kn = layerNorm(keyValue, p.normGamma(), p.normBeta(), eps);
+        SDVariable qn = layerNorm(query, p.normGamma(), p.normBeta(), eps, tq, dim);
+        SDVariable kn = layerNorm(keyValue, p.normGamma(), p.normBeta(), eps, tk, dim);
         SDVariable q = linear(qn, p.queryW(), p.queryB(), tq, dim, dim);
         SDVariable k = linear(kn, p.keyW(), p.keyB(), tk, dim, dim);
         SDVariable v = linear(kn, p.valueW(), p.valueB(), tk, dim, dim);
@@ -79,13 +88,13 @@ final class SameDiffReference {
     static SDVariable block(SDVariable x, AttentionParams attention, SDVariable norm2Gamma, SDVariable norm2Beta,
                             SDVariable fc1W, SDVariable fc1B, SDVariable fc2W, SDVariable fc2B, int heads,
                             long tokens, long dim, long mlp, double eps) {
-        SDVariable n1 = layerNorm(x, attention.normGamma(), attention.normBeta(), eps);
+        SDVariable n1 = layerNorm(x, attention.normGamma(), attention.normBeta(), eps, tokens, dim);
         SDVariable q = linear(n1, attention.queryW(), attention.queryB(), tokens, dim, dim);
         SDVariable k = linear(n1, attention.keyW(), attention.keyB(), tokens, dim, dim);
         SDVariable v = linear(n1, attention.valueW(), attention.valueB(), tokens, dim, dim);
         SDVariable x1 = linear(attention(q, k, v, heads, tokens, tokens, dim, null), attention.outW(),
                 attention.outB(), tokens, dim, dim).add(x);
-        SDVariable n2 = layerNorm(x1, norm2Gamma, norm2Beta, eps);
+        SDVariable n2 = layerNorm(x1, norm2Gamma, norm2Beta, eps, tokens, dim);
         SDVariable hidden = gelu(linear(n2, fc1W, fc1B, tokens, dim, mlp));
         return linear(hidden, fc2W, fc2B, tokens, mlp, dim).add(x1);
     }
@@ -94,7 +103,7 @@ final class SameDiffReference {
     static SDVariable adapter(SDVariable x, SDVariable normGamma, SDVariable normBeta, SDVariable downW,
                               SDVariable downB, SDVariable upW, SDVariable upB, AdapterActivation activation,
                               long tokens, long dim, long adapterSize, double eps) {
-        SDVariable normed = layerNorm(x, normGamma, normBeta, eps);
+        SDVariable normed = layerNorm(x, normGamma, normBeta, eps, tokens, dim);
         SDVariable hidden = activation(linear(normed, downW, downB, tokens, dim, adapterSize), activation);
         return linear(hidden, upW, upB, tokens, adapterSize, dim);
     }

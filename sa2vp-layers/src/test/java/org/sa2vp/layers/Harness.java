@@ -7,7 +7,7 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.graph.ReshapeVertex;
-import org.deeplearning4j.nn.conf.layers.LossLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -37,6 +37,12 @@ final class Harness {
 
     /** @param block a {@link GraphVertex} or a {@link Layer}; tokens[i] and width give the input types */
     static Harness of(Object block, DataType dataType, IUpdater updater, long width, long... tokens) {
+        return of(block, dataType, updater, 0.0, width, tokens);
+    }
+
+    /** As {@link #of(Object, DataType, IUpdater, long, long...)} with global (decoupled) weight decay. */
+    static Harness of(Object block, DataType dataType, IUpdater updater, double weightDecay, long width,
+                      long... tokens) {
         String[] inputs = new String[tokens.length];
         InputType[] types = new InputType[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
@@ -45,16 +51,18 @@ final class Harness {
         }
         ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder()
                 .dataType(dataType).seed(7).updater(updater == null ? new NoOp() : updater)
-                .graphBuilder().addInputs(inputs);
+                .weightDecay(weightDecay).graphBuilder().addInputs(inputs);
         if (block instanceof GraphVertex v) {
             b.addVertex("v", v, inputs);
         } else {
             b.addLayer("v", (Layer) block, inputs);
         }
-        // MSE over the tokens flattened to [B·T, D]: RnnLossLayer's NWC support in M2.1 mixes label layouts.
+        // A linear head with MSE over the tokens flattened to [B·T, D]. RnnLossLayer's NWC support in M2.1 mixes
+        // label layouts, and ComputationGraph.numParams() ignores SameDiff vertex parameters, so a graph whose
+        // only parameters sit in vertices would make fit() a silent no-op: the head keeps it a real network.
         b.addVertex("flat", new ReshapeVertex(-1, (int) width), "v");
-        b.addLayer("loss", new LossLayer.Builder(LossFunctions.LossFunction.MSE).activation(Activation.IDENTITY)
-                .build(), "flat");
+        b.addLayer("loss", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).activation(Activation.IDENTITY)
+                .nIn(width).nOut(width).build(), "flat");
         ComputationGraph graph = new ComputationGraph(b.setOutputs("loss").setInputTypes(types).build());
         graph.init();
         graph.initGradientsView();
