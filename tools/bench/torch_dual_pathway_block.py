@@ -175,6 +175,12 @@ def random_params(cfg, dtype, seed=0):
 
 
 def peak_rss_mb():
+    # VmHWM of this process image. ru_maxrss is not used: Linux carries it over fork/exec, so a run started
+    # from a JVM would report the JVM's peak.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
