@@ -144,9 +144,9 @@ public class DualPathwayVertex extends Sa2vpVertex {
         require(adapterSize > 0, "adapterSize", "> 0", adapterSize);
         require(adapterActivation != null, "adapterActivation", "GELU or RELU", adapterActivation);
         require(!deepPrompt || deepPromptRank > 0, "deepPromptRank", "> 0 when deepPrompt is on", deepPromptRank);
-        for (double[] d : new double[][]{{blockDropout}, {attentionDropout}, {adapterDropout}}) {
-            require(d[0] >= 0 && d[0] < 1, "dropout", "in [0, 1)", d[0]);
-        }
+        require(blockDropout >= 0 && blockDropout < 1, "blockDropout", "in [0, 1)", blockDropout);
+        require(attentionDropout >= 0 && attentionDropout < 1, "attentionDropout", "in [0, 1)", attentionDropout);
+        require(adapterDropout >= 0 && adapterDropout < 1, "adapterDropout", "in [0, 1)", adapterDropout);
     }
 
     @Override
@@ -401,18 +401,6 @@ public class DualPathwayVertex extends Sa2vpVertex {
             if (dFactors != null) {
                 gradients(DEEP_FACTORS).addi(dFactors);
             }
-        }
-
-        /** Gradient views of the parameters that are trained (frozen ones absent: no gradient computed). */
-        private Map<String, INDArray> trainableGradients() {
-            Map<String, INDArray> grads = new java.util.HashMap<>();
-            for (String name : weights().keySet()) {
-                INDArray g = gradients(name);
-                if (g != null) {
-                    grads.put(name, g);
-                }
-            }
-            return grads;
         }
 
         /** Tokens {@code [from, to)} of a packed {@code [B, T, D]} tensor, contiguous. */

@@ -214,11 +214,7 @@ public class SpatiallyAlignedCrossAttention extends Sa2vpVertex {
 
         @Override
         protected INDArray[] backward(INDArray epsilon) {
-            AttentionWeights grads = new AttentionWeights(gradients(NORM + "Gamma"), gradients(NORM + "Beta"),
-                    gradients(AttentionWeights.QUERY_W), gradients(AttentionWeights.QUERY_B),
-                    gradients(AttentionWeights.KEY_W), gradients(AttentionWeights.KEY_B),
-                    gradients(AttentionWeights.VALUE_W), gradients(AttentionWeights.VALUE_B),
-                    gradients(AttentionWeights.OUT_W), gradients(AttentionWeights.OUT_B));
+            AttentionWeights grads = AttentionWeights.from(trainableGradients(), NORM);
             CrossAttentionKernel.InputGradients g = CrossAttentionKernel.backward(tokens2d(epsilon), cache,
                     AttentionWeights.from(weights(), NORM), grads);
             return new INDArray[]{tokens3d(g.query(), batch), tokens3d(g.keyValue(), batch)};

@@ -43,6 +43,8 @@ class ConfigurationValidationTest {
     @Test
     void otherFields() {
         fails(() -> attention().dropout(1.0).build(), "dropout", "[0, 1)");
+        fails(() -> new DualPathwayVertex.Builder().hiddenSize(16).numHeads(4).imageGrid(2, 2).adapterDropout(-0.1)
+                .build(), "adapterDropout", "[0, 1)");
         fails(() -> new SpatiallyAlignedCrossAttention.Builder().hiddenSize(16).numHeads(4).build(), "queryGrid");
         fails(() -> new PromptAdapter.Builder().hiddenSize(16).adapterSize(0).build(), "adapterSize", "> 0");
         fails(() -> new DualPathwayVertex.Builder().hiddenSize(16).numHeads(4).imageGrid(2, 2).deepPrompt(true)

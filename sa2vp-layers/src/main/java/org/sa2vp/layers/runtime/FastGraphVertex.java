@@ -51,6 +51,17 @@ public abstract class FastGraphVertex<C extends Sa2vpVertex> extends SameDiffGra
         return conf.isFrozenParam(param) ? null : gradTable.get(param);
     }
 
+    /** Gradient views of the parameters that are trained; frozen ones are absent (no gradient computed). */
+    protected Map<String, INDArray> trainableGradients() {
+        Map<String, INDArray> grads = new java.util.HashMap<>();
+        for (Map.Entry<String, INDArray> e : gradTable.entrySet()) {
+            if (!conf.isFrozenParam(e.getKey())) {
+                grads.put(e.getKey(), e.getValue());
+            }
+        }
+        return grads;
+    }
+
     protected Map<String, INDArray> weights() {
         return paramTable;
     }
