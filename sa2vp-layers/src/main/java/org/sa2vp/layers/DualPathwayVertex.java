@@ -380,18 +380,15 @@ public class DualPathwayVertex extends Sa2vpVertex {
         private void deepBackward(INDArray dPromptOut, BlockWeights block, BlockWeights blockGrads, int b, int tp) {
             INDArray scale = weights().get(DEEP_SCALE);
             int copies = (int) (deepOut.size(0) / tp);
-            // dL/d(deepOut) = Σ over the samples that share it of dP' ⊙ scale
-            INDArray dPrompt3 = dPromptOut.reshape('c', b, tp, dPromptOut.size(1));
-            INDArray dDeepOut = copies == 1
-                    ? dPrompt3.sum(0).mulRowVector(scale)
-                    : dPromptOut.mulRowVector(scale);
+            // dL/d(deepOut ⊙ scale), aligned with deepOut's rows: summed over the samples when they share one map
+            INDArray dScaled = copies == 1
+                    ? dPromptOut.reshape('c', b, tp, dPromptOut.size(1)).sum(0)
+                    : dPromptOut;
             INDArray dScale = gradients(DEEP_SCALE);
             if (dScale != null) {
-                INDArray deepPerSample = copies == 1 ? null : deepOut.reshape('c', b, tp, deepOut.size(1));
-                INDArray product = copies == 1 ? dPrompt3.sum(0).mul(deepOut) : dPrompt3.mul(deepPerSample)
-                        .sum(0);
-                dScale.addi(product.sum(0).reshape(dScale.shape()));
+                dScale.addi(dScaled.mul(deepOut).sum(0).reshape(dScale.shape()));
             }
+            INDArray dDeepOut = dScaled.mulRowVector(scale);
             INDArray dDeepIn = TransformerBlockKernel.backward(dDeepOut, deepBlock, block, blockGrads);
             INDArray dDeepMap = copies == 1 ? dDeepIn
                     : dDeepIn.reshape('c', copies, tp, dDeepIn.size(1)).sum(0);

@@ -170,10 +170,8 @@ public class PromptAdapter extends SameDiffLayer {
         @Override
         protected INDArray backward(INDArray epsilon) {
             INDArray eps2d = epsilon.reshape('c', epsilon.size(0) * epsilon.size(1), epsilon.size(2));
-            AdapterWeights grads = new AdapterWeights(gradients(AdapterWeights.NORM_GAMMA),
-                    gradients(AdapterWeights.NORM_BETA), gradients(AdapterWeights.DOWN_W),
-                    gradients(AdapterWeights.DOWN_B), gradients(AdapterWeights.UP_W), gradients(AdapterWeights.UP_B));
-            INDArray dx = AdapterKernel.backward(eps2d, cache, AdapterWeights.from(weights(), ""), grads,
+            INDArray dx = AdapterKernel.backward(eps2d, cache, AdapterWeights.from(weights(), ""),
+                    AdapterWeights.from(gradientViews(), ""),
                     config().getActivation());
             return dx.reshape('c', epsilon.size(0), epsilon.size(1), epsilon.size(2));
         }

@@ -30,12 +30,12 @@ public abstract class FastLayer extends SameDiffLayer {
     /** Output for {@code input} ({@code [B, T, D]}); keeps what {@link #backward} needs. Detached arrays. */
     protected abstract INDArray forward(INDArray input, boolean training);
 
-    /** Input gradient for the last forward; adds parameter gradients into {@link #gradients(String)}. */
+    /** Input gradient for the last forward; adds parameter gradients into {@link #gradientViews()}. */
     protected abstract INDArray backward(INDArray epsilon);
 
-    /** Gradient view of a parameter (zeroed before {@link #backward}). */
-    protected INDArray gradients(String param) {
-        return gradTable.get(param);
+    /** Gradient views by parameter name (zeroed before {@link #backward}). */
+    protected Map<String, INDArray> gradientViews() {
+        return gradTable;
     }
 
     protected Map<String, INDArray> weights() {
