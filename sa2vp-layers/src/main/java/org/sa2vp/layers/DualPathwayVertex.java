@@ -162,13 +162,7 @@ public class DualPathwayVertex extends Sa2vpVertex {
     @Override
     public void defineParametersAndInputs(SDVertexParams params) {
         params.defineInputs(STREAMS);
-        SpatiallyAlignedCrossAttention.defineAttentionParams(params, BlockWeights.NORM1, hiddenSize);
-        params.addBiasParam(BlockWeights.NORM2_GAMMA, 1, hiddenSize);
-        params.addBiasParam(BlockWeights.NORM2_BETA, 1, hiddenSize);
-        params.addWeightParam(BlockWeights.FC1_W, hiddenSize, mlpSize);
-        params.addBiasParam(BlockWeights.FC1_B, 1, mlpSize);
-        params.addWeightParam(BlockWeights.FC2_W, mlpSize, hiddenSize);
-        params.addBiasParam(BlockWeights.FC2_B, 1, hiddenSize);
+        BlockParameters.define(params, hiddenSize, mlpSize);
         params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.NORM_GAMMA), 1, hiddenSize);
         params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.NORM_BETA), 1, hiddenSize);
         params.addWeightParam(AdapterWeights.name(ADAPTER, AdapterWeights.DOWN_W), hiddenSize, adapterSize);
@@ -185,12 +179,7 @@ public class DualPathwayVertex extends Sa2vpVertex {
 
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        SpatiallyAlignedCrossAttention.initAttentionParams(params, BlockWeights.NORM1);
-        ParameterInit.layerNorm(params.get(BlockWeights.NORM2_GAMMA), params.get(BlockWeights.NORM2_BETA));
-        ParameterInit.xavierUniform(params.get(BlockWeights.FC1_W));
-        ParameterInit.xavierUniform(params.get(BlockWeights.FC2_W));
-        params.get(BlockWeights.FC1_B).assign(0);
-        params.get(BlockWeights.FC2_B).assign(0);
+        BlockParameters.initialize(params);
         PromptAdapter.initAdapterParams(params, ADAPTER);
         if (deepPrompt) {
             ParameterInit.truncatedNormal(params.get(DEEP_FACTORS), 0.02);
@@ -222,12 +211,12 @@ public class DualPathwayVertex extends Sa2vpVertex {
                 p.get(adapterParam(AdapterWeights.UP_B)), adapterActivation, nb.queryTokens(), d, adapterSize,
                 layerNormEps).mul(gamma);
 
-        SDVariable imageOut = block(p, attention, image, ti);
-        SDVariable promptOut = block(p, attention, prompt, tp);
+        SDVariable imageOut = block(p, image, ti);
+        SDVariable promptOut = block(p, prompt, tp);
         if (deepPrompt) {
             SDVariable deepMap = p.get(DEEP_FACTORS).mmul(p.get(DEEP_PROJ_W)).add(p.get(DEEP_PROJ_B).reshape(-1))
                     .reshape(1, tp, d);
-            promptOut = promptOut.add(block(p, attention, deepMap, tp).mul(p.get(DEEP_SCALE).reshape(-1)));
+            promptOut = promptOut.add(block(p, deepMap, tp).mul(p.get(DEEP_SCALE).reshape(-1)));
         }
         if (promptToImage) {
             imageOut = imageOut.add(interaction);
@@ -237,11 +226,8 @@ public class DualPathwayVertex extends Sa2vpVertex {
         return sd.concat(1, imageOut, promptOut);
     }
 
-    private SDVariable block(Map<String, SDVariable> p, SameDiffReference.AttentionParams attention, SDVariable x,
-                             long tokens) {
-        return SameDiffReference.block(x, attention, p.get(BlockWeights.NORM2_GAMMA), p.get(BlockWeights.NORM2_BETA),
-                p.get(BlockWeights.FC1_W), p.get(BlockWeights.FC1_B), p.get(BlockWeights.FC2_W),
-                p.get(BlockWeights.FC2_B), numHeads, tokens, hiddenSize, mlpSize, layerNormEps);
+    private SDVariable block(Map<String, SDVariable> p, SDVariable x, long tokens) {
+        return BlockParameters.reference(x, p, numHeads, tokens, hiddenSize, mlpSize, layerNormEps);
     }
 
     private static String adapterParam(String name) {

@@ -9,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * forward and backward the project notes verified in M2.1 (manual LayerNorm with epsilon, exact erf GELU,
  * 2-D mmul, batched 4-D mmul, additive-mask softmax). Token tensors are {@code [B, T, D]} with a known T.
  */
-final class SameDiffReference {
+public final class SameDiffReference {
 
     private SameDiffReference() {
     }
@@ -19,7 +19,7 @@ final class SameDiffReference {
      * constant 1/D column: in M2.1 the gradient function of {@code mean(keepDims, axis)} fails from its second
      * execution on in float32 ("Axis array [1065353216] contains values above array rank").
      */
-    static SDVariable layerNorm(SDVariable x, SDVariable gamma, SDVariable beta, double eps, long tokens, long dim) {
+    public static SDVariable layerNorm(SDVariable x, SDVariable gamma, SDVariable beta, double eps, long tokens, long dim) {
         SameDiff sd = x.getSameDiff();
         SDVariable averager = sd.constant(Nd4j.valueArrayOf(new long[]{dim, 1}, 1.0 / dim).castTo(x.dataType()));
         SDVariable x2 = x.reshape(-1, dim);
@@ -30,13 +30,13 @@ final class SameDiffReference {
     }
 
     /** {@code x·W + b} for {@code x [B, T, in]}, W {@code [in, out]}, b {@code [1, out]}. */
-    static SDVariable linear(SDVariable x, SDVariable w, SDVariable b, long tokens, long in, long out) {
+    public static SDVariable linear(SDVariable x, SDVariable w, SDVariable b, long tokens, long in, long out) {
         SDVariable y = x.reshape(-1, in).mmul(w).add(flat(b));
         return y.reshape(-1, tokens, out);
     }
 
     /** Exact GELU {@code 0.5·x·(1 + erf(x/√2))}. */
-    static SDVariable gelu(SDVariable x) {
+    public static SDVariable gelu(SDVariable x) {
         SameDiff sd = x.getSameDiff();
         return x.mul(0.5).mul(sd.math().erf(x.div(Math.sqrt(2.0))).add(1.0));
     }

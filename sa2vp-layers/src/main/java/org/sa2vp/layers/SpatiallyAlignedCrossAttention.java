@@ -114,7 +114,7 @@ public class SpatiallyAlignedCrossAttention extends Sa2vpVertex {
     }
 
     /** LayerNorm {@code <norm>Gamma/Beta [1,D]} and the four projections {@code [D,D]} + biases {@code [1,D]}. */
-    static void defineAttentionParams(SDVertexParams params, String norm, long dim) {
+    static void defineAttentionParams(org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams params, String norm, long dim) {
         params.addBiasParam(norm + "Gamma", 1, dim);
         params.addBiasParam(norm + "Beta", 1, dim);
         for (String[] wb : new String[][]{{AttentionWeights.QUERY_W, AttentionWeights.QUERY_B},

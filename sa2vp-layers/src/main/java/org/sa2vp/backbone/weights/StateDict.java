@@ -16,10 +16,26 @@ public final class StateDict {
 
     private final String source;
     private final Map<String, INDArray> tensors;
+    private final Map<String, String> origins;
 
     public StateDict(String source, Map<String, INDArray> tensors) {
+        this(source, tensors, Map.of());
+    }
+
+    /**
+     * @param origins for renamed dictionaries: each key's name(s) in the file, so that errors name what the user
+     *                can find in the file
+     */
+    public StateDict(String source, Map<String, INDArray> tensors, Map<String, String> origins) {
         this.source = source;
         this.tensors = new LinkedHashMap<>(tensors);
+        this.origins = Map.copyOf(origins);
+    }
+
+    /** The key as the file names it (with the renamed key in brackets when they differ). */
+    public String describe(String key) {
+        String origin = origins.get(key);
+        return origin == null || origin.equals(key) ? "'" + key + "'" : "'" + origin + "' (" + key + ")";
     }
 
     /** File name (or description) used in error messages. */
@@ -43,7 +59,7 @@ public final class StateDict {
     public INDArray get(String key) {
         INDArray t = tensors.get(key);
         if (t == null) {
-            throw new CheckpointException(source + ": missing key '" + key + "'");
+            throw new CheckpointException(source + ": missing key " + describe(key));
         }
         return t;
     }
@@ -52,7 +68,7 @@ public final class StateDict {
     public INDArray get(String key, long... shape) {
         INDArray t = get(key);
         if (!matches(t.shape(), shape)) {
-            throw new CheckpointException(source + ": key '" + key + "' has shape " + Arrays.toString(t.shape())
+            throw new CheckpointException(source + ": key " + describe(key) + " has shape " + Arrays.toString(t.shape())
                     + ", expected " + Arrays.toString(shape));
         }
         return t;

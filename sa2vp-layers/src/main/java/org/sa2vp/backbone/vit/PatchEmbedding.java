@@ -1,0 +1,280 @@
+package org.sa2vp.backbone.vit;
+
+import lombok.Data;
+import lombok.EqualsAndHashCode;
+import lombok.NoArgsConstructor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.backbone.BackboneLayer;
+import org.sa2vp.layers.ParameterInit;
+import org.sa2vp.layers.runtime.DropoutKernel;
+import org.sa2vp.layers.runtime.FastLayer;
+
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * ViT input embedding: an image {@code [B, C, H, W]} (NCHW) becomes the token map {@code [B, T, D]},
+ * {@code T = 1 + (H/P)·(W/P)} (class token first, then patches in row-major order), as
+ * <pre>
+ *   tokens = [cls ; Conv_PxP,stride P(image)] + positionEmbedding,   then dropout (0.1 in the VPT ViT)
+ * </pre>
+ * The convolution is computed as one GEMM over non-overlapping patches. Parameters: {@code patchW}
+ * {@code [C·P·P, D]} (rows ordered channel, kernel row, kernel column: a PyTorch OIHW kernel reshaped to
+ * {@code [D, C·P·P]} and transposed), {@code patchB [1, D]}, {@code classToken [1, D]} (when enabled) and
+ * {@code positionEmbedding [T, D]}. The gradient reaches the image as well as every trainable parameter.
+ */
+@Data
+@EqualsAndHashCode(callSuper = true)
+@NoArgsConstructor
+public class PatchEmbedding extends BackboneLayer {
+
+    public static final String PATCH_W = "patchW";
+    public static final String PATCH_B = "patchB";
+    public static final String CLASS_TOKEN = "classToken";
+    public static final String POSITION_EMBEDDING = "positionEmbedding";
+
+    private int inChannels = 3;
+    private int imageHeight;
+    private int imageWidth;
+    private int patchSize;
+    private int hiddenSize;
+    private boolean classToken = true;
+    private double dropout;
+
+    private PatchEmbedding(Builder b) {
+        super(b);
+        inChannels = b.inChannels;
+        imageHeight = b.imageHeight;
+        imageWidth = b.imageWidth;
+        patchSize = b.patchSize;
+        hiddenSize = b.hiddenSize;
+        classToken = b.classToken;
+        dropout = b.dropout;
+        validate();
+    }
+
+    @Override
+    public void validate() {
+        require(inChannels > 0, "inChannels", "> 0", inChannels);
+        require(patchSize > 0, "patchSize", "> 0", patchSize);
+        require(imageHeight > 0 && imageHeight % Math.max(patchSize, 1) == 0, "imageHeight",
+                "a positive multiple of patchSize " + patchSize, imageHeight);
+        require(imageWidth > 0 && imageWidth % Math.max(patchSize, 1) == 0, "imageWidth",
+                "a positive multiple of patchSize " + patchSize, imageWidth);
+        require(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
+        require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
+    }
+
+    @Override
+    public boolean usesDropout() {
+        return dropout > 0;
+    }
+
+    public int gridHeight() {
+        return imageHeight / patchSize;
+    }
+
+    public int gridWidth() {
+        return imageWidth / patchSize;
+    }
+
+    public int numPatches() {
+        return gridHeight() * gridWidth();
+    }
+
+    public int numTokens() {
+        return numPatches() + (classToken ? 1 : 0);
+    }
+
+    private int patchLength() {
+        return inChannels * patchSize * patchSize;
+    }
+
+    @Override
+    public void defineParameters(SDLayerParams params) {
+        params.addWeightParam(PATCH_W, patchLength(), hiddenSize);
+        params.addBiasParam(PATCH_B, 1, hiddenSize);
+        if (classToken) {
+            params.addWeightParam(CLASS_TOKEN, 1, hiddenSize);
+        }
+        params.addWeightParam(POSITION_EMBEDDING, numTokens(), hiddenSize);
+    }
+
+    /** timm's init: Xavier-uniform patch kernel, zero bias, class token N(0, 1e-6), position trunc-normal 0.02. */
+    @Override
+    public void initializeParameters(Map<String, INDArray> params) {
+        ParameterInit.xavierUniform(params.get(PATCH_W));
+        params.get(PATCH_B).assign(0);
+        if (classToken) {
+            ParameterInit.normal(params.get(CLASS_TOKEN), 1e-6);
+        }
+        ParameterInit.truncatedNormal(params.get(POSITION_EMBEDDING), 0.02);
+    }
+
+    @Override
+    public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
+        int gh = gridHeight(), gw = gridWidth(), n = numPatches();
+        SDVariable patches = input.reshape(-1, inChannels, gh, patchSize, gw, patchSize)
+                .permute(0, 2, 4, 1, 3, 5).reshape(-1, patchLength());
+        SDVariable tokens = patches.mmul(p.get(PATCH_W)).add(p.get(PATCH_B).reshape(-1)).reshape(-1, n, hiddenSize);
+        if (classToken) {
+            // [B, 1, D] copies of the class token: the first patch token times 0 plus the token broadcasts it.
+            SDVariable cls = tokens.get(SDIndex.all(), SDIndex.interval(0L, 1L), SDIndex.all()).mul(0.0)
+                    .add(p.get(CLASS_TOKEN).reshape(-1));
+            tokens = sd.concat(1, cls, tokens);
+        }
+        return tokens.add(p.get(POSITION_EMBEDDING));
+    }
+
+    @Override
+    public InputType getOutputType(int layerIndex, InputType inputType) {
+        if (!(inputType instanceof InputType.InputTypeConvolutional cnn) || cnn.getChannels() != inChannels
+                || cnn.getHeight() != imageHeight || cnn.getWidth() != imageWidth) {
+            throw new IllegalArgumentException("PatchEmbedding '" + getLayerName() + "': input must be images "
+                    + "InputType.convolutional(" + imageHeight + ", " + imageWidth + ", " + inChannels + ") (NCHW), got "
+                    + inputType);
+        }
+        return InputType.recurrent(hiddenSize, numTokens(), RNNFormat.NWC);
+    }
+
+    @Override
+    public void validateInput(INDArray input) {
+        if (input.rank() != 4 || input.size(1) != inChannels || input.size(2) != imageHeight
+                || input.size(3) != imageWidth) {
+            throw new IllegalArgumentException("PatchEmbedding '" + getLayerName() + "': input has shape "
+                    + Arrays.toString(input.shape()) + ", expected [batch, " + inChannels + ", " + imageHeight + ", "
+                    + imageWidth + "] (NCHW)");
+        }
+    }
+
+    @Override
+    protected FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+        return new FastRuntime(conf, dataType);
+    }
+
+    /** Patchify → one GEMM → class token and position embedding; backward scatters back to the image. */
+    static final class FastRuntime extends FastLayer {
+        private INDArray patches;
+        private INDArray dropoutMask;
+
+        FastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        private PatchEmbedding config() {
+            return (PatchEmbedding) layerConf();
+        }
+
+        @Override
+        protected INDArray forward(INDArray input, boolean training) {
+            PatchEmbedding c = config();
+            c.validateInput(input);
+            Map<String, INDArray> w = weights();
+            long batch = input.size(0);
+            int p = c.getPatchSize(), gh = c.gridHeight(), gw = c.gridWidth(), n = c.numPatches();
+            int d = c.getHiddenSize(), t = c.numTokens(), first = c.isClassToken() ? 1 : 0;
+            // [B, C, gh, P, gw, P] → [B, gh, gw, C, P, P] → [B·N, C·P·P]
+            patches = input.reshape('c', batch, c.getInChannels(), gh, p, gw, p).permute(0, 2, 4, 1, 3, 5)
+                    .dup('c').reshape('c', batch * n, c.patchLength());
+            INDArray tokens = patches.mmul(w.get(PATCH_W)).addiRowVector(w.get(PATCH_B));
+            INDArray out = Nd4j.create(input.dataType(), batch, t, d);
+            out.get(NDArrayIndex.all(), NDArrayIndex.interval(first, t), NDArrayIndex.all())
+                    .assign(tokens.reshape('c', batch, n, d));
+            INDArray flat = out.reshape('c', batch, (long) t * d);
+            if (first == 1) {
+                flat.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).addiRowVector(w.get(CLASS_TOKEN));
+            }
+            flat.addiRowVector(w.get(POSITION_EMBEDDING).reshape(1, (long) t * d));
+            dropoutMask = DropoutKernel.mask(out, c.getDropout(), training);
+            return DropoutKernel.apply(out, dropoutMask);
+        }
+
+        @Override
+        protected INDArray backward(INDArray epsilon) {
+            PatchEmbedding c = config();
+            Map<String, INDArray> w = weights();
+            Map<String, INDArray> g = gradientViews();
+            long batch = epsilon.size(0);
+            int p = c.getPatchSize(), gh = c.gridHeight(), gw = c.gridWidth(), n = c.numPatches();
+            int d = c.getHiddenSize(), t = c.numTokens(), first = c.isClassToken() ? 1 : 0;
+            INDArray dOut = dropoutMask == null ? epsilon : epsilon.mul(dropoutMask);
+            if (!c.isFrozenParam(POSITION_EMBEDDING)) {
+                g.get(POSITION_EMBEDDING).addi(dOut.sum(0));
+            }
+            if (first == 1 && !c.isFrozenParam(CLASS_TOKEN)) {
+                g.get(CLASS_TOKEN).addi(dOut.get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all())
+                        .sum(0).reshape(1, d));
+            }
+            INDArray dTokens = dOut.get(NDArrayIndex.all(), NDArrayIndex.interval(first, t), NDArrayIndex.all())
+                    .dup('c').reshape('c', batch * n, d);
+            if (!c.isFrozenParam(PATCH_W)) {
+                g.get(PATCH_W).addi(patches.transpose().mmul(dTokens));
+            }
+            if (!c.isFrozenParam(PATCH_B)) {
+                g.get(PATCH_B).addi(dTokens.sum(0).reshape(1, d));
+            }
+            // [B·N, C·P·P] → [B, gh, gw, C, P, P] → [B, C, gh, P, gw, P] → [B, C, H, W]
+            return dTokens.mmul(w.get(PATCH_W).transpose())
+                    .reshape('c', batch, gh, gw, c.getInChannels(), p, p).permute(0, 3, 1, 4, 2, 5).dup('c')
+                    .reshape('c', batch, c.getInChannels(), c.getImageHeight(), c.getImageWidth());
+        }
+    }
+
+    /** Builder; defaults: 3 channels, class token, no dropout, frozen. */
+    public static class Builder extends BackboneLayer.Builder<Builder> {
+        private int inChannels = 3;
+        private int imageHeight;
+        private int imageWidth;
+        private int patchSize;
+        private int hiddenSize;
+        private boolean classToken = true;
+        private double dropout;
+
+        public Builder inChannels(int inChannels) {
+            this.inChannels = inChannels;
+            return this;
+        }
+
+        public Builder imageSize(int height, int width) {
+            this.imageHeight = height;
+            this.imageWidth = width;
+            return this;
+        }
+
+        public Builder patchSize(int patchSize) {
+            this.patchSize = patchSize;
+            return this;
+        }
+
+        public Builder hiddenSize(int hiddenSize) {
+            this.hiddenSize = hiddenSize;
+            return this;
+        }
+
+        public Builder classToken(boolean classToken) {
+            this.classToken = classToken;
+            return this;
+        }
+
+        public Builder dropout(double dropout) {
+            this.dropout = dropout;
+            return this;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public PatchEmbedding build() {
+            return new PatchEmbedding(this);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package org.sa2vp.backbone.vit;
+
+import lombok.AllArgsConstructor;
+import lombok.Builder;
+import lombok.Data;
+import lombok.NoArgsConstructor;
+import lombok.With;
+import org.nd4j.shade.jackson.core.JsonProcessingException;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The architecture of a plain ViT (Dosovitskiy et al.), serialisable as JSON. Defaults are those of Google's
+ * checkpoints as the VPT/SA2VP code loads them: LayerNorm eps 1e-6, exact GELU, class token, qkv bias, MLP
+ * ratio 4, class-token pooling, no dropout (the VPT training-time dropout of 0.1 is a separate choice, see
+ * {@link #getDropout()}).
+ *
+ * <p>{@code VisionTransformerConfig.named("vit_base_patch16_224")} gives timm's variants: tiny (192 wide,
+ * 12 deep, 3 heads), small (384, 12, 6), base (768, 12, 12) and large (1024, 24, 16), each with patch 8,
+ * 16 or 32 at 224×224.
+ */
+@Data
+@Builder(toBuilder = true)
+@With
+@NoArgsConstructor
+@AllArgsConstructor
+public class VisionTransformerConfig {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Variant name, or "custom". */
+    @Builder.Default
+    private String name = "custom";
+    @Builder.Default
+    private int inChannels = 3;
+    private int imageHeight;
+    private int imageWidth;
+    private int patchSize;
+    private int hiddenSize;
+    private int depth;
+    private int numHeads;
+    /** MLP width; 0 means {@code mlpRatio · hiddenSize}. */
+    private int mlpSize;
+    @Builder.Default
+    private double mlpRatio = 4.0;
+    @Builder.Default
+    private double layerNormEps = 1e-6;
+    @Builder.Default
+    private boolean classToken = true;
+    @Builder.Default
+    private boolean qkvBias = true;
+    @Builder.Default
+    private TokenPooling pooling = TokenPooling.CLASS_TOKEN;
+    /** Classifier outputs; 0 for a feature extractor without head. */
+    private int numClasses;
+    /**
+     * Dropout after the embedding sum and inside every MLP while training (the VPT ViT uses 0.1, applied even
+     * though the backbone is frozen); 0 by default.
+     */
+    private double dropout;
+
+    private static final Map<String, int[]> FAMILIES = new LinkedHashMap<>();
+
+    static {
+        // width, depth, heads (timm vision_transformer.py)
+        FAMILIES.put("tiny", new int[]{192, 12, 3});
+        FAMILIES.put("small", new int[]{384, 12, 6});
+        FAMILIES.put("base", new int[]{768, 12, 12});
+        FAMILIES.put("large", new int[]{1024, 24, 16});
+    }
+
+    /** All named variants: {@code vit_{tiny,small,base,large}_patch{8,16,32}_224}. */
+    public static List<String> variants() {
+        return FAMILIES.keySet().stream()
+                .flatMap(f -> java.util.stream.Stream.of(8, 16, 32).map(p -> "vit_" + f + "_patch" + p + "_224"))
+                .toList();
+    }
+
+    /** A named variant (see {@link #variants()}), without a head. */
+    public static VisionTransformerConfig named(String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("vit_(\\w+?)_patch(\\d+)_(\\d+)").matcher(name);
+        if (!m.matches() || !FAMILIES.containsKey(m.group(1))) {
+            throw new IllegalArgumentException("Unknown ViT variant '" + name + "'; known: " + variants());
+        }
+        int[] f = FAMILIES.get(m.group(1));
+        int image = Integer.parseInt(m.group(3));
+        return builder().name(name).imageHeight(image).imageWidth(image).patchSize(Integer.parseInt(m.group(2)))
+                .hiddenSize(f[0]).depth(f[1]).numHeads(f[2]).build().validated();
+    }
+
+    public int effectiveMlpSize() {
+        return mlpSize > 0 ? mlpSize : (int) Math.round(mlpRatio * hiddenSize);
+    }
+
+    public int gridHeight() {
+        return imageHeight / patchSize;
+    }
+
+    public int gridWidth() {
+        return imageWidth / patchSize;
+    }
+
+    public int numTokens() {
+        return gridHeight() * gridWidth() + (classToken ? 1 : 0);
+    }
+
+    /** Checks every field; returns this. Messages name the field and the expected value. */
+    public VisionTransformerConfig validated() {
+        check(inChannels > 0, "inChannels", "> 0", inChannels);
+        check(patchSize > 0, "patchSize", "> 0", patchSize);
+        check(imageHeight > 0 && patchSize > 0 && imageHeight % patchSize == 0, "imageHeight",
+                "a positive multiple of patchSize " + patchSize, imageHeight);
+        check(imageWidth > 0 && patchSize > 0 && imageWidth % patchSize == 0, "imageWidth",
+                "a positive multiple of patchSize " + patchSize, imageWidth);
+        check(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
+        check(depth > 0, "depth", "> 0", depth);
+        check(numHeads > 0 && hiddenSize % numHeads == 0, "numHeads", "a divisor of hiddenSize " + hiddenSize,
+                numHeads);
+        check(effectiveMlpSize() > 0, "mlpSize", "> 0", effectiveMlpSize());
+        check(layerNormEps > 0, "layerNormEps", "> 0", layerNormEps);
+        check(pooling != null && (classToken || pooling == TokenPooling.MEAN), "pooling",
+                "MEAN when there is no class token", pooling);
+        check(numClasses >= 0, "numClasses", ">= 0", numClasses);
+        check(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
+        return this;
+    }
+
+    private void check(boolean ok, String field, String expected, Object actual) {
+        if (!ok) {
+            throw new IllegalArgumentException("VisionTransformerConfig '" + name + "': " + field + " must be "
+                    + expected + ", got " + actual);
+        }
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static VisionTransformerConfig fromJson(String json) {
+        try {
+            return JSON.readValue(json, VisionTransformerConfig.class).validated();
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Not a VisionTransformerConfig JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+}

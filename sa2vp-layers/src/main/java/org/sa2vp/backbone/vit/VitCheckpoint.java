@@ -1,0 +1,264 @@
+package org.sa2vp.backbone.vit;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.backbone.weights.CheckpointException;
+import org.sa2vp.backbone.weights.StateDict;
+import org.sa2vp.backbone.weights.VitNaming;
+import org.sa2vp.layers.Parameters;
+import org.sa2vp.layers.runtime.AttentionWeights;
+import org.sa2vp.layers.runtime.BlockWeights;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * A ViT checkpoint in timm names and PyTorch layouts (see {@link VitNaming}) and its architecture, as far as
+ * the weights tell it: width, depth, patch size, grid, channels, MLP width, qkv bias, classes. The number of heads
+ * comes from the file where it is stored (Google's per-head kernels, ONNX graphs) or from the options; for the
+ * standard widths (192, 384, 768, 1024, 1280: 64-wide heads) it is assumed and logged.
+ *
+ * @param config     the architecture, with the options applied (image size, eps, dropout)
+ * @param weights    timm-named tensors
+ * @param sourceGrid the checkpoint's patch grid {@code {height, width}} (position embedding)
+ * @param alignment  how the position embedding is resized when the configured grid differs
+ */
+public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, int[] sourceGrid,
+                            PositionEmbeddingResize.Alignment alignment) {
+
+    private static final Logger log = LoggerFactory.getLogger(VitCheckpoint.class);
+    private static final Map<Integer, Integer> STANDARD_HEADS = Map.of(192, 3, 384, 6, 768, 12, 1024, 16, 1280, 16);
+
+    /** What a checkpoint cannot tell, and choices about how to use it. Null fields mean "from the file". */
+    public record Options(Integer numHeads, Integer imageSize, Double layerNormEps, double dropout,
+                          PositionEmbeddingResize.Alignment alignment, boolean strict) {
+        public static Options defaults() {
+            return new Options(null, null, null, 0.0, PositionEmbeddingResize.Alignment.ALIGN_CORNERS, true);
+        }
+
+        public Options withNumHeads(Integer heads) {
+            return new Options(heads, imageSize, layerNormEps, dropout, alignment, strict);
+        }
+
+        public Options withImageSize(Integer size) {
+            return new Options(numHeads, size, layerNormEps, dropout, alignment, strict);
+        }
+
+        public Options withLayerNormEps(Double eps) {
+            return new Options(numHeads, imageSize, eps, dropout, alignment, strict);
+        }
+
+        public Options withDropout(double p) {
+            return new Options(numHeads, imageSize, layerNormEps, p, alignment, strict);
+        }
+
+        public Options withAlignment(PositionEmbeddingResize.Alignment a) {
+            return new Options(numHeads, imageSize, layerNormEps, dropout, a, strict);
+        }
+
+        public Options withStrict(boolean s) {
+            return new Options(numHeads, imageSize, layerNormEps, dropout, alignment, s);
+        }
+    }
+
+    /** Reads any supported checkpoint file (format from its first bytes) and infers the architecture. */
+    public static VitCheckpoint read(java.nio.file.Path file, Options options) {
+        return switch (org.sa2vp.backbone.weights.CheckpointFormat.detect(file)) {
+            case NPZ -> of(org.sa2vp.backbone.weights.NpzReader.readNpz(file), OptionalInt.empty(), options);
+            case SAFETENSORS -> of(org.sa2vp.backbone.weights.SafetensorsReader.read(file), OptionalInt.empty(),
+                    options);
+            case ONNX, KERAS_H5 -> throw new CheckpointException(file + ": format not readable yet");
+        };
+    }
+
+    /**
+     * Converts a raw state dict (any known naming) and infers the architecture.
+     *
+     * @param fileHeads heads stored in the file's graph (ONNX), or empty
+     */
+    public static VitCheckpoint of(StateDict raw, OptionalInt fileHeads, Options options) {
+        VitNaming naming = VitNaming.detect(raw);
+        StateDict timm = naming.toTimm(raw, options.strict());
+        OptionalInt stored = naming.numHeads(raw);
+        if (stored.isEmpty()) {
+            stored = fileHeads;
+        }
+        return infer(timm, stored, options);
+    }
+
+    /** Architecture from timm-named weights. */
+    public static VitCheckpoint infer(StateDict timm, OptionalInt storedHeads, Options options) {
+        String src = timm.source();
+        INDArray proj = timm.get("patch_embed.proj.weight", -1, -1, -1, -1);
+        int width = (int) proj.size(0), channels = (int) proj.size(1), patch = (int) proj.size(2);
+        if (proj.size(3) != patch) {
+            throw new CheckpointException(src + ": non-square patches " + proj.size(2) + "x" + proj.size(3)
+                    + " are not supported");
+        }
+        boolean classToken = timm.contains("cls_token");
+        INDArray pos = timm.get("pos_embed", 1, -1, width);
+        int patches = (int) pos.size(1) - (classToken ? 1 : 0);
+        int side = (int) Math.round(Math.sqrt(patches));
+        if (side * side != patches) {
+            throw new CheckpointException(src + ": position embedding has " + patches + " patch positions, "
+                    + "expected a square grid");
+        }
+        int depth = 0;
+        while (timm.contains("blocks." + depth + ".norm1.weight")) {
+            depth++;
+        }
+        int mlp = (int) timm.get("blocks.0.mlp.fc1.weight", -1, width).size(0);
+        int heads = resolveHeads(src, width, storedHeads, options.numHeads());
+        int classes = timm.contains("head.weight") ? (int) timm.get("head.weight", -1, width).size(0) : 0;
+        int image = options.imageSize() != null ? options.imageSize() : side * patch;
+        VisionTransformerConfig config = VisionTransformerConfig.builder()
+                .name(src).inChannels(channels).imageHeight(image).imageWidth(image).patchSize(patch)
+                .hiddenSize(width).depth(depth).numHeads(heads).mlpSize(mlp)
+                .layerNormEps(options.layerNormEps() != null ? options.layerNormEps() : 1e-6)
+                .classToken(classToken).qkvBias(timm.contains("blocks.0.attn.qkv.bias"))
+                .pooling(classToken ? TokenPooling.CLASS_TOKEN : TokenPooling.MEAN)
+                .numClasses(classes).dropout(options.dropout()).build();
+        try {
+            config.validated();
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(src + ": " + e.getMessage());
+        }
+        return new VitCheckpoint(config, timm, new int[]{side, side}, options.alignment());
+    }
+
+    private static int resolveHeads(String src, int width, OptionalInt stored, Integer requested) {
+        if (stored.isPresent()) {
+            if (requested != null && requested != stored.getAsInt()) {
+                throw new CheckpointException(src + ": --heads " + requested + " contradicts the checkpoint, which "
+                        + "stores " + stored.getAsInt() + " attention heads");
+            }
+            return stored.getAsInt();
+        }
+        if (requested != null) {
+            if (requested <= 0 || width % requested != 0) {
+                throw new CheckpointException(src + ": --heads " + requested + " does not divide the width "
+                        + width);
+            }
+            return requested;
+        }
+        Integer standard = STANDARD_HEADS.get(width);
+        if (standard == null) {
+            throw new CheckpointException(src + ": the number of attention heads is not stored in this file and "
+                    + "width " + width + " is not a standard ViT width; pass --heads N");
+        }
+        log.info("{}: assuming {} attention heads (64 wide, standard for width {}); pass --heads to override", src,
+                standard, width);
+        return standard;
+    }
+
+    /** A new graph of this architecture holding the checkpoint's weights. */
+    public ComputationGraph toGraph() {
+        ComputationGraph graph = VisionTransformer.create(config);
+        assignTo(graph, config);
+        return graph;
+    }
+
+    /**
+     * Copies the weights into a ViT graph of configuration {@code target} (same width, depth, patch size; the
+     * image size may differ: the position embedding is then resized bilinearly).
+     */
+    public void assignTo(ComputationGraph graph, VisionTransformerConfig target) {
+        int d = target.getHiddenSize(), m = target.effectiveMlpSize(), p = target.getPatchSize();
+        int c = target.getInChannels();
+        StateDict w = weights;
+        String e = VisionTransformer.EMBEDDING;
+        Parameters.assign(graph, e, PatchEmbedding.PATCH_W,
+                w.get("patch_embed.proj.weight", d, c, p, p).reshape('c', d, (long) c * p * p).transpose());
+        Parameters.assign(graph, e, PatchEmbedding.PATCH_B, row(w.get("patch_embed.proj.bias", d)));
+        if (target.isClassToken()) {
+            Parameters.assign(graph, e, PatchEmbedding.CLASS_TOKEN, row(w.get("cls_token", 1, 1, d)));
+        }
+        INDArray pos = w.get("pos_embed", 1, -1, d);
+        INDArray positions = pos.reshape('c', pos.size(1), d);
+        Parameters.assign(graph, e, PatchEmbedding.POSITION_EMBEDDING, PositionEmbeddingResize.resize(positions,
+                target.isClassToken(), sourceGrid[0], sourceGrid[1], target.gridHeight(), target.gridWidth(),
+                alignment));
+        for (int i = 0; i < target.getDepth(); i++) {
+            String b = "blocks." + i + ".";
+            String v = VisionTransformer.block(i);
+            INDArray qkv = w.get(b + "attn.qkv.weight", 3L * d, d);
+            Parameters.assign(graph, v, BlockWeights.NORM1 + "Gamma", row(w.get(b + "norm1.weight", d)));
+            Parameters.assign(graph, v, BlockWeights.NORM1 + "Beta", row(w.get(b + "norm1.bias", d)));
+            String[] projections = {AttentionWeights.QUERY_W, AttentionWeights.KEY_W, AttentionWeights.VALUE_W};
+            String[] biases = {AttentionWeights.QUERY_B, AttentionWeights.KEY_B, AttentionWeights.VALUE_B};
+            INDArray qkvBias = w.contains(b + "attn.qkv.bias") ? w.get(b + "attn.qkv.bias", 3L * d) : null;
+            for (int k = 0; k < 3; k++) {
+                Parameters.assign(graph, v, projections[k],
+                        qkv.get(NDArrayIndex.interval((long) k * d, (long) (k + 1) * d), NDArrayIndex.all()).transpose());
+                Parameters.assign(graph, v, biases[k], qkvBias == null ? row(qkv.getRow(0)).mul(0)
+                        : row(qkvBias.get(NDArrayIndex.interval((long) k * d, (long) (k + 1) * d))));
+            }
+            Parameters.assign(graph, v, AttentionWeights.OUT_W, w.get(b + "attn.proj.weight", d, d).transpose());
+            Parameters.assign(graph, v, AttentionWeights.OUT_B, row(w.get(b + "attn.proj.bias", d)));
+            Parameters.assign(graph, v, BlockWeights.NORM2_GAMMA, row(w.get(b + "norm2.weight", d)));
+            Parameters.assign(graph, v, BlockWeights.NORM2_BETA, row(w.get(b + "norm2.bias", d)));
+            Parameters.assign(graph, v, BlockWeights.FC1_W, w.get(b + "mlp.fc1.weight", m, d).transpose());
+            Parameters.assign(graph, v, BlockWeights.FC1_B, row(w.get(b + "mlp.fc1.bias", m)));
+            Parameters.assign(graph, v, BlockWeights.FC2_W, w.get(b + "mlp.fc2.weight", d, m).transpose());
+            Parameters.assign(graph, v, BlockWeights.FC2_B, row(w.get(b + "mlp.fc2.bias", d)));
+        }
+        Parameters.assign(graph, VisionTransformer.FEATURES, PooledLayerNorm.NORM_GAMMA, row(w.get("norm.weight", d)));
+        Parameters.assign(graph, VisionTransformer.FEATURES, PooledLayerNorm.NORM_BETA, row(w.get("norm.bias", d)));
+        if (target.getNumClasses() > 0 && w.contains("head.weight")) {
+            int classes = target.getNumClasses();
+            Parameters.assign(graph, VisionTransformer.HEAD, "W", w.get("head.weight", classes, d).transpose());
+            Parameters.assign(graph, VisionTransformer.HEAD, "b", w.get("head.bias", classes));
+        }
+    }
+
+    /** The weights of a ViT graph as a timm-named state dict (PyTorch layouts): the inverse of {@link #assignTo}. */
+    public static StateDict export(ComputationGraph graph, VisionTransformerConfig config) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        int d = config.getHiddenSize(), p = config.getPatchSize(), c = config.getInChannels();
+        Map<String, INDArray> e = Parameters.of(graph, VisionTransformer.EMBEDDING);
+        if (config.isClassToken()) {
+            out.put("cls_token", e.get(PatchEmbedding.CLASS_TOKEN).reshape(1, 1, d).dup());
+        }
+        out.put("pos_embed", e.get(PatchEmbedding.POSITION_EMBEDDING).reshape(1, config.numTokens(), d).dup());
+        out.put("patch_embed.proj.weight", e.get(PatchEmbedding.PATCH_W).transpose().dup('c').reshape('c', d, c, p, p));
+        out.put("patch_embed.proj.bias", e.get(PatchEmbedding.PATCH_B).reshape(d).dup());
+        for (int i = 0; i < config.getDepth(); i++) {
+            Map<String, INDArray> b = VisionTransformer.blockWeights(graph, i);
+            String k = "blocks." + i + ".";
+            out.put(k + "norm1.weight", b.get(BlockWeights.NORM1 + "Gamma").reshape(d).dup());
+            out.put(k + "norm1.bias", b.get(BlockWeights.NORM1 + "Beta").reshape(d).dup());
+            out.put(k + "attn.qkv.weight", org.nd4j.linalg.factory.Nd4j.concat(0,
+                    b.get(AttentionWeights.QUERY_W).transpose(), b.get(AttentionWeights.KEY_W).transpose(),
+                    b.get(AttentionWeights.VALUE_W).transpose()).dup('c'));
+            if (config.isQkvBias()) {
+                out.put(k + "attn.qkv.bias", org.nd4j.linalg.factory.Nd4j.concat(1, b.get(AttentionWeights.QUERY_B),
+                        b.get(AttentionWeights.KEY_B), b.get(AttentionWeights.VALUE_B)).reshape(3L * d).dup());
+            }
+            out.put(k + "attn.proj.weight", b.get(AttentionWeights.OUT_W).transpose().dup('c'));
+            out.put(k + "attn.proj.bias", b.get(AttentionWeights.OUT_B).reshape(d).dup());
+            out.put(k + "norm2.weight", b.get(BlockWeights.NORM2_GAMMA).reshape(d).dup());
+            out.put(k + "norm2.bias", b.get(BlockWeights.NORM2_BETA).reshape(d).dup());
+            out.put(k + "mlp.fc1.weight", b.get(BlockWeights.FC1_W).transpose().dup('c'));
+            out.put(k + "mlp.fc1.bias", b.get(BlockWeights.FC1_B).reshape(b.get(BlockWeights.FC1_B).length()).dup());
+            out.put(k + "mlp.fc2.weight", b.get(BlockWeights.FC2_W).transpose().dup('c'));
+            out.put(k + "mlp.fc2.bias", b.get(BlockWeights.FC2_B).reshape(d).dup());
+        }
+        Map<String, INDArray> norm = Parameters.of(graph, VisionTransformer.FEATURES);
+        out.put("norm.weight", norm.get(PooledLayerNorm.NORM_GAMMA).reshape(d).dup());
+        out.put("norm.bias", norm.get(PooledLayerNorm.NORM_BETA).reshape(d).dup());
+        if (config.getNumClasses() > 0) {
+            Map<String, INDArray> head = Parameters.of(graph, VisionTransformer.HEAD);
+            out.put("head.weight", head.get("W").transpose().dup('c'));
+            out.put("head.bias", head.get("b").reshape(config.getNumClasses()).dup());
+        }
+        return new StateDict("ViT graph", out);
+    }
+
+    private static INDArray row(INDArray v) {
+        return v.reshape('c', 1, v.length());
+    }
+}

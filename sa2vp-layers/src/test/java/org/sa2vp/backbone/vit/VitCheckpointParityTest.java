@@ -1,0 +1,76 @@
+package org.sa2vp.backbone.vit;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.weights.StateDict;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each checkpoint format loads into our ViT graph and reproduces torchvision's features and logits
+ * (max |Δ| ≤ 1e-4, measured ≈1e-6).
+ */
+class VitCheckpointParityTest {
+
+    private static final double TOLERANCE = 1e-4;
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"google.npz", "compressed.npz", "timm.npz", "timm.safetensors", "hf.safetensors",
+            "torchvision.npz"})
+    void checkpointReproducesTorchvision(String file) {
+        VitCheckpoint checkpoint = VitCheckpoint.read(VitFixtures.file(file),
+                VitCheckpoint.Options.defaults().withNumHeads(VitFixtures.HEADS));
+        VisionTransformerConfig c = checkpoint.config();
+        assertEquals(32, c.getHiddenSize());
+        assertEquals(2, c.getDepth());
+        assertEquals(8, c.getPatchSize());
+        assertEquals(32, c.getImageHeight());
+        assertEquals(64, c.effectiveMlpSize());
+        assertEquals(10, c.getNumClasses());
+        ComputationGraph graph = checkpoint.toGraph();
+        StateDict reference = VitFixtures.reference();
+        INDArray x = VitFixtures.input();
+        double features = VitFixtures.maxAbsDiff(VisionTransformer.features(graph, x), reference.get("features"));
+        double logits = VitFixtures.maxAbsDiff(VisionTransformer.logits(graph, x), reference.get("logits"));
+        System.out.printf("%s: max|Δ| features %.2e, logits %.2e%n", file, features, logits);
+        assertTrue(features <= TOLERANCE, file + " features max|Δ| " + features);
+        assertTrue(logits <= TOLERANCE, file + " logits max|Δ| " + logits);
+    }
+
+    @Test
+    void huggingFaceViTModelWithoutHeadGivesFeatures() {
+        VitCheckpoint checkpoint = VitCheckpoint.read(VitFixtures.file("hf_vitmodel.safetensors"),
+                VitCheckpoint.Options.defaults().withNumHeads(VitFixtures.HEADS));
+        assertEquals(0, checkpoint.config().getNumClasses());
+        ComputationGraph graph = checkpoint.toGraph();
+        assertNull(graph.getVertex(VisionTransformer.HEAD));
+        double features = VitFixtures.maxAbsDiff(VisionTransformer.features(graph, VitFixtures.input()),
+                VitFixtures.reference().get("features"));
+        assertTrue(features <= TOLERANCE, "features max|Δ| " + features);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"ALIGN_CORNERS, pos_embed_align_corners, logits_align_corners",
+            "HALF_PIXEL, pos_embed_half_pixel, logits_half_pixel"})
+    void positionEmbeddingIsResizedForAnotherImageSize(PositionEmbeddingResize.Alignment alignment,
+                                                       String positionKey, String logitsKey) {
+        VitCheckpoint checkpoint = VitCheckpoint.read(VitFixtures.file("google.npz"),
+                VitCheckpoint.Options.defaults().withImageSize(48).withAlignment(alignment));
+        assertEquals(48, checkpoint.config().getImageHeight());
+        ComputationGraph graph = checkpoint.toGraph();
+        StateDict resized = org.sa2vp.backbone.weights.NpzReader.readNpz(VitFixtures.file("resized48.npz"));
+        INDArray expectedPositions = resized.get(positionKey);
+        double positions = VitFixtures.maxAbsDiff(VisionTransformer.positionEmbedding(graph),
+                expectedPositions.reshape(expectedPositions.size(1), expectedPositions.size(2)));
+        double logits = VitFixtures.maxAbsDiff(VisionTransformer.logits(graph, resized.get("input48")),
+                resized.get(logitsKey));
+        System.out.printf("resize %s: max|Δ| position embedding %.2e, logits %.2e%n", alignment, positions, logits);
+        assertTrue(positions <= 1e-6, "position embedding max|Δ| " + positions);
+        assertTrue(logits <= TOLERANCE, "logits max|Δ| " + logits);
+    }
+}
