@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.sa2vp.layers.Implementation;
 import org.sa2vp.layers.Parameters;
 
 import java.util.Map;
@@ -54,6 +55,13 @@ public final class VisionTransformer {
      */
     public static ComputationGraphConfiguration configuration(VisionTransformerConfig config,
                                                               NeuralNetConfiguration.Builder globals, boolean frozen) {
+        return configuration(config, globals, frozen, Implementation.FAST);
+    }
+
+    /** As above, with the runtime of the backbone layers ({@link Implementation#SAMEDIFF}: the checked reference). */
+    public static ComputationGraphConfiguration configuration(VisionTransformerConfig config,
+                                                              NeuralNetConfiguration.Builder globals, boolean frozen,
+                                                              Implementation implementation) {
         config.validated();
         int d = config.getHiddenSize();
         ComputationGraphConfiguration.GraphBuilder g = globals.graphBuilder().addInputs(INPUT)
@@ -62,16 +70,18 @@ public final class VisionTransformer {
         g.addLayer(EMBEDDING, new PatchEmbedding.Builder().inChannels(config.getInChannels())
                 .imageSize(config.getImageHeight(), config.getImageWidth()).patchSize(config.getPatchSize())
                 .hiddenSize(d).classToken(config.isClassToken()).dropout(config.getDropout()).frozen(frozen)
-                .build(), INPUT);
+                .implementation(implementation).build(), INPUT);
         String previous = EMBEDDING;
         for (int i = 0; i < config.getDepth(); i++) {
             g.addLayer(block(i), new TransformerBlock.Builder().hiddenSize(d).numHeads(config.getNumHeads())
                     .mlpSize(config.effectiveMlpSize()).layerNormEps(config.getLayerNormEps())
-                    .dropout(config.getDropout()).qkvBias(config.isQkvBias()).frozen(frozen).build(), previous);
+                    .dropout(config.getDropout()).qkvBias(config.isQkvBias()).frozen(frozen)
+                    .implementation(implementation).build(), previous);
             previous = block(i);
         }
         g.addLayer(FEATURES, new PooledLayerNorm.Builder().hiddenSize(d).pooling(config.getPooling())
-                .classToken(config.isClassToken()).layerNormEps(config.getLayerNormEps()).frozen(frozen).build(),
+                .classToken(config.isClassToken()).layerNormEps(config.getLayerNormEps()).frozen(frozen)
+                .implementation(implementation).build(),
                 previous);
         if (config.getNumClasses() > 0) {
             g.addLayer(HEAD, new DenseLayer.Builder().nIn(d).nOut(config.getNumClasses())
