@@ -1,0 +1,112 @@
+package org.sa2vp.cli;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.backbone.vit.PositionEmbeddingResize;
+import org.sa2vp.backbone.vit.VisionTransformer;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.backbone.weights.NpzReader;
+import org.sa2vp.backbone.weights.NpzWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code sa2vp infer}: runs a plain ViT backbone from a checkpoint file on a tensor. */
+@Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs a ViT backbone checkpoint on a float32 NCHW tensor (.npy) in inference mode and writes "
+                + "'features' (final-norm class token, [B, D]) and, when the checkpoint has a classifier head, "
+                + "'logits' ([B, classes]) to an .npz.",
+                "The format is read from the file: Google ViT .npz, timm / Hugging Face / torchvision state dicts "
+                        + "(.safetensors or .npz), ONNX (weights from the initializers) or Keras .h5. The architecture "
+                        + "(width, depth, patch, grid, classes) comes from the weights; the number of heads from the "
+                        + "file where stored (Google .npz, ONNX, Keras), otherwise from --heads (standard widths "
+                        + "192/384/768/1024/1280 assume 64-wide heads)."},
+        footer = {"", "Example:", "  sa2vp infer --backbone imagenet21k_ViT-B_16.npz --input images.npy "
+                + "--output out.npz"})
+public final class InferCommand implements Callable<Integer> {
+
+    @Option(names = "--backbone", required = true, paramLabel = "FILE", description = "checkpoint file")
+    Path backbone;
+
+    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "float32 images [B, C, H, W]")
+    Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "OUT.npz", description = "where to write the results")
+    Path output;
+
+    @Option(names = "--heads", paramLabel = "N", description = "attention heads; checked against the file when it "
+            + "stores them")
+    Integer heads;
+
+    @Option(names = "--image-size", paramLabel = "S", description = "model image size (default: the input's); the "
+            + "position embedding is resized bilinearly when it differs from the checkpoint's")
+    Integer imageSize;
+
+    @Option(names = "--resize", paramLabel = "MODE", description = "position-embedding resize: ${COMPLETION-CANDIDATES}"
+            + " (default: ${DEFAULT-VALUE}, as Google's and the SA2VP loaders)", defaultValue = "ALIGN_CORNERS")
+    PositionEmbeddingResize.Alignment resize;
+
+    @Option(names = "--layer-norm-eps", paramLabel = "E", description = "LayerNorm epsilon (default 1e-6, Google/VPT;"
+            + " Hugging Face ViTs use 1e-12)")
+    Double layerNormEps;
+
+    @Option(names = "--non-strict", description = "ignore checkpoint keys that are not part of a plain ViT (they are"
+            + " listed as an error otherwise)")
+    boolean nonStrict;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "images per forward pass "
+            + "(default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Override
+    public Integer call() {
+        INDArray images = NpzReader.readNpy(input);
+        if (images.rank() != 4) {
+            throw new IllegalArgumentException(input + ": shape " + Arrays.toString(images.shape())
+                    + ", expected [batch, channels, height, width] (NCHW float32)");
+        }
+        VitCheckpoint.Options options = VitCheckpoint.Options.defaults().withNumHeads(heads)
+                .withImageSize(imageSize != null ? imageSize : (int) images.size(2)).withLayerNormEps(layerNormEps)
+                .withAlignment(resize).withStrict(!nonStrict);
+        VitCheckpoint checkpoint = VitCheckpoint.read(backbone, options);
+        VisionTransformerConfig c = checkpoint.config();
+        if (images.size(1) != c.getInChannels() || images.size(2) != c.getImageHeight()
+                || images.size(3) != c.getImageWidth()) {
+            throw new IllegalArgumentException(input + ": shape " + Arrays.toString(images.shape()) + ", expected [B, "
+                    + c.getInChannels() + ", " + c.getImageHeight() + ", " + c.getImageWidth() + "] for " + backbone);
+        }
+        ComputationGraph graph = checkpoint.toGraph();
+        System.err.printf("%s: ViT width %d, depth %d, heads %d, patch %d, %dx%d images, %d classes%n", backbone,
+                c.getHiddenSize(), c.getDepth(), c.getNumHeads(), c.getPatchSize(), c.getImageHeight(),
+                c.getImageWidth(), c.getNumClasses());
+        List<INDArray> features = new ArrayList<>();
+        List<INDArray> logits = new ArrayList<>();
+        for (long start = 0; start < images.size(0); start += batchSize) {
+            INDArray batch = images.get(NDArrayIndex.interval(start, Math.min(start + batchSize, images.size(0))),
+                    NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+            Map<String, INDArray> activations = graph.feedForward(new INDArray[]{batch}, false);
+            features.add(activations.get(VisionTransformer.FEATURES).dup());
+            if (c.getNumClasses() > 0) {
+                logits.add(activations.get(VisionTransformer.HEAD).dup());
+            }
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        out.put("features", Nd4j.concat(0, features.toArray(new INDArray[0])));
+        if (!logits.isEmpty()) {
+            out.put("logits", Nd4j.concat(0, logits.toArray(new INDArray[0])));
+        }
+        NpzWriter.writeNpz(output, out);
+        System.err.printf("wrote %s: %s%n", output, out.keySet());
+        return 0;
+    }
+}
