@@ -42,11 +42,11 @@ public final class LayerBenchmark {
             System.out.println("usage: LayerBenchmark attention|vertex [--batch N] [--steps N] [--no-torch]");
             return;
         }
-        int batch = intArg(args, "--batch", 8);
+        int batch = BenchSupport.intArg(args, "--batch", 8);
         Nd4j.getRandom().setSeed(1);
         switch (args[0]) {
-            case "attention" -> attention(batch, intArg(args, "--steps", 5));
-            case "vertex" -> vertex(batch, intArg(args, "--steps", 3), !Arrays.asList(args).contains("--no-torch"));
+            case "attention" -> attention(batch, BenchSupport.intArg(args, "--steps", 5));
+            case "vertex" -> vertex(batch, BenchSupport.intArg(args, "--steps", 3), !Arrays.asList(args).contains("--no-torch"));
             default -> throw new IllegalArgumentException("unknown benchmark '" + args[0] + "': attention or vertex");
         }
     }
@@ -63,7 +63,7 @@ public final class LayerBenchmark {
             org.deeplearning4j.nn.graph.vertex.GraphVertex v = g.getVertex("v");
             INDArray q = Nd4j.randn(DataType.FLOAT, batch, tokens, 768);
             INDArray kv = Nd4j.randn(DataType.FLOAT, batch, tokens, 768);
-            seconds[i] = median(steps, () -> {
+            seconds[i] = BenchSupport.median(steps, () -> {
                 v.setInputs(q, kv);
                 v.doForward(true, LayerWorkspaceMgr.noWorkspaces());
                 v.setEpsilon(q);
@@ -85,24 +85,24 @@ public final class LayerBenchmark {
         ComputationGraph g = graph(conf, tokens);
         org.deeplearning4j.nn.graph.vertex.GraphVertex v = g.getVertex("v");
         INDArray x = Nd4j.randn(DataType.FLOAT, batch, tokens, 768);
-        double forward = median(steps, () -> {
+        double forward = BenchSupport.median(steps, () -> {
             v.setInputs(x);
             v.doForward(false, LayerWorkspaceMgr.noWorkspaces());
         });
-        double forwardBackward = median(steps, () -> {
+        double forwardBackward = BenchSupport.median(steps, () -> {
             v.setInputs(x);
             v.doForward(true, LayerWorkspaceMgr.noWorkspaces());
             v.setEpsilon(x);
             v.doBackward(false, LayerWorkspaceMgr.noWorkspaces());
         });
-        long rss = peakRssMb();
+        long rss = BenchSupport.peakRssMb();
         System.out.printf("{\"impl\":\"dl4j-fast\",\"batch\":%d,\"forward_s\":%.3f,\"forward_backward_s\":%.3f,"
                 + "\"peak_rss_mb\":%d}%n", batch, forward, forwardBackward, rss);
         if (torch) {
             String torchLine = runTorch(batch, steps);
             System.out.println(torchLine);
-            double tf = field(torchLine, "forward_s"), tfb = field(torchLine, "forward_backward_s");
-            double trss = field(torchLine, "peak_rss_mb");
+            double tf = BenchSupport.field(torchLine, "forward_s"), tfb = BenchSupport.field(torchLine, "forward_backward_s");
+            double trss = BenchSupport.field(torchLine, "peak_rss_mb");
             System.out.printf("{\"bench\":\"dual_pathway_vertex_vs_pytorch\",\"forward_ratio\":%.2f,"
                     + "\"forward_backward_ratio\":%.2f,\"peak_rss_ratio\":%.2f}%n", forward / tf,
                     forwardBackward / tfb, rss / trss);
@@ -124,28 +124,6 @@ public final class LayerBenchmark {
         return g;
     }
 
-    private static double median(int steps, Runnable body) {
-        body.run(); // warm-up
-        List<Double> times = new ArrayList<>();
-        for (int i = 0; i < steps; i++) {
-            long t0 = System.nanoTime();
-            body.run();
-            times.add((System.nanoTime() - t0) / 1e9);
-        }
-        times.sort(Double::compare);
-        return times.get(times.size() / 2);
-    }
-
-    /** Peak resident set (VmHWM) of this process in MB. */
-    static long peakRssMb() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D+", "")) / 1024;
-            }
-        }
-        return -1;
-    }
-
     private static String runTorch(int batch, int steps) throws Exception {
         File script = new File("tools/bench/torch_dual_pathway_block.py");
         if (!script.exists()) {
@@ -164,19 +142,5 @@ public final class LayerBenchmark {
             throw new IllegalStateException("PyTorch benchmark failed (needs Debian python3-torch): " + last);
         }
         return last;
-    }
-
-    private static double field(String json, String name) {
-        String rest = json.substring(json.indexOf("\"" + name + "\"") + name.length() + 3).trim();
-        return Double.parseDouble(rest.split("[,}]")[0].trim());
-    }
-
-    private static int intArg(String[] args, String name, int def) {
-        for (int i = 0; i < args.length - 1; i++) {
-            if (args[i].equals(name)) {
-                return Integer.parseInt(args[i + 1]);
-            }
-        }
-        return def;
     }
 }

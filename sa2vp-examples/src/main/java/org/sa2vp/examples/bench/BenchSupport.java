@@ -1,0 +1,66 @@
+package org.sa2vp.examples.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Timing and memory helpers shared by the benchmarks. */
+final class BenchSupport {
+
+    private BenchSupport() {
+    }
+
+    /** Median wall time of {@code steps} runs of {@code body} after one warm-up run, in seconds. */
+    static double median(int steps, Runnable body) {
+        body.run();
+        List<Double> times = new ArrayList<>();
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            body.run();
+            times.add((System.nanoTime() - t0) / 1e9);
+        }
+        times.sort(Double::compare);
+        return times.get(times.size() / 2);
+    }
+
+    /** Peak resident set (VmHWM) of this process in MB. */
+    static long peakRssMb() throws java.io.IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("\\D+", "")) / 1024;
+            }
+        }
+        return -1;
+    }
+
+    /** A file under the repository root, whether the benchmark runs from the root or from a module. */
+    static Path repoFile(String relative) {
+        Path here = Path.of(relative);
+        return Files.exists(here) || !Files.exists(Path.of("..", relative)) ? here : Path.of("..", relative);
+    }
+
+    /** A numeric field of a one-line JSON object. */
+    static double field(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\"\\s*:\\s*([-0-9.eE]+)")
+                .matcher(json);
+        if (!m.find()) {
+            throw new IllegalStateException("no field " + name + " in " + json);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    static int intArg(String[] args, String name, int def) {
+        String v = stringArg(args, name, null);
+        return v == null ? def : Integer.parseInt(v);
+    }
+
+    static String stringArg(String[] args, String name, String def) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals(name)) {
+                return args[i + 1];
+            }
+        }
+        return def;
+    }
+}

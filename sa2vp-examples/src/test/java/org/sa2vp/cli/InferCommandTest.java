@@ -1,0 +1,66 @@
+package org.sa2vp.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.weights.NpzReader;
+import org.sa2vp.backbone.weights.StateDict;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code sa2vp infer} on the PyTorch-made fixtures of sa2vp-layers: every format, and one-line errors. */
+class InferCommandTest {
+
+    /** The fixtures folder of sa2vp-layers (tests run with the module directory as working directory). */
+    static Path fixture(String name) {
+        return Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "vit", name);
+    }
+
+    private static double maxAbsDiff(INDArray a, INDArray b) {
+        return a.sub(b).amaxNumber().doubleValue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"google.npz, ''", "timm.safetensors, 2", "hf.safetensors, 2", "torchvision.npz, 2"})
+    void writesFeaturesAndLogitsMatchingPyTorch(String file, String heads, @TempDir Path dir) {
+        Path out = dir.resolve("out.npz");
+        String[] args = heads.isEmpty()
+                ? new String[]{"infer", "--backbone", fixture(file).toString(), "--input", fixture("input.npy")
+                .toString(), "--output", out.toString()}
+                : new String[]{"infer", "--backbone", fixture(file).toString(), "--input", fixture("input.npy")
+                .toString(), "--output", out.toString(), "--heads", heads};
+        assertEquals(0, Sa2vpCli.execute(args));
+        StateDict result = NpzReader.readNpz(out);
+        StateDict reference = NpzReader.readNpz(fixture("reference.npz"));
+        assertTrue(maxAbsDiff(result.get("features"), reference.get("features")) <= 1e-4);
+        assertTrue(maxAbsDiff(result.get("logits"), reference.get("logits")) <= 1e-4);
+    }
+
+    @Test
+    void userErrorsAreOneLineWithExitCode2(@TempDir Path dir) {
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true));
+        int code;
+        try {
+            code = Sa2vpCli.execute("infer", "--backbone", fixture("google.npz").toString(), "--input",
+                    fixture("input.npy").toString(), "--output", dir.resolve("o.npz").toString(), "--heads", "4");
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals(2, code);
+        String message = captured.toString().strip();
+        assertFalse(message.contains("\n"), message);
+        assertTrue(message.startsWith("sa2vp infer: ") && message.contains("google.npz")
+                && message.contains("--heads 4"), message);
+        assertFalse(dir.resolve("o.npz").toFile().exists());
+    }
+}
