@@ -12,12 +12,11 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sa2vp.backbone.BackboneLayer;
 import org.sa2vp.layers.ParameterInit;
 import org.sa2vp.layers.runtime.DropoutKernel;
 import org.sa2vp.layers.runtime.FastLayer;
+import org.sa2vp.layers.runtime.PatchEmbeddingKernel;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -162,9 +161,15 @@ public class PatchEmbedding extends BackboneLayer {
         return new FastRuntime(conf, dataType);
     }
 
-    /** Patchify → one GEMM → class token and position embedding; backward scatters back to the image. */
+    /** The geometry the kernel needs. */
+    public PatchEmbeddingKernel.Geometry geometry() {
+        return new PatchEmbeddingKernel.Geometry(inChannels, patchSize, gridHeight(), gridWidth(), hiddenSize,
+                classToken);
+    }
+
+    /** Runtime on {@link PatchEmbeddingKernel}, with the embedding dropout. */
     static final class FastRuntime extends FastLayer {
-        private INDArray patches;
+        private final INDArray[] patches = new INDArray[1];
         private INDArray dropoutMask;
 
         FastRuntime(NeuralNetConfiguration conf, DataType dataType) {
@@ -180,21 +185,8 @@ public class PatchEmbedding extends BackboneLayer {
             PatchEmbedding c = config();
             c.validateInput(input);
             Map<String, INDArray> w = weights();
-            long batch = input.size(0);
-            int p = c.getPatchSize(), gh = c.gridHeight(), gw = c.gridWidth(), n = c.numPatches();
-            int d = c.getHiddenSize(), t = c.numTokens(), first = c.isClassToken() ? 1 : 0;
-            // [B, C, gh, P, gw, P] → [B, gh, gw, C, P, P] → [B·N, C·P·P]
-            patches = input.reshape('c', batch, c.getInChannels(), gh, p, gw, p).permute(0, 2, 4, 1, 3, 5)
-                    .dup('c').reshape('c', batch * n, c.patchLength());
-            INDArray tokens = patches.mmul(w.get(PATCH_W)).addiRowVector(w.get(PATCH_B));
-            INDArray out = Nd4j.create(input.dataType(), batch, t, d);
-            out.get(NDArrayIndex.all(), NDArrayIndex.interval(first, t), NDArrayIndex.all())
-                    .assign(tokens.reshape('c', batch, n, d));
-            INDArray flat = out.reshape('c', batch, (long) t * d);
-            if (first == 1) {
-                flat.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).addiRowVector(w.get(CLASS_TOKEN));
-            }
-            flat.addiRowVector(w.get(POSITION_EMBEDDING).reshape(1, (long) t * d));
+            INDArray out = PatchEmbeddingKernel.forward(input, c.geometry(), w.get(PATCH_W), w.get(PATCH_B),
+                    w.get(CLASS_TOKEN), w.get(POSITION_EMBEDDING), patches);
             dropoutMask = DropoutKernel.mask(out, c.getDropout(), training);
             return DropoutKernel.apply(out, dropoutMask);
         }
@@ -202,31 +194,15 @@ public class PatchEmbedding extends BackboneLayer {
         @Override
         protected INDArray backward(INDArray epsilon) {
             PatchEmbedding c = config();
-            Map<String, INDArray> w = weights();
             Map<String, INDArray> g = gradientViews();
-            long batch = epsilon.size(0);
-            int p = c.getPatchSize(), gh = c.gridHeight(), gw = c.gridWidth(), n = c.numPatches();
-            int d = c.getHiddenSize(), t = c.numTokens(), first = c.isClassToken() ? 1 : 0;
             INDArray dOut = dropoutMask == null ? epsilon : epsilon.mul(dropoutMask);
-            if (!c.isFrozenParam(POSITION_EMBEDDING)) {
-                g.get(POSITION_EMBEDDING).addi(dOut.sum(0));
-            }
-            if (first == 1 && !c.isFrozenParam(CLASS_TOKEN)) {
-                g.get(CLASS_TOKEN).addi(dOut.get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all())
-                        .sum(0).reshape(1, d));
-            }
-            INDArray dTokens = dOut.get(NDArrayIndex.all(), NDArrayIndex.interval(first, t), NDArrayIndex.all())
-                    .dup('c').reshape('c', batch * n, d);
-            if (!c.isFrozenParam(PATCH_W)) {
-                g.get(PATCH_W).addi(patches.transpose().mmul(dTokens));
-            }
-            if (!c.isFrozenParam(PATCH_B)) {
-                g.get(PATCH_B).addi(dTokens.sum(0).reshape(1, d));
-            }
-            // [B·N, C·P·P] → [B, gh, gw, C, P, P] → [B, C, gh, P, gw, P] → [B, C, H, W]
-            return dTokens.mmul(w.get(PATCH_W).transpose())
-                    .reshape('c', batch, gh, gw, c.getInChannels(), p, p).permute(0, 3, 1, 4, 2, 5).dup('c')
-                    .reshape('c', batch, c.getInChannels(), c.getImageHeight(), c.getImageWidth());
+            return PatchEmbeddingKernel.backward(dOut, c.geometry(), patches[0], weights().get(PATCH_W),
+                    trainable(c, g, PATCH_W), trainable(c, g, PATCH_B), trainable(c, g, CLASS_TOKEN),
+                    trainable(c, g, POSITION_EMBEDDING));
+        }
+
+        private static INDArray trainable(PatchEmbedding c, Map<String, INDArray> grads, String param) {
+            return c.isFrozenParam(param) ? null : grads.get(param);
         }
     }
 
