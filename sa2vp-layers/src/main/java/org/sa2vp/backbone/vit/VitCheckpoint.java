@@ -71,7 +71,11 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
             case NPZ -> of(org.sa2vp.backbone.weights.NpzReader.readNpz(file), OptionalInt.empty(), options);
             case SAFETENSORS -> of(org.sa2vp.backbone.weights.SafetensorsReader.read(file), OptionalInt.empty(),
                     options);
-            case ONNX, KERAS_H5 -> throw new CheckpointException(file + ": format not readable yet");
+            case ONNX -> {
+                org.sa2vp.backbone.weights.OnnxWeights onnx = org.sa2vp.backbone.weights.OnnxWeights.read(file);
+                yield of(onnx.stateDict(), onnx.numHeads(), options);
+            }
+            case KERAS_H5 -> throw new CheckpointException(file + ": format not readable yet");
         };
     }
 

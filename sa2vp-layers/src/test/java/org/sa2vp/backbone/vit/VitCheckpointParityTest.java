@@ -21,7 +21,8 @@ class VitCheckpointParityTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"google.npz", "compressed.npz", "timm.npz", "timm.safetensors", "hf.safetensors",
-            "torchvision.npz"})
+            "torchvision.npz", "torchvision_opset13.onnx", "torchvision_opset17.onnx", "timm_opset14.onnx",
+            "hf_opset17.onnx"})
     void checkpointReproducesTorchvision(String file) {
         VitCheckpoint checkpoint = VitCheckpoint.read(VitFixtures.file(file),
                 VitCheckpoint.Options.defaults().withNumHeads(VitFixtures.HEADS));

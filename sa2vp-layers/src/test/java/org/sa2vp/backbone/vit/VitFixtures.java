@@ -1,42 +1,66 @@
 package org.sa2vp.backbone.vit;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.weights.NpzReader;
+import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
 
 import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The ViT checkpoints made by {@code tools/reference/vit/make_vit_fixtures.py} from a torchvision
  * {@code VisionTransformer(image 32, patch 8, 2 layers, 2 heads, width 32, MLP 64, 10 classes)} with random
- * weights, and its outputs on {@code input.npy}.
+ * weights (exported by torch 1.13), and its outputs on {@code input.npy}.
  */
-final class VitFixtures {
+public final class VitFixtures {
 
-    static final int HEADS = 2;
+    public static final int HEADS = 2;
 
     private VitFixtures() {
     }
 
-    static Path file(String name) {
+    public static Path file(String name) {
+        URL url = VitFixtures.class.getResource("/fixtures/vit/" + name);
+        if (url == null) {
+            throw new IllegalStateException("missing fixture fixtures/vit/" + name
+                    + "; run tools/reference/vit/make_vit_fixtures.py");
+        }
         try {
-            return Path.of(VitFixtures.class.getResource("/fixtures/vit/" + name).toURI());
-        } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing test fixture fixtures/vit/" + name, e);
+            return Path.of(url.toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
         }
     }
 
-    static INDArray input() {
+    /** The model input {@code [2, 3, 32, 32]}. */
+    public static INDArray input() {
         return NpzReader.readNpy(file("input.npy"));
     }
 
-    static StateDict reference() {
+    /** torchvision's {@code features} {@code [2, 32]} and {@code logits} {@code [2, 10]} on {@link #input()}. */
+    public static StateDict reference() {
         return NpzReader.readNpz(file("reference.npz"));
     }
 
-    static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
-                .sub(b.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)).amaxNumber().doubleValue();
+    /** An npz fixture's arrays (float32, C order) in archive order, i.e. the state dict's order. */
+    public static Map<String, INDArray> npz(String name) {
+        return NpzReader.readNpz(file(name)).tensors();
+    }
+
+    public static List<String> npzKeyOrder(String name) {
+        return List.copyOf(NpzReader.readNpz(file(name)).keys());
+    }
+
+    public static Map<String, INDArray> safetensors(String name) {
+        return SafetensorsReader.read(file(name)).tensors();
+    }
+
+    public static double maxAbsDiff(INDArray a, INDArray b) {
+        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
     }
 }
