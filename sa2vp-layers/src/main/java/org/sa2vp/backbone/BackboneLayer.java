@@ -53,8 +53,13 @@ public abstract class BackboneLayer extends SameDiffLayer {
         return false;
     }
 
+    /** True for the pretrained backbone's parameters (all, unless a subclass adds trainable ones). */
+    public boolean isBackboneParam(String param) {
+        return true;
+    }
+
     public boolean isFrozenParam(String param) {
-        return frozen || isFixedParam(param);
+        return (frozen && isBackboneParam(param)) || isFixedParam(param);
     }
 
     protected abstract FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType);

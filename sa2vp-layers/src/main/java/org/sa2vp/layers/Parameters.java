@@ -31,14 +31,17 @@ public final class Parameters {
      * elements in another layout is not silently reshaped: the shapes must match exactly.
      */
     public static void assign(ComputationGraph graph, String vertex, String param, INDArray value) {
-        Map<String, INDArray> table = of(graph, vertex);
+        assign(of(graph, vertex), "Vertex '" + vertex + "'", param, value);
+    }
+
+    /** As above on a parameter table; {@code owner} names it in messages. */
+    public static void assign(Map<String, INDArray> table, String owner, String param, INDArray value) {
         INDArray target = table.get(param);
         if (target == null) {
-            throw new IllegalArgumentException("Vertex '" + vertex + "' has no parameter '" + param + "'; it has "
-                    + table.keySet());
+            throw new IllegalArgumentException(owner + " has no parameter '" + param + "'; it has " + table.keySet());
         }
         if (!Arrays.equals(target.shape(), value.shape())) {
-            throw new IllegalArgumentException("Vertex '" + vertex + "' parameter '" + param + "': expected shape "
+            throw new IllegalArgumentException(owner + " parameter '" + param + "': expected shape "
                     + Arrays.toString(target.shape()) + ", got " + Arrays.toString(value.shape()));
         }
         target.assign(value);

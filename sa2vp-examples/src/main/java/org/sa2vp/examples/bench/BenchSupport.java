@@ -34,10 +34,14 @@ final class BenchSupport {
         return -1;
     }
 
-    /** A file under the repository root, whether the benchmark runs from the root or from a module. */
+    /** A path under the repository root (the nearest directory upwards that holds {@code tools/bench}). */
     static Path repoFile(String relative) {
-        Path here = Path.of(relative);
-        return Files.exists(here) || !Files.exists(Path.of("..", relative)) ? here : Path.of("..", relative);
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isDirectory(dir.resolve("tools").resolve("bench"))) {
+                return dir.resolve(relative);
+            }
+        }
+        return Path.of(relative);
     }
 
     /** A numeric field of a one-line JSON object. */

@@ -14,7 +14,6 @@ import org.sa2vp.layers.InteractionDirection;
 import org.sa2vp.layers.SpatiallyAlignedCrossAttention;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,11 +124,8 @@ public final class LayerBenchmark {
     }
 
     private static String runTorch(int batch, int steps) throws Exception {
-        File script = new File("tools/bench/torch_dual_pathway_block.py");
-        if (!script.exists()) {
-            script = new File("../tools/bench/torch_dual_pathway_block.py");
-        }
-        Process p = new ProcessBuilder("/usr/bin/python3", script.getPath(), "--batch", String.valueOf(batch),
+        Path script = BenchSupport.repoFile("tools/bench/torch_dual_pathway_block.py");
+        Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), "--batch", String.valueOf(batch),
                 "--threads", String.valueOf(Runtime.getRuntime().availableProcessors()), "--steps",
                 String.valueOf(steps)).redirectErrorStream(true).start();
         String last = null;

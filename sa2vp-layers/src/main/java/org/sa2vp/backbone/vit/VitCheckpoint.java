@@ -75,7 +75,8 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
                 org.sa2vp.backbone.weights.OnnxWeights onnx = org.sa2vp.backbone.weights.OnnxWeights.read(file);
                 yield of(onnx.stateDict(), onnx.numHeads(), options);
             }
-            case KERAS_H5 -> throw new CheckpointException(file + ": format not readable yet");
+            case KERAS_H5 -> of(org.sa2vp.backbone.weights.keras.KerasVisionTransformer.toStateDict(file),
+                    org.sa2vp.backbone.weights.keras.KerasVisionTransformer.numHeads(file), options);
         };
     }
 
@@ -171,52 +172,69 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
      * image size may differ: the position embedding is then resized bilinearly).
      */
     public void assignTo(ComputationGraph graph, VisionTransformerConfig target) {
-        int d = target.getHiddenSize(), m = target.effectiveMlpSize(), p = target.getPatchSize();
-        int c = target.getInChannels();
+        assignEmbedding(Parameters.of(graph, VisionTransformer.EMBEDDING), VisionTransformer.EMBEDDING, target);
+        for (int i = 0; i < target.getDepth(); i++) {
+            assignBlock(i, Parameters.of(graph, VisionTransformer.block(i)), VisionTransformer.block(i), target);
+        }
+        assignFinalNorm(Parameters.of(graph, VisionTransformer.FEATURES), VisionTransformer.FEATURES, target);
+        if (target.getNumClasses() > 0 && weights.contains("head.weight")) {
+            int classes = target.getNumClasses(), d = target.getHiddenSize();
+            Parameters.assign(graph, VisionTransformer.HEAD, "W", weights.get("head.weight", classes, d).transpose());
+            Parameters.assign(graph, VisionTransformer.HEAD, "b", weights.get("head.bias", classes));
+        }
+    }
+
+    /**
+     * Patch kernel, class token and position embedding (resized to the target grid) into a parameter table with
+     * {@link PatchEmbedding}'s names (also used by the SA2VP embedding).
+     */
+    public void assignEmbedding(Map<String, INDArray> table, String owner, VisionTransformerConfig target) {
+        int d = target.getHiddenSize(), p = target.getPatchSize(), c = target.getInChannels();
         StateDict w = weights;
-        String e = VisionTransformer.EMBEDDING;
-        Parameters.assign(graph, e, PatchEmbedding.PATCH_W,
+        Parameters.assign(table, owner, PatchEmbedding.PATCH_W,
                 w.get("patch_embed.proj.weight", d, c, p, p).reshape('c', d, (long) c * p * p).transpose());
-        Parameters.assign(graph, e, PatchEmbedding.PATCH_B, row(w.get("patch_embed.proj.bias", d)));
+        Parameters.assign(table, owner, PatchEmbedding.PATCH_B, row(w.get("patch_embed.proj.bias", d)));
         if (target.isClassToken()) {
-            Parameters.assign(graph, e, PatchEmbedding.CLASS_TOKEN, row(w.get("cls_token", 1, 1, d)));
+            Parameters.assign(table, owner, PatchEmbedding.CLASS_TOKEN, row(w.get("cls_token", 1, 1, d)));
         }
         INDArray pos = w.get("pos_embed", 1, -1, d);
-        INDArray positions = pos.reshape('c', pos.size(1), d);
-        Parameters.assign(graph, e, PatchEmbedding.POSITION_EMBEDDING, PositionEmbeddingResize.resize(positions,
-                target.isClassToken(), sourceGrid[0], sourceGrid[1], target.gridHeight(), target.gridWidth(),
-                alignment));
-        for (int i = 0; i < target.getDepth(); i++) {
-            String b = "blocks." + i + ".";
-            String v = VisionTransformer.block(i);
-            INDArray qkv = w.get(b + "attn.qkv.weight", 3L * d, d);
-            Parameters.assign(graph, v, BlockWeights.NORM1 + "Gamma", row(w.get(b + "norm1.weight", d)));
-            Parameters.assign(graph, v, BlockWeights.NORM1 + "Beta", row(w.get(b + "norm1.bias", d)));
-            String[] projections = {AttentionWeights.QUERY_W, AttentionWeights.KEY_W, AttentionWeights.VALUE_W};
-            String[] biases = {AttentionWeights.QUERY_B, AttentionWeights.KEY_B, AttentionWeights.VALUE_B};
-            INDArray qkvBias = w.contains(b + "attn.qkv.bias") ? w.get(b + "attn.qkv.bias", 3L * d) : null;
-            for (int k = 0; k < 3; k++) {
-                Parameters.assign(graph, v, projections[k],
-                        qkv.get(NDArrayIndex.interval((long) k * d, (long) (k + 1) * d), NDArrayIndex.all()).transpose());
-                Parameters.assign(graph, v, biases[k], qkvBias == null ? row(qkv.getRow(0)).mul(0)
-                        : row(qkvBias.get(NDArrayIndex.interval((long) k * d, (long) (k + 1) * d))));
-            }
-            Parameters.assign(graph, v, AttentionWeights.OUT_W, w.get(b + "attn.proj.weight", d, d).transpose());
-            Parameters.assign(graph, v, AttentionWeights.OUT_B, row(w.get(b + "attn.proj.bias", d)));
-            Parameters.assign(graph, v, BlockWeights.NORM2_GAMMA, row(w.get(b + "norm2.weight", d)));
-            Parameters.assign(graph, v, BlockWeights.NORM2_BETA, row(w.get(b + "norm2.bias", d)));
-            Parameters.assign(graph, v, BlockWeights.FC1_W, w.get(b + "mlp.fc1.weight", m, d).transpose());
-            Parameters.assign(graph, v, BlockWeights.FC1_B, row(w.get(b + "mlp.fc1.bias", m)));
-            Parameters.assign(graph, v, BlockWeights.FC2_W, w.get(b + "mlp.fc2.weight", d, m).transpose());
-            Parameters.assign(graph, v, BlockWeights.FC2_B, row(w.get(b + "mlp.fc2.bias", d)));
+        Parameters.assign(table, owner, PatchEmbedding.POSITION_EMBEDDING, PositionEmbeddingResize.resize(
+                pos.reshape('c', pos.size(1), d), target.isClassToken(), sourceGrid[0], sourceGrid[1],
+                target.gridHeight(), target.gridWidth(), alignment));
+    }
+
+    /** Block {@code index} into a parameter table with {@link BlockWeights#NAMES} (x·W layouts). */
+    public void assignBlock(int index, Map<String, INDArray> table, String owner, VisionTransformerConfig target) {
+        int d = target.getHiddenSize(), m = target.effectiveMlpSize();
+        StateDict w = weights;
+        String b = "blocks." + index + ".";
+        INDArray qkv = w.get(b + "attn.qkv.weight", 3L * d, d);
+        INDArray qkvBias = w.contains(b + "attn.qkv.bias") ? w.get(b + "attn.qkv.bias", 3L * d) : null;
+        Parameters.assign(table, owner, BlockWeights.NORM1 + "Gamma", row(w.get(b + "norm1.weight", d)));
+        Parameters.assign(table, owner, BlockWeights.NORM1 + "Beta", row(w.get(b + "norm1.bias", d)));
+        String[] projections = {AttentionWeights.QUERY_W, AttentionWeights.KEY_W, AttentionWeights.VALUE_W};
+        String[] biases = {AttentionWeights.QUERY_B, AttentionWeights.KEY_B, AttentionWeights.VALUE_B};
+        for (int k = 0; k < 3; k++) {
+            Parameters.assign(table, owner, projections[k],
+                    qkv.get(NDArrayIndex.interval((long) k * d, (long) (k + 1) * d), NDArrayIndex.all()).transpose());
+            Parameters.assign(table, owner, biases[k], qkvBias == null ? row(qkv.getRow(0)).mul(0)
+                    : row(qkvBias.get(NDArrayIndex.interval((long) k * d, (long) (k + 1) * d))));
         }
-        Parameters.assign(graph, VisionTransformer.FEATURES, PooledLayerNorm.NORM_GAMMA, row(w.get("norm.weight", d)));
-        Parameters.assign(graph, VisionTransformer.FEATURES, PooledLayerNorm.NORM_BETA, row(w.get("norm.bias", d)));
-        if (target.getNumClasses() > 0 && w.contains("head.weight")) {
-            int classes = target.getNumClasses();
-            Parameters.assign(graph, VisionTransformer.HEAD, "W", w.get("head.weight", classes, d).transpose());
-            Parameters.assign(graph, VisionTransformer.HEAD, "b", w.get("head.bias", classes));
-        }
+        Parameters.assign(table, owner, AttentionWeights.OUT_W, w.get(b + "attn.proj.weight", d, d).transpose());
+        Parameters.assign(table, owner, AttentionWeights.OUT_B, row(w.get(b + "attn.proj.bias", d)));
+        Parameters.assign(table, owner, BlockWeights.NORM2_GAMMA, row(w.get(b + "norm2.weight", d)));
+        Parameters.assign(table, owner, BlockWeights.NORM2_BETA, row(w.get(b + "norm2.bias", d)));
+        Parameters.assign(table, owner, BlockWeights.FC1_W, w.get(b + "mlp.fc1.weight", m, d).transpose());
+        Parameters.assign(table, owner, BlockWeights.FC1_B, row(w.get(b + "mlp.fc1.bias", m)));
+        Parameters.assign(table, owner, BlockWeights.FC2_W, w.get(b + "mlp.fc2.weight", d, m).transpose());
+        Parameters.assign(table, owner, BlockWeights.FC2_B, row(w.get(b + "mlp.fc2.bias", d)));
+    }
+
+    /** The final LayerNorm into {@code normGamma}/{@code normBeta} of a parameter table. */
+    public void assignFinalNorm(Map<String, INDArray> table, String owner, VisionTransformerConfig target) {
+        int d = target.getHiddenSize();
+        Parameters.assign(table, owner, PooledLayerNorm.NORM_GAMMA, row(weights.get("norm.weight", d)));
+        Parameters.assign(table, owner, PooledLayerNorm.NORM_BETA, row(weights.get("norm.bias", d)));
     }
 
     /** The weights of a ViT graph as a timm-named state dict (PyTorch layouts): the inverse of {@link #assignTo}. */

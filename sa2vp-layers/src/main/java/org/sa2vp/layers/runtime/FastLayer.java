@@ -76,6 +76,16 @@ public abstract class FastLayer extends SameDiffLayer {
         return new Pair<>(gradient, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dInput));
     }
 
+    /**
+     * Copies {@code value} into the parameter. DL4J 1.0.0-M2.1's SameDiff layer runtime checks the shape and then
+     * drops the value, so {@code ComputationGraph.setParam} and the Keras import's weight copy were silent no-ops.
+     */
+    @Override
+    public void setParam(String key, INDArray value) {
+        super.setParam(key, value);
+        paramTable.get(key).assign(value);
+    }
+
     @Override
     public void clear() {
         super.clear();

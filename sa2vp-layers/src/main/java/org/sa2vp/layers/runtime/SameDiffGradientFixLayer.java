@@ -31,6 +31,16 @@ public class SameDiffGradientFixLayer extends SameDiffLayer {
         return workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
     }
 
+    /**
+     * Copies {@code value} into the parameter. DL4J 1.0.0-M2.1's SameDiff layer runtime checks the shape and then
+     * drops the value, so {@code ComputationGraph.setParam} and the Keras import's weight copy were silent no-ops.
+     */
+    @Override
+    public void setParam(String key, INDArray value) {
+        super.setParam(key, value);
+        paramTable.get(key).assign(value);
+    }
+
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         Pair<Gradient, INDArray> result;

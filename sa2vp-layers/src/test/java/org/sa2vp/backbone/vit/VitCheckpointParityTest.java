@@ -43,6 +43,26 @@ class VitCheckpointParityTest {
         assertTrue(logits <= TOLERANCE, file + " logits max|Δ| " + logits);
     }
 
+    /**
+     * A Keras .h5 made by tfjs (fixtures/keras, {@code tools/reference/keras}) loads into our ViT graph, heads from
+     * its MultiHeadAttention config, and reproduces tfjs on the NHWC input (transposed to NCHW).
+     */
+    @Test
+    void kerasH5LoadsIntoTheViTGraph() throws Exception {
+        java.nio.file.Path h5 = java.nio.file.Path.of(getClass().getResource("/fixtures/keras/vit_tiny.h5").toURI());
+        VitCheckpoint checkpoint = VitCheckpoint.read(h5, VitCheckpoint.Options.defaults());
+        assertEquals(2, checkpoint.config().getNumHeads());
+        StateDict reference = org.sa2vp.backbone.weights.NpzReader.readNpz(java.nio.file.Path.of(
+                getClass().getResource("/fixtures/keras/vit_tiny_reference.npz").toURI()));
+        INDArray nchw = reference.get("input").permute(0, 3, 1, 2).dup('c');
+        ComputationGraph graph = checkpoint.toGraph();
+        double features = VitFixtures.maxAbsDiff(VisionTransformer.features(graph, nchw),
+                reference.get("class_token_features"));
+        double logits = VitFixtures.maxAbsDiff(VisionTransformer.logits(graph, nchw), reference.get("logits"));
+        System.out.printf("vit_tiny.h5: max|Δ| features %.2e, logits %.2e%n", features, logits);
+        assertTrue(features <= TOLERANCE && logits <= TOLERANCE, "features " + features + ", logits " + logits);
+    }
+
     @Test
     void huggingFaceViTModelWithoutHeadGivesFeatures() {
         VitCheckpoint checkpoint = VitCheckpoint.read(VitFixtures.file("hf_vitmodel.safetensors"),

@@ -1,0 +1,72 @@
+package org.sa2vp.backbone.weights.keras;
+
+import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
+import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reading fields of a parsed Keras layer configuration ({@code {"class_name", "config": {...}, "inbound_nodes"}})
+ * and checking imported weight shapes, with one-line errors that name the layer.
+ */
+final class KerasConfig {
+
+    private KerasConfig() {
+    }
+
+    /** The layer's {@code "config"} map. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> inner(Map<String, Object> layerConfig) {
+        Object inner = layerConfig.get("config");
+        return inner instanceof Map ? (Map<String, Object>) inner : Map.of();
+    }
+
+    static double number(Map<String, Object> config, String field, double defaultValue) {
+        Object value = config.get(field);
+        return value instanceof Number n ? n.doubleValue() : defaultValue;
+    }
+
+    static boolean bool(Map<String, Object> config, String field, boolean defaultValue) {
+        Object value = config.get(field);
+        return value instanceof Boolean b ? b : defaultValue;
+    }
+
+    /** An integer field that Keras may write as {@code n} or {@code [n]}; {@code defaultValue} when null/absent. */
+    static int integer(String layer, Map<String, Object> config, String field, int defaultValue)
+            throws UnsupportedKerasConfigurationException {
+        Object value = config.get(field);
+        if (value == null) {
+            return defaultValue;
+        }
+        if (value instanceof List<?> list && list.size() == 1) {
+            value = list.get(0);
+        }
+        if (!(value instanceof Number n)) {
+            throw new UnsupportedKerasConfigurationException("layer '" + layer + "': " + field
+                    + " must be an integer, got " + value);
+        }
+        return n.intValue();
+    }
+
+    /** The weight, checked to have the given shape (-1 matches any size). */
+    static INDArray weight(String layer, Map<String, INDArray> weights, String name, long... shape)
+            throws InvalidKerasConfigurationException {
+        INDArray value = weights.get(name);
+        if (value == null) {
+            throw new InvalidKerasConfigurationException("layer '" + layer + "': missing weight '" + name
+                    + "' (found " + weights.keySet() + ")");
+        }
+        boolean matches = value.rank() == shape.length;
+        for (int i = 0; matches && i < shape.length; i++) {
+            matches = shape[i] < 0 || shape[i] == value.size(i);
+        }
+        if (!matches) {
+            throw new InvalidKerasConfigurationException("layer '" + layer + "': weight '" + name + "' has shape "
+                    + Arrays.toString(value.shape()) + ", expected " + Arrays.toString(shape));
+        }
+        return value;
+    }
+}

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Regenerates the Keras ViT fixtures of sa2vp-layers (see README.md). Run from anywhere; needs npm and
+# /usr/bin/python3 with numpy and h5py.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+out="$here/../../../sa2vp-layers/src/test/resources/fixtures/keras"
+cd "$here"
+npm ci --no-audit --no-fund
+node make_keras_vit.js build
+/usr/bin/python3 tfjs_to_keras_h5.py build "$out"

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""Turn the tfjs layers-model written by make_keras_vit.js into a Keras-2 .h5 file and the reference outputs into
+an .npz, both byte-for-byte reproducible.
+
+The .h5 has the layout of Keras 2 (TF 2.9) ``model.save("x.h5")`` without a training configuration:
+
+* root attributes ``model_config`` (JSON), ``keras_version`` ("2.9.0") and ``backend``, all fixed-length byte
+  strings: DL4J 1.0.0-M2.1 reads string attributes through the attribute's own type into a byte buffer, so a
+  variable-length string would come back as a pointer, and it reads ``keras_version`` into a 5-byte buffer
+  ("2.11.0" would overflow it);
+* group ``model_weights`` with attributes ``layer_names``, ``backend``, ``keras_version``;
+* one group per layer, ``model_weights/<layer>``, with a ``weight_names`` attribute (``<layer>/<weight>:0``,
+  empty for layers without weights), and each weight stored at ``model_weights/<layer>/<layer>/<weight>:0``
+  (so nested names such as ``query/kernel`` and layer names containing '/' become nested groups, as in Keras).
+
+tfjs writes integer-valued floats as JSON integers (``"dropout": 0``); those fields are coerced back to floats,
+as Python Keras would have written them.
+
+Usage: /usr/bin/python3 tfjs_to_keras_h5.py <tfjs-dir> <fixture-dir>
+"""
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+KERAS_VERSION = "2.9.0"
+BACKEND = "tensorflow"
+H5_NAME = "vit_tiny.h5"
+NPZ_NAME = "vit_tiny_reference.npz"
+# The same topology with the second residual Add of block 0 replaced by keras-cv's StochasticDepth (no weights),
+# a layer the importer does not support: the fixture of the "unsupported layer" error.
+UNSUPPORTED_NAME = "vit_tiny_unsupported_layer.h5"
+UNSUPPORTED_LAYER = "encoderblock_0_add2"
+
+# Keras config fields that hold floats (Keras writes 0.0 where JavaScript writes 0).
+FLOAT_FIELDS = {"epsilon", "dropout", "rate", "momentum", "l1", "l2", "stddev", "mean", "minval", "maxval",
+                "scale", "gain", "alpha", "max_value", "negative_slope", "threshold", "theta", "recurrent_dropout",
+                "noise_shape_rate", "value", "min_value", "max_norm"}
+
+
+def coerce_floats(node):
+    """Recursively turns integer values of FLOAT_FIELDS into floats."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in FLOAT_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+                node[key] = float(value)
+            else:
+                coerce_floats(value)
+    elif isinstance(node, list):
+        for item in node:
+            coerce_floats(item)
+    return node
+
+
+def keras_model_config(topology):
+    """The Keras JSON of a functional model: class "Functional" (TF >= 2.4), Keras version and backend."""
+    config = coerce_floats(json.loads(json.dumps(topology["config"])))
+    return {"class_name": "Functional", "config": config, "keras_version": KERAS_VERSION, "backend": BACKEND}
+
+
+def read_weights(tfjs_dir, manifest):
+    """Weight name -> float32 array, in manifest order (tfjs stores them back to back, little-endian)."""
+    blob = (tfjs_dir / "weights.bin").read_bytes()
+    weights = {}
+    offset = 0
+    for spec in manifest[0]["weights"]:
+        if spec["dtype"] != "float32":
+            raise ValueError(f"{spec['name']}: dtype {spec['dtype']}, expected float32")
+        count = int(np.prod(spec["shape"])) if spec["shape"] else 1
+        weights[spec["name"]] = np.frombuffer(blob, dtype="<f4", count=count, offset=offset).reshape(spec["shape"])
+        offset += 4 * count
+    if offset != len(blob):
+        raise ValueError(f"weights.bin has {len(blob)} bytes, the manifest describes {offset}")
+    return weights
+
+
+def write_h5(path, model_config, weights):
+    layers = [layer["name"] for layer in model_config["config"]["layers"]]
+    with h5py.File(path, "w", track_order=False) as f:
+        f.attrs["model_config"] = np.bytes_(json.dumps(model_config).encode("utf8"))
+        f.attrs["keras_version"] = np.bytes_(KERAS_VERSION.encode("utf8"))
+        f.attrs["backend"] = np.bytes_(BACKEND.encode("utf8"))
+        root = f.create_group("model_weights")
+        root.attrs["layer_names"] = np.array([name.encode("utf8") for name in layers])
+        root.attrs["backend"] = np.bytes_(BACKEND.encode("utf8"))
+        root.attrs["keras_version"] = np.bytes_(KERAS_VERSION.encode("utf8"))
+        for layer in layers:
+            group = root.create_group(layer)
+            names = [name for name in weights if name.startswith(layer + "/")
+                     and "/".join(name.split("/")[:layer.count("/") + 1]) == layer]
+            # Keras stores an empty float array when a layer has no weights.
+            group.attrs["weight_names"] = np.array([f"{name}:0".encode("utf8") for name in names]) if names else []
+            for name in names:
+                group.create_dataset(f"{name}:0", data=np.ascontiguousarray(weights[name], dtype="<f4"),
+                                     track_times=False)
+    unused = [name for name in weights if not any(name.startswith(layer + "/") for layer in layers)]
+    if unused:
+        raise ValueError(f"weights without a layer: {unused}")
+
+
+def with_unsupported_layer(model_config):
+    """A copy of the model JSON in which UNSUPPORTED_LAYER is a keras-cv StochasticDepth layer."""
+    config = json.loads(json.dumps(model_config))
+    for layer in config["config"]["layers"]:
+        if layer["name"] == UNSUPPORTED_LAYER:
+            layer["class_name"] = "StochasticDepth"
+            layer["config"] = {"name": UNSUPPORTED_LAYER, "trainable": True, "dtype": "float32", "rate": 0.1}
+            return config
+    raise ValueError(f"no layer {UNSUPPORTED_LAYER}")
+
+
+def write_npz(path, arrays):
+    """np.savez's layout (uncompressed, one <key>.npy per array) with a fixed timestamp, so reruns are identical."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            with archive.open(info, "w", force_zip64=True) as entry:
+                np.lib.format.write_array(entry, np.ascontiguousarray(array, dtype="<f4"), allow_pickle=False)
+
+
+def read_reference(tfjs_dir):
+    meta = json.loads((tfjs_dir / "reference.json").read_text())
+    blob = (tfjs_dir / "reference.bin").read_bytes()
+    return {entry["name"]: np.frombuffer(blob, dtype="<f4", count=entry["bytes"] // 4, offset=entry["offset"])
+            .reshape(entry["shape"]) for entry in meta["arrays"]}
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    tfjs_dir, fixture_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    fixture_dir.mkdir(parents=True, exist_ok=True)
+    model = json.loads((tfjs_dir / "model.json").read_text())
+    model_config = keras_model_config(model["modelTopology"])
+    weights = read_weights(tfjs_dir, model["weightsManifest"])
+    write_h5(fixture_dir / H5_NAME, model_config, weights)
+    write_h5(fixture_dir / UNSUPPORTED_NAME, with_unsupported_layer(model_config), {})
+    write_npz(fixture_dir / NPZ_NAME, read_reference(tfjs_dir))
+    print(f"wrote {fixture_dir / H5_NAME} ({len(weights)} weights), {fixture_dir / UNSUPPORTED_NAME} and "
+          f"{fixture_dir / NPZ_NAME}")
+
+
+if __name__ == "__main__":
+    main()
