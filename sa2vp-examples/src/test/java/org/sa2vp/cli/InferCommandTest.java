@@ -29,7 +29,8 @@ class InferCommandTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"google.npz, ''", "timm.safetensors, 2", "hf.safetensors, 2", "torchvision.npz, 2"})
+    @CsvSource({"google.npz, ''", "timm.safetensors, 2", "hf.safetensors, 2", "torchvision.npz, 2",
+            "torchvision_opset17.onnx, ''", "hf_opset17.onnx, 2"})
     void writesFeaturesAndLogitsMatchingPyTorch(String file, String heads, @TempDir Path dir) {
         Path out = dir.resolve("out.npz");
         String[] args = heads.isEmpty()
@@ -42,6 +43,18 @@ class InferCommandTest {
         StateDict reference = NpzReader.readNpz(fixture("reference.npz"));
         assertTrue(maxAbsDiff(result.get("features"), reference.get("features")) <= 1e-4);
         assertTrue(maxAbsDiff(result.get("logits"), reference.get("logits")) <= 1e-4);
+    }
+
+    @Test
+    void kerasH5TakesNchwInputToo(@TempDir Path dir) {
+        Path keras = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "keras");
+        StateDict reference = NpzReader.readNpz(keras.resolve("vit_tiny_reference.npz"));
+        Path nchw = dir.resolve("x.npy");
+        org.sa2vp.backbone.weights.NpzWriter.writeNpy(nchw, reference.get("input").permute(0, 3, 1, 2));
+        Path out = dir.resolve("out.npz");
+        assertEquals(0, Sa2vpCli.execute("infer", "--backbone", keras.resolve("vit_tiny.h5").toString(), "--input",
+                nchw.toString(), "--output", out.toString()));
+        assertTrue(maxAbsDiff(NpzReader.readNpz(out).get("logits"), reference.get("logits")) <= 1e-4);
     }
 
     @Test
