@@ -415,6 +415,56 @@ def check_loop_vs_vectorised(cfg, backbone, trainables, x, y, tag):
             "same seed) %.1e" % (tag, worst_out, worst_grad, worst_train)), a
 
 
+def check_discrimination(cfg, backbone, trainables, x, tag):
+    """The fixture must tell apart the usual mistakes: each mutation below must move the logits by > 1e-3."""
+    with torch.no_grad():
+        base = build(cfg, backbone, trainables)(x)
+
+    def delta(mutate, impl="vectorised"):
+        m = build(cfg, backbone, trainables, impl)
+        mutate(m)
+        with torch.no_grad():
+            out = m(x)
+        return max(float((out[i] - base[i]).abs().max()) for i in range(2))
+
+    enc = lambda m: m.vit_base.transformer.encoder                      # noqa: E731
+    gh, gw = R.grid_of(cfg)
+    t = 1 + gh * gw
+
+    def set_lists(m, fn):
+        for blk in enc(m).cross_attn:
+            blk.attn.key_lists = [fn(i, k) for i, k in enumerate(blk.attn.key_lists)]
+
+    def zero_pad(m):                     # the "acc" file's mistake: padded zero keys take part in the softmax
+        for blk in enc(m).cross_attn:
+            blk.attn.gather_valid = torch.ones_like(blk.attn.gather_valid)
+
+    def no_deep(m):
+        if enc(m).deep_layers:
+            enc(m).cross_conv.data.zero_()
+
+    def swap_act(m):
+        other = "relu" if cfg["adapterActivation"] == "gelu" else "gelu"
+        for blk in enc(m).cross_attn:
+            blk.ffn.act_fn = R.ACT[other]
+
+    muts = collections.OrderedDict([
+        ("gamma=0 (no fusion)", lambda m: setattr(enc(m), "add_scale", 0.0)),
+        ("global window", (lambda m: set_lists(m, lambda i, k: list(range(1, t))), "loop")),
+        ("patch sees kv cls", (lambda m: set_lists(m, lambda i, k: [0] + k), "loop")),
+        ("zero-padded window", zero_pad),
+        ("no deep prompts", no_deep),
+        ("other adapter activation", swap_act),
+    ])
+    parts = []
+    for name, mut in muts.items():
+        fn, impl = mut if isinstance(mut, tuple) else (mut, "vectorised")
+        dl = delta(fn, impl)
+        assert dl > 1e-3, (tag, name, dl)
+        parts.append("%s %.2g" % (name, dl))
+    return "%s: max |d logits| under mutations: %s" % (tag, ", ".join(parts))
+
+
 def check_gradients(cfg, backbone, trainables, x, y, res, tag):
     """Every gradient tensor non-zero; central-difference directional derivative per tensor."""
     m = build(cfg, backbone, trainables)
@@ -499,6 +549,7 @@ def main():
             line, res = check_loop_vs_vectorised(cfg, backbone, tr, x, y, name)
             print("[check] " + line)
             print("[check] " + check_gradients(cfg, backbone, tr, x, y, res, name))
+            print("[check] " + check_discrimination(cfg, backbone, tr, x, name))
         else:
             res = run_case(build(cfg, backbone, tr), x, y)
         results[name] = res

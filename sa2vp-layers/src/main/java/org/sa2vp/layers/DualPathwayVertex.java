@@ -76,6 +76,8 @@ public class DualPathwayVertex extends Sa2vpVertex {
     private AttentionMode attentionMode = AttentionMode.LOCAL;
     /** γ, the weight of the interaction added to the updated stream (the authors' {@code add_scale}). */
     private double gamma = 0.1;
+    /** False: the interaction is the cross-attention output alone, without the adapter (ablation "w/o adapter"). */
+    private boolean adapter = true;
     private int adapterSize = 16;
     private AdapterActivation adapterActivation = AdapterActivation.GELU;
     private boolean deepPrompt = false;
@@ -99,6 +101,7 @@ public class DualPathwayVertex extends Sa2vpVertex {
         direction = b.direction;
         attentionMode = b.attentionMode;
         gamma = b.gamma;
+        adapter = b.adapter;
         adapterSize = b.adapterSize;
         adapterActivation = b.adapterActivation;
         deepPrompt = b.deepPrompt;
@@ -156,19 +159,21 @@ public class DualPathwayVertex extends Sa2vpVertex {
 
     @Override
     public boolean usesDropout() {
-        return blockDropout > 0 || attentionDropout > 0 || adapterDropout > 0;
+        return blockDropout > 0 || attentionDropout > 0 || (adapter && adapterDropout > 0);
     }
 
     @Override
     public void defineParametersAndInputs(SDVertexParams params) {
         params.defineInputs(STREAMS);
         BlockParameters.define(params, hiddenSize, mlpSize);
-        params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.NORM_GAMMA), 1, hiddenSize);
-        params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.NORM_BETA), 1, hiddenSize);
-        params.addWeightParam(AdapterWeights.name(ADAPTER, AdapterWeights.DOWN_W), hiddenSize, adapterSize);
-        params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.DOWN_B), 1, adapterSize);
-        params.addWeightParam(AdapterWeights.name(ADAPTER, AdapterWeights.UP_W), adapterSize, hiddenSize);
-        params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.UP_B), 1, hiddenSize);
+        if (adapter) {
+            params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.NORM_GAMMA), 1, hiddenSize);
+            params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.NORM_BETA), 1, hiddenSize);
+            params.addWeightParam(AdapterWeights.name(ADAPTER, AdapterWeights.DOWN_W), hiddenSize, adapterSize);
+            params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.DOWN_B), 1, adapterSize);
+            params.addWeightParam(AdapterWeights.name(ADAPTER, AdapterWeights.UP_W), adapterSize, hiddenSize);
+            params.addBiasParam(AdapterWeights.name(ADAPTER, AdapterWeights.UP_B), 1, hiddenSize);
+        }
         if (deepPrompt) {
             params.addWeightParam(DEEP_FACTORS, promptTokens(), deepPromptRank);
             params.addWeightParam(DEEP_PROJ_W, deepPromptRank, hiddenSize);
@@ -180,7 +185,9 @@ public class DualPathwayVertex extends Sa2vpVertex {
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
         BlockParameters.initialize(params);
-        PromptAdapter.initAdapterParams(params, ADAPTER);
+        if (adapter) {
+            PromptAdapter.initAdapterParams(params, ADAPTER);
+        }
         if (deepPrompt) {
             ParameterInit.truncatedNormal(params.get(DEEP_FACTORS), 0.02);
             ParameterInit.xavierUniform(params.get(DEEP_PROJ_W));
@@ -205,11 +212,13 @@ public class DualPathwayVertex extends Sa2vpVertex {
         SDVariable mask = sd.constant("windowMask", nb.additiveMask(dataType == null ? DataType.FLOAT : dataType));
         SDVariable crossed = SameDiffReference.crossAttention(query, keyValue, attention, numHeads,
                 nb.queryTokens(), nb.keyTokens(), d, layerNormEps, mask);
-        SDVariable interaction = SameDiffReference.adapter(crossed, p.get(adapterParam(AdapterWeights.NORM_GAMMA)),
+        SDVariable interaction = adapter
+                ? SameDiffReference.adapter(crossed, p.get(adapterParam(AdapterWeights.NORM_GAMMA)),
                 p.get(adapterParam(AdapterWeights.NORM_BETA)), p.get(adapterParam(AdapterWeights.DOWN_W)),
                 p.get(adapterParam(AdapterWeights.DOWN_B)), p.get(adapterParam(AdapterWeights.UP_W)),
                 p.get(adapterParam(AdapterWeights.UP_B)), adapterActivation, nb.queryTokens(), d, adapterSize,
-                layerNormEps).mul(gamma);
+                layerNormEps).mul(gamma)
+                : crossed.sub(query).mul(gamma);
 
         SDVariable imageOut = block(p, image, ti);
         SDVariable promptOut = block(p, prompt, tp);
@@ -300,11 +309,17 @@ public class DualPathwayVertex extends Sa2vpVertex {
                     promptToImage ? prompt : image, block.attention(), eps, heads, b, neighbourhood,
                     c.getAttentionDropout(), training);
             cross = crossed.cache();
-            AdapterKernel.Result adapted = AdapterKernel.forward(crossed.output(),
-                    AdapterWeights.from(weights(), ADAPTER), eps, c.getAdapterActivation(), c.getAdapterDropout(),
-                    training);
-            adapter = adapted.cache();
-            INDArray interaction = adapted.output().muli(c.getGamma());
+            INDArray interaction;
+            if (c.isAdapter()) {
+                AdapterKernel.Result adapted = AdapterKernel.forward(crossed.output(),
+                        AdapterWeights.from(weights(), ADAPTER), eps, c.getAdapterActivation(), c.getAdapterDropout(),
+                        training);
+                adapter = adapted.cache();
+                interaction = adapted.output().muli(c.getGamma());
+            } else {
+                // The cross-attention output without its query residual.
+                interaction = crossed.output().sub(promptToImage ? image : prompt).muli(c.getGamma());
+            }
 
             TransformerBlockKernel.Result imageOut = TransformerBlockKernel.forward(image, block, eps, heads, b,
                     c.getBlockDropout(), training);
@@ -347,18 +362,22 @@ public class DualPathwayVertex extends Sa2vpVertex {
             AdapterWeights adapterGrads = AdapterWeights.from(trainableGradients(), ADAPTER);
 
             INDArray dInteraction = (promptToImage ? dImageOut : dPromptOut).mul(c.getGamma());
-            INDArray dCrossed = AdapterKernel.backward(dInteraction, adapter, AdapterWeights.from(weights(), ADAPTER),
-                    adapterGrads, c.getAdapterActivation());
+            INDArray dCrossed = c.isAdapter()
+                    ? AdapterKernel.backward(dInteraction, adapter, AdapterWeights.from(weights(), ADAPTER),
+                    adapterGrads, c.getAdapterActivation())
+                    : dInteraction;
             CrossAttentionKernel.InputGradients dCross = CrossAttentionKernel.backward(dCrossed, cross,
                     block.attention(), blockGrads.attention());
+            // Without adapter the query residual was subtracted: take its identity path back out.
+            INDArray dQuery = c.isAdapter() ? dCross.query() : dCross.query().sub(dInteraction);
 
             INDArray dImage = TransformerBlockKernel.backward(dImageOut, imageBlock, block, blockGrads);
             INDArray dPrompt = TransformerBlockKernel.backward(dPromptOut, promptBlock, block, blockGrads);
             if (c.isDeepPrompt()) {
                 deepBackward(dPromptOut, block, blockGrads, b, tp);
             }
-            dImage.addi(promptToImage ? dCross.query() : dCross.keyValue());
-            dPrompt.addi(promptToImage ? dCross.keyValue() : dCross.query());
+            dImage.addi(promptToImage ? dQuery : dCross.keyValue());
+            dPrompt.addi(promptToImage ? dCross.keyValue() : dQuery);
             return new INDArray[]{Nd4j.concat(1, tokens3d(dImage, batch), tokens3d(dPrompt, batch))};
         }
 
@@ -416,6 +435,7 @@ public class DualPathwayVertex extends Sa2vpVertex {
         private InteractionDirection direction = InteractionDirection.PROMPT_TO_IMAGE;
         private AttentionMode attentionMode = AttentionMode.LOCAL;
         private double gamma = 0.1;
+        private boolean adapter = true;
         private int adapterSize = 16;
         private AdapterActivation adapterActivation = AdapterActivation.GELU;
         private boolean deepPrompt;
@@ -476,6 +496,12 @@ public class DualPathwayVertex extends Sa2vpVertex {
 
         public Builder gamma(double v) {
             gamma = v;
+            return this;
+        }
+
+        /** False for the "w/o adapter" ablation: the interaction is γ · the cross-attention output. */
+        public Builder adapter(boolean v) {
+            adapter = v;
             return this;
         }
 

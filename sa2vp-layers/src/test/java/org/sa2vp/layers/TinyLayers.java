@@ -42,13 +42,17 @@ final class TinyLayers {
                 .imageGrid(3, 2).promptGrid(2, 1).classToken(false).direction(InteractionDirection.PROMPT_TO_IMAGE)
                 .gamma(0.7).adapterSize(2).dropout(dropout).implementation(impl).freezeBackboneWeights(freeze)
                 .build();
+        DualPathwayVertex noAdapter = new DualPathwayVertex.Builder().hiddenSize(D).numHeads(HEADS).mlpSize(12)
+                .imageGrid(2, 2).classToken(true).direction(InteractionDirection.PROMPT_TO_IMAGE).gamma(0.7)
+                .adapter(false).dropout(dropout).implementation(impl).freezeBackboneWeights(freeze).build();
         return new Case[]{
                 new Case("crossAttentionLocal", local, new long[]{7, 13}),
                 new Case("crossAttentionGlobal", global, new long[]{5, 5}),
                 new Case("promptAdapter", adapter, new long[]{5}),
                 new Case("promptFusion", fusion, new long[]{5, 5}),
                 new Case("dualPathwayImageToPromptDeep", i2pDeep, new long[]{10}),
-                new Case("dualPathwayPromptToImageScaled", p2iScaled, new long[]{8})};
+                new Case("dualPathwayPromptToImageScaled", p2iScaled, new long[]{8}),
+                new Case("dualPathwayWithoutAdapter", noAdapter, new long[]{10})};
     }
 
     static Harness harness(Case c, DataType dataType, org.nd4j.linalg.learning.config.IUpdater updater) {

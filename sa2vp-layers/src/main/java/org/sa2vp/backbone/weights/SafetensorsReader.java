@@ -32,29 +32,49 @@ public final class SafetensorsReader {
     private SafetensorsReader() {
     }
 
+    /** The {@code __metadata__} strings of the file (empty when absent). */
+    public static Map<String, String> metadata(Path file) {
+        String source = file.toString();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            JsonNode header = header(channel, source);
+            Map<String, String> out = new LinkedHashMap<>();
+            header.path("__metadata__").fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+            return out;
+        } catch (IOException e) {
+            throw new CheckpointException(source + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static JsonNode header(FileChannel channel, String source) throws IOException {
+        long size = channel.size();
+        if (size < 8) {
+            throw new CheckpointException(source + ": " + size + " bytes is too short for a .safetensors file");
+        }
+        ByteBuffer lengthBuffer = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        channel.read(lengthBuffer, 0);
+        long headerLength = lengthBuffer.flip().getLong();
+        if (headerLength <= 0 || headerLength > size - 8 || headerLength > 100_000_000) {
+            throw new CheckpointException(source + ": header length " + headerLength + " does not fit the file ("
+                    + size + " bytes); the file is truncated or not .safetensors");
+        }
+        ByteBuffer headerBuffer = ByteBuffer.allocate((int) headerLength);
+        channel.read(headerBuffer, 8);
+        try {
+            return JSON.readTree(new String(headerBuffer.array(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new CheckpointException(source + ": the JSON header is not valid (" + e.getMessage()
+                    .lines().findFirst().orElse("") + ")");
+        }
+    }
+
     public static StateDict read(Path file) {
         String source = file.toString();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
-            if (size < 8) {
-                throw new CheckpointException(source + ": " + size + " bytes is too short for a .safetensors file");
-            }
+            JsonNode header = header(channel, source);
             ByteBuffer lengthBuffer = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             channel.read(lengthBuffer, 0);
             long headerLength = lengthBuffer.flip().getLong();
-            if (headerLength <= 0 || headerLength > size - 8 || headerLength > 100_000_000) {
-                throw new CheckpointException(source + ": header length " + headerLength + " does not fit the file ("
-                        + size + " bytes); the file is truncated or not .safetensors");
-            }
-            ByteBuffer headerBuffer = ByteBuffer.allocate((int) headerLength);
-            channel.read(headerBuffer, 8);
-            JsonNode header;
-            try {
-                header = JSON.readTree(new String(headerBuffer.array(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new CheckpointException(source + ": the JSON header is not valid (" + e.getMessage()
-                        .lines().findFirst().orElse("") + ")");
-            }
             long dataStart = 8 + headerLength;
             Map<String, INDArray> tensors = new LinkedHashMap<>();
             List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();

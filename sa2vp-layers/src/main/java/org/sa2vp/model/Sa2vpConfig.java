@@ -1,0 +1,126 @@
+package org.sa2vp.model;
+
+import lombok.AllArgsConstructor;
+import lombok.Builder;
+import lombok.Data;
+import lombok.NoArgsConstructor;
+import lombok.With;
+import org.nd4j.shade.jackson.core.JsonProcessingException;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.layers.AdapterActivation;
+import org.sa2vp.layers.AttentionMode;
+
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * SA2VP on a ViT backbone, serialisable as JSON. The defaults compute what the authors' code computes
+ * ({@code official-sa2vp-behaviour.md} §1): prompt maps of rank 16, image→prompt interaction at layers
+ * {0, 4, 8} and prompt→image at the others, deep prompt maps at layers 4 and 8, γ = 0.1, clipped 3×3 windows,
+ * GELU adapters of width 16, dropout 0.1, loss 0.8·CE(image) + 0.2·CE(prompt). Where the authors hard-code, this
+ * is general: any ViT, image and patch size, window, rank, adapter width, γ, λ, layer sets.
+ *
+ * <p>The paper's ablations (Table 5): {@code attentionMode(GLOBAL)} (no spatial alignment),
+ * {@code adapter(false)}, {@code deepPromptLayers(List.of())}, {@code lossWeight(1.0)} (no prompt supervision).
+ */
+@Data
+@Builder(toBuilder = true)
+@With
+@NoArgsConstructor
+@AllArgsConstructor
+public class Sa2vpConfig {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private VisionTransformerConfig backbone;
+    private int numClasses;
+    /** Rank r of the prompt maps (the authors' {@code inner_dim}). */
+    @Builder.Default
+    private int promptRank = 16;
+    /** Adapter bottleneck width t (the authors' {@code Mlp_small} width). */
+    @Builder.Default
+    private int adapterSize = 16;
+    @Builder.Default
+    private AdapterActivation adapterActivation = AdapterActivation.GELU;
+    /** False: the interaction is the cross-attention output alone (ablation "w/o adapter"). */
+    @Builder.Default
+    private boolean adapter = true;
+    /** γ, the weight of the interaction (the authors' {@code add_scale}). */
+    @Builder.Default
+    private double gamma = 0.1;
+    /** λ in λ·CE(image) + (1−λ)·CE(prompt). */
+    @Builder.Default
+    private double lossWeight = 0.8;
+    @Builder.Default
+    private int windowSize = 3;
+    @Builder.Default
+    private AttentionMode attentionMode = AttentionMode.LOCAL;
+    /** Layers where the image stream updates the prompt; all other layers update the image from the prompt. */
+    @Builder.Default
+    private List<Integer> imageToPromptLayers = List.of(0, 4, 8);
+    /** Layers where a new (deep) prompt map is injected, in order (map j at the j-th listed layer). */
+    @Builder.Default
+    private List<Integer> deepPromptLayers = List.of(4, 8);
+    /** Dropout probability wherever the authors' code has dropout (embeddings, backbone MLP, cross attention, adapter). */
+    @Builder.Default
+    private double dropout = 0.1;
+
+    /** The defaults on a named ViT variant. */
+    public static Sa2vpConfig of(VisionTransformerConfig backbone, int numClasses) {
+        return builder().backbone(backbone).numClasses(numClasses).build().validated();
+    }
+
+    public Sa2vpConfig validated() {
+        check(backbone != null, "backbone", "a ViT configuration", null);
+        backbone.validated();
+        check(backbone.isClassToken(), "backbone", "a ViT with a class token (SA2VP predicts from it)", "none");
+        check(numClasses > 0, "numClasses", "> 0", numClasses);
+        check(promptRank > 0, "promptRank", "> 0", promptRank);
+        check(adapterSize > 0, "adapterSize", "> 0", adapterSize);
+        check(adapterActivation != null, "adapterActivation", "GELU or RELU", adapterActivation);
+        check(lossWeight >= 0 && lossWeight <= 1, "lossWeight", "in [0, 1]", lossWeight);
+        check(windowSize > 0 && windowSize % 2 == 1, "windowSize", "a positive odd number", windowSize);
+        check(attentionMode != null, "attentionMode", "LOCAL or GLOBAL", attentionMode);
+        check(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
+        int depth = backbone.getDepth();
+        for (List<Integer> set : Arrays.asList(imageToPromptLayers, deepPromptLayers)) {
+            check(set != null && set.stream().allMatch(i -> i >= 0 && i < depth) && set.stream().distinct().count()
+                    == set.size(), set == imageToPromptLayers ? "imageToPromptLayers" : "deepPromptLayers",
+                    "distinct layer indices in [0, " + depth + ")", set);
+        }
+        return this;
+    }
+
+    private void check(boolean ok, String field, String expected, Object actual) {
+        if (!ok) {
+            throw new IllegalArgumentException("Sa2vpConfig: " + field + " must be " + expected + ", got " + actual);
+        }
+    }
+
+    public boolean imageToPrompt(int layer) {
+        return imageToPromptLayers.contains(layer);
+    }
+
+    /** Index j of the deep map injected at {@code layer}, or -1. */
+    public int deepPromptIndex(int layer) {
+        return deepPromptLayers.indexOf(layer);
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Sa2vpConfig fromJson(String json) {
+        try {
+            return JSON.readValue(json, Sa2vpConfig.class).validated();
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Not an Sa2vpConfig JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+}
