@@ -25,7 +25,10 @@ public final class AttentionKernel {
     public interface Cache {
     }
 
-    /** Dense attention state: head-major Q, K, V {@code [B,H,T,dh]} and the probabilities {@code [B,H,Tq,Tk]}. */
+    /**
+     * Dense attention state: head-major Q (already scaled by 1/√dh), K, V {@code [B,H,T,dh]} and the probabilities
+     * {@code [B,H,Tq,Tk]}.
+     */
     record DenseCache(INDArray q, INDArray k, INDArray v, INDArray probabilities, int batch, int heads)
             implements Cache {
     }
@@ -47,11 +50,12 @@ public final class AttentionKernel {
     // ---------------------------------------------------------------------------------------- dense
 
     public static Result dense(INDArray q, INDArray k, INDArray v, int batch, int heads) {
+        // The 1/√dh scale is applied to Q [B,H,T,dh] rather than to the T×T scores: 197/64 times fewer multiplies.
         INDArray q4 = toHeads(q, batch, heads);
+        q4.muli(1.0 / Math.sqrt(q4.size(3)));
         INDArray k4 = toHeads(k, batch, heads);
         INDArray v4 = toHeads(v, batch, heads);
-        double scale = 1.0 / Math.sqrt(q4.size(3));
-        INDArray scores = Nd4j.matmul(q4, k4, null, false, true, false).muli(scale);
+        INDArray scores = Nd4j.matmul(q4, k4, null, false, true, false);
         INDArray probabilities = Nd4j.exec(new SoftMax(scores, scores, 3))[0];
         INDArray out = Nd4j.matmul(probabilities, v4);
         return new Result(fromHeads(out), new DenseCache(q4, k4, v4, probabilities, batch, heads));
@@ -129,10 +133,10 @@ public final class AttentionKernel {
         INDArray p = c.probabilities();
         INDArray dP = Nd4j.matmul(dOut4, c.v(), null, false, true, false);
         INDArray dV = Nd4j.matmul(p, dOut4, null, true, false, false);
-        // softmax backward: dS = P ⊙ (dP − Σ_k dP⊙P)
+        // softmax backward: dS = P ⊙ (dP − Σ_k dP⊙P); scores = (scale·Q)·Kᵀ
         INDArray rowDot = dP.mul(p).sum(true, 3);
-        INDArray dS = dP.subi(rowDot.broadcast(dP.shape())).muli(p).muli(scale);
-        INDArray dQ = Nd4j.matmul(dS, c.k());
+        INDArray dS = dP.subi(rowDot.broadcast(dP.shape())).muli(p);
+        INDArray dQ = Nd4j.matmul(dS, c.k()).muli(scale);
         INDArray dK = Nd4j.matmul(dS, c.q(), null, true, false, false);
         return new Gradients(fromHeads(dQ), fromHeads(dK), fromHeads(dV));
     }

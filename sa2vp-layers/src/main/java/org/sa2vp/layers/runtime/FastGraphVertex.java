@@ -28,6 +28,7 @@ import java.util.Map;
 public abstract class FastGraphVertex<C extends Sa2vpVertex> extends SameDiffGraphVertex {
 
     protected final C conf;
+    private final KernelWorkspaces.LayerCache layerCache = new KernelWorkspaces.LayerCache(this);
     private INDArray[] cachedInputs;
     private boolean cachedTraining;
 
@@ -69,37 +70,42 @@ public abstract class FastGraphVertex<C extends Sa2vpVertex> extends SameDiffGra
     @Override
     public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
         conf.validateInput(inputs);
-        INDArray out;
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            out = forward(inputs, training);
+        // Intermediate tensors live in kernel workspaces (see KernelWorkspaces); the output is copied to DL4J's.
+        if (training) {
+            INDArray result = layerCache.forward(ws -> workspaceMgr.dup(ArrayType.ACTIVATIONS, forward(inputs, true)));
             cachedInputs = inputs.clone();
-            cachedTraining = training;
+            cachedTraining = true;
+            return result;
         }
-        return workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
+        try (MemoryWorkspace ws = KernelWorkspaces.inference()) {
+            cachedInputs = null;
+            cachedTraining = false;
+            return workspaceMgr.dup(ArrayType.ACTIVATIONS, forward(inputs, false));
+        }
     }
 
     @Override
     public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
-        INDArray[] dInputs;
-        Gradient gradient = new DefaultGradient();
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            if (!sameInputs() || !cachedTraining) {
-                forward(inputs, true);
-                cachedInputs = inputs.clone();
-                cachedTraining = true;
-            }
-            for (Map.Entry<String, INDArray> e : gradTable.entrySet()) {
-                if (!conf.isFrozenParam(e.getKey())) {
-                    e.getValue().assign(0);
-                }
-            }
-            dInputs = backward(epsilon);
+        if (!sameInputs() || !cachedTraining) {
+            layerCache.forward(ws -> forward(inputs, true));
+            cachedInputs = inputs.clone();
+            cachedTraining = true;
         }
+        for (Map.Entry<String, INDArray> e : gradTable.entrySet()) {
+            if (!conf.isFrozenParam(e.getKey())) {
+                e.getValue().assign(0);
+            }
+        }
+        INDArray[] dInputs;
+        try (MemoryWorkspace scratch = KernelWorkspaces.backward()) {
+            dInputs = backward(epsilon);
+            for (int i = 0; i < dInputs.length; i++) {
+                dInputs[i] = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dInputs[i]);
+            }
+        }
+        Gradient gradient = new DefaultGradient();
         for (String param : paramTable.keySet()) {
             gradient.gradientForVariable().put(param, gradTable.get(param));
-        }
-        for (int i = 0; i < dInputs.length; i++) {
-            dInputs[i] = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dInputs[i]);
         }
         return new Pair<>(gradient, dInputs);
     }

@@ -20,6 +20,7 @@ import java.util.Map;
  */
 public abstract class FastLayer extends SameDiffLayer {
 
+    private final KernelWorkspaces.LayerCache layerCache = new KernelWorkspaces.LayerCache(this);
     private INDArray cachedInput;
     private boolean cachedTraining;
 
@@ -45,35 +46,41 @@ public abstract class FastLayer extends SameDiffLayer {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
-        INDArray out;
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            out = forward(input, training);
+        // Intermediate tensors live in kernel workspaces (see KernelWorkspaces): in training this layer's cache,
+        // kept until backward; in inference a shared one reset at every call. The output is copied to DL4J's.
+        if (training) {
+            INDArray result = layerCache.forward(ws -> workspaceMgr.dup(ArrayType.ACTIVATIONS, forward(input, true)));
             cachedInput = input;
-            cachedTraining = training;
+            cachedTraining = true;
+            return result;
         }
-        return workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
+        try (MemoryWorkspace ws = KernelWorkspaces.inference()) {
+            cachedInput = null;
+            cachedTraining = false;
+            return workspaceMgr.dup(ArrayType.ACTIVATIONS, forward(input, false));
+        }
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
+        if (cachedInput != input || !cachedTraining) {
+            layerCache.forward(ws -> forward(input, true));
+            cachedInput = input;
+            cachedTraining = true;
+        }
+        for (INDArray g : gradTable.values()) {
+            g.assign(0);
+        }
         INDArray dInput;
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            if (cachedInput != input || !cachedTraining) {
-                forward(input, true);
-                cachedInput = input;
-                cachedTraining = true;
-            }
-            for (INDArray g : gradTable.values()) {
-                g.assign(0);
-            }
-            dInput = backward(epsilon);
+        try (MemoryWorkspace scratch = KernelWorkspaces.backward()) {
+            dInput = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, backward(epsilon));
         }
         Gradient gradient = new DefaultGradient();
         for (String param : paramTable.keySet()) {
             gradient.gradientForVariable().put(param, gradTable.get(param));
         }
-        return new Pair<>(gradient, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dInput));
+        return new Pair<>(gradient, dInput);
     }
 
     /**

@@ -1,6 +1,8 @@
 package org.sa2vp.layers.runtime;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sa2vp.layers.AdapterActivation;
 
 /**
@@ -17,7 +19,7 @@ public final class TransformerBlockKernel {
     private TransformerBlockKernel() {
     }
 
-    public record Cache(LayerNormKernel.Cache norm1, INDArray normed1, AttentionKernel.Cache attention,
+    public record Cache(LayerNormKernel.Cache norm1, INDArray normed1, INDArray qkvW, AttentionKernel.Cache attention,
                         INDArray attended, LayerNormKernel.Cache norm2, INDArray normed2, INDArray preActivation,
                         INDArray hidden, INDArray hiddenMask, INDArray outputMask) {
     }
@@ -30,10 +32,12 @@ public final class TransformerBlockKernel {
         AttentionWeights a = w.attention();
         LayerNormKernel.Cache[] n1 = new LayerNormKernel.Cache[1];
         INDArray normed1 = LayerNormKernel.forward(x, a.normGamma(), a.normBeta(), eps, n1);
-        INDArray q = LinearKernel.forward(normed1, a.queryW(), a.queryB());
-        INDArray k = LinearKernel.forward(normed1, a.keyW(), a.keyB());
-        INDArray v = LinearKernel.forward(normed1, a.valueW(), a.valueB());
-        AttentionKernel.Result attention = AttentionKernel.dense(q, k, v, batch, heads);
+        // One GEMM for the three projections: [N, D]·[D, 3D] (copying the weights costs far less than 2 GEMM calls).
+        long d = x.size(1);
+        INDArray qkvW = Nd4j.concat(1, a.queryW(), a.keyW(), a.valueW());
+        INDArray qkv = LinearKernel.forward(normed1, qkvW, Nd4j.concat(1, a.queryB(), a.keyB(), a.valueB()));
+        AttentionKernel.Result attention = AttentionKernel.dense(columns(qkv, 0, d), columns(qkv, d, 2 * d),
+                columns(qkv, 2 * d, 3 * d), batch, heads);
         INDArray x1 = LinearKernel.forward(attention.output(), a.outW(), a.outB()).addi(x);
 
         LayerNormKernel.Cache[] n2 = new LayerNormKernel.Cache[1];
@@ -45,7 +49,7 @@ public final class TransformerBlockKernel {
         INDArray mlp = LinearKernel.forward(hidden, w.fc2W(), w.fc2B());
         INDArray outputMask = DropoutKernel.mask(mlp, mlpDropout, training);
         INDArray out = DropoutKernel.apply(mlp, outputMask).addi(x1);
-        return new Result(out, new Cache(n1[0], normed1, attention.cache(), attention.output(), n2[0], normed2,
+        return new Result(out, new Cache(n1[0], normed1, qkvW, attention.cache(), attention.output(), n2[0], normed2,
                 pre, hidden, hiddenMask, outputMask));
     }
 
@@ -64,11 +68,33 @@ public final class TransformerBlockKernel {
 
         INDArray dAttended = LinearKernel.backward(dx1, c.attended(), a.outW(), ga.outW(), ga.outB(), true);
         AttentionKernel.Gradients da = AttentionKernel.backward(dAttended, c.attention());
-        INDArray dNormed1 = LinearKernel.backward(da.query(), c.normed1(), a.queryW(), ga.queryW(), ga.queryB(),
-                true);
-        dNormed1.addi(LinearKernel.backward(da.key(), c.normed1(), a.keyW(), ga.keyW(), ga.keyB(), true));
-        dNormed1.addi(LinearKernel.backward(da.value(), c.normed1(), a.valueW(), ga.valueW(), ga.valueB(), true));
+        INDArray dQkv = Nd4j.concat(1, da.query(), da.key(), da.value());
+        long d = dQkv.size(1) / 3;
+        INDArray[] dW = {ga.queryW(), ga.keyW(), ga.valueW()};
+        INDArray[] dB = {ga.queryB(), ga.keyB(), ga.valueB()};
+        if (dW[0] != null || dW[1] != null || dW[2] != null) {
+            INDArray all = c.normed1().transpose().mmul(dQkv);
+            for (int i = 0; i < 3; i++) {
+                if (dW[i] != null) {
+                    dW[i].addi(columns(all, i * d, (i + 1) * d));
+                }
+            }
+        }
+        if (dB[0] != null || dB[1] != null || dB[2] != null) {
+            INDArray all = dQkv.sum(0).reshape(1, 3 * d);
+            for (int i = 0; i < 3; i++) {
+                if (dB[i] != null) {
+                    dB[i].addi(columns(all, i * d, (i + 1) * d));
+                }
+            }
+        }
+        INDArray dNormed1 = dQkv.mmul(c.qkvW().transpose());
         return LayerNormKernel.backward(dNormed1, c.norm1(), a.normGamma(), ga.normGamma(), ga.normBeta())
                 .addi(dx1);
+    }
+
+    /** Columns {@code [from, to)} of a matrix (a view). */
+    private static INDArray columns(INDArray m, long from, long to) {
+        return m.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to));
     }
 }
