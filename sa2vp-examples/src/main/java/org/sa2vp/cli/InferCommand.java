@@ -10,6 +10,9 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.NpzWriter;
+import org.sa2vp.backbone.weights.StateDict;
+import org.sa2vp.model.AuthorsNames;
+import org.sa2vp.model.Sa2vpModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,6 +29,12 @@ import java.util.concurrent.Callable;
         description = {"Runs a ViT backbone checkpoint on a float32 NCHW tensor (.npy) in inference mode and writes "
                 + "'features' (final-norm class token, [B, D]) and, when the checkpoint has a classifier head, "
                 + "'logits' ([B, classes]) to an .npz.",
+                "With --prompts PARAMS (SA2VP trainable tensors under the authors' state-dict names, .safetensors or "
+                        + ".npz, e.g. an adapter file written by 'sa2vp train' or exported from the authors' PyTorch "
+                        + "code), runs SA2VP instead and writes 'base_logits' and 'prompt_logits' ([B, classes], the "
+                        + "class count from class_head). Rank, adapter width and the number of deep maps come from "
+                        + "the tensors' shapes (or the adapter file's stored configuration); the rest from the SA2VP "
+                        + "options (authors' defaults).",
                 "The format is read from the file: Google ViT .npz, timm / Hugging Face / torchvision state dicts "
                         + "(.safetensors or .npz), ONNX (weights from the initializers) or Keras .h5. The architecture "
                         + "(width, depth, patch, grid, classes) comes from the weights; the number of heads from the "
@@ -68,6 +77,13 @@ public final class InferCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE})")
     int batchSize;
 
+    @Option(names = "--prompts", paramLabel = "PARAMS", description = "SA2VP trainable tensors (authors' names): run "
+            + "SA2VP and write base_logits and prompt_logits")
+    Path prompts;
+
+    @picocli.CommandLine.Mixin
+    Sa2vpOptions sa2vp;
+
     @Override
     public Integer call() {
         INDArray images = NpzReader.readNpy(input);
@@ -84,6 +100,9 @@ public final class InferCommand implements Callable<Integer> {
                 || images.size(3) != c.getImageWidth()) {
             throw new IllegalArgumentException(input + ": shape " + Arrays.toString(images.shape()) + ", expected [B, "
                     + c.getInChannels() + ", " + c.getImageHeight() + ", " + c.getImageWidth() + "] for " + backbone);
+        }
+        if (prompts != null) {
+            return runSa2vp(checkpoint, images);
         }
         ComputationGraph graph = checkpoint.toGraph();
         System.err.printf("%s: ViT width %d, depth %d, heads %d, patch %d, %dx%d images, %d classes%n", backbone,
@@ -105,6 +124,32 @@ public final class InferCommand implements Callable<Integer> {
         if (!logits.isEmpty()) {
             out.put("logits", Nd4j.concat(0, logits.toArray(new INDArray[0])));
         }
+        NpzWriter.writeNpz(output, out);
+        System.err.printf("wrote %s: %s%n", output, out.keySet());
+        return 0;
+    }
+
+    private int runSa2vp(VitCheckpoint checkpoint, INDArray images) {
+        StateDict params = AdapterParameters.read(prompts);
+        org.sa2vp.model.Sa2vpConfig config = AdapterParameters.config(params, prompts,
+                checkpoint.config().withNumClasses(0).withDropout(0), sa2vp);
+        ComputationGraph graph = Sa2vpModel.create(config);
+        Sa2vpModel.loadBackbone(graph, config, checkpoint);
+        AuthorsNames.load(graph, config, params);
+        System.err.printf("%s + %s: SA2VP rank %d, adapter %d, deep layers %s, %d classes%n", backbone, prompts,
+                config.getPromptRank(), config.getAdapterSize(), config.getDeepPromptLayers(), config.getNumClasses());
+        List<INDArray> base = new ArrayList<>();
+        List<INDArray> prompt = new ArrayList<>();
+        for (long start = 0; start < images.size(0); start += batchSize) {
+            INDArray batch = images.get(NDArrayIndex.interval(start, Math.min(start + batchSize, images.size(0))),
+                    NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+            INDArray[] logits = Sa2vpModel.logits(graph, batch);
+            base.add(logits[0].dup());
+            prompt.add(logits[1].dup());
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        out.put("base_logits", Nd4j.concat(0, base.toArray(new INDArray[0])));
+        out.put("prompt_logits", Nd4j.concat(0, prompt.toArray(new INDArray[0])));
         NpzWriter.writeNpz(output, out);
         System.err.printf("wrote %s: %s%n", output, out.keySet());
         return 0;

@@ -6,13 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Timing and memory helpers shared by the benchmarks. */
-final class BenchSupport {
+public final class BenchSupport {
 
     private BenchSupport() {
     }
 
     /** Median wall time of {@code steps} runs of {@code body} after one warm-up run, in seconds. */
-    static double median(int steps, Runnable body) {
+    public static double median(int steps, Runnable body) {
         body.run();
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
@@ -25,7 +25,7 @@ final class BenchSupport {
     }
 
     /** Peak resident set (VmHWM) of this process in MB. */
-    static long peakRssMb() throws java.io.IOException {
+    public static long peakRssMb() throws java.io.IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("VmHWM:")) {
                 return Long.parseLong(line.replaceAll("\\D+", "")) / 1024;
@@ -35,7 +35,7 @@ final class BenchSupport {
     }
 
     /** A path under the repository root (the nearest directory upwards that holds {@code tools/bench}). */
-    static Path repoFile(String relative) {
+    public static Path repoFile(String relative) {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isDirectory(dir.resolve("tools").resolve("bench"))) {
                 return dir.resolve(relative);
@@ -45,7 +45,7 @@ final class BenchSupport {
     }
 
     /** A numeric field of a one-line JSON object. */
-    static double field(String json, String name) {
+    public static double field(String json, String name) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\"\\s*:\\s*([-0-9.eE]+)")
                 .matcher(json);
         if (!m.find()) {
@@ -54,12 +54,12 @@ final class BenchSupport {
         return Double.parseDouble(m.group(1));
     }
 
-    static int intArg(String[] args, String name, int def) {
+    public static int intArg(String[] args, String name, int def) {
         String v = stringArg(args, name, null);
         return v == null ? def : Integer.parseInt(v);
     }
 
-    static String stringArg(String[] args, String name, String def) {
+    public static String stringArg(String[] args, String name, String def) {
         for (int i = 0; i < args.length - 1; i++) {
             if (args[i].equals(name)) {
                 return args[i + 1];

@@ -1,0 +1,133 @@
+package org.sa2vp.cli;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.examples.bench.BenchSupport;
+import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.layers.Implementation;
+import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code sa2vp bench}: times one SA2VP training step (a benchmark, not a test). */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Times one SA2VP training step: forward, backward and the AdamW update of the trainable "
+                + "tensors (decoupled weight decay 1e-4, lr 1e-3), the authors' dropout active, on random images "
+                + "and labels. Frozen weights are random unless --backbone is given.",
+                "The last line is one JSON object with step_s (median), images_per_s and peak_rss_mb; with "
+                        + "--compare-pytorch it also holds the same step of the vectorised PyTorch implementation "
+                        + "(tools/bench/torch_sa2vp_step.py, Debian python3-torch) measured first in the same run."},
+        footer = {"", "Example:", "  sa2vp bench --model vit_base_patch16_224 --batch 8 --steps 3 --threads 2"})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Mixin
+    BackboneOptions backbone;
+
+    @Mixin
+    Sa2vpOptions sa2vp;
+
+    @Option(names = "--batch", defaultValue = "8", description = "images per step (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--steps", defaultValue = "3", description = "timed steps after one warm-up (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads (default: all cores)")
+    int threads;
+
+    @Option(names = "--classes", defaultValue = "100", description = "classes (default ${DEFAULT-VALUE})")
+    int classes;
+
+    @Option(names = "--compare-pytorch", description = "also time tools/bench/torch_sa2vp_step.py with the same sizes")
+    boolean comparePytorch;
+
+    @Override
+    public Integer call() throws Exception {
+        int threadCount = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        VitCheckpoint checkpoint = backbone.checkpoint();
+        VisionTransformerConfig vit = backbone.config(checkpoint);
+        Sa2vpConfig config = sa2vp.toConfig(vit, classes);
+        String torch = comparePytorch ? runPytorch(config, threadCount) : null;
+
+        Nd4j.getEnvironment().setMaxThreads(threadCount);
+        Nd4j.getEnvironment().setMaxMasterThreads(threadCount);
+        Nd4j.factory().blas().setMaxThreads(threadCount);
+        ComputationGraph graph = new ComputationGraph(Sa2vpModel.configuration(config,
+                new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.FLOAT).updater(new Adam(1e-3))
+                        .weightDecay(1e-4, true), Implementation.FAST));
+        graph.init();
+        if (checkpoint != null) {
+            Sa2vpModel.loadBackbone(graph, config, checkpoint);
+        }
+        Nd4j.getRandom().setSeed(1);
+        INDArray images = Nd4j.rand(DataType.FLOAT, batch, vit.getInChannels(), vit.getImageHeight(),
+                vit.getImageWidth()).subi(0.5).muli(2);
+        INDArray labels = Nd4j.zeros(DataType.FLOAT, batch, classes);
+        for (int i = 0; i < batch; i++) {
+            labels.putScalar(i, i % classes, 1.0);
+        }
+        MultiDataSet step = new MultiDataSet(new INDArray[]{images}, Sa2vpModel.labels(labels));
+        graph.fit(step);
+        List<Double> times = new ArrayList<>();
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            graph.fit(step);
+            times.add((System.nanoTime() - t0) / 1e9);
+            System.err.printf("step %d/%d: %.3f s%n", i + 1, steps, times.get(i));
+        }
+        times.sort(Double::compare);
+        double median = times.get(times.size() / 2);
+        long rss = BenchSupport.peakRssMb();
+        StringBuilder json = new StringBuilder(String.format("{\"impl\":\"dl4j\",\"model\":\"%s\",\"batch\":%d,"
+                + "\"threads\":%d,\"step_s\":%.3f,\"images_per_s\":%.3f,\"peak_rss_mb\":%d", vit.getName(), batch,
+                threadCount, median, batch / median, rss));
+        if (torch != null) {
+            double torchStep = BenchSupport.field(torch, "step_s");
+            double torchRss = BenchSupport.field(torch, "peak_rss_mb");
+            json.append(String.format(",\"pytorch_step_s\":%.3f,\"pytorch_peak_rss_mb\":%.0f,\"step_ratio\":%.2f,"
+                    + "\"rss_ratio\":%.2f", torchStep, torchRss, median / torchStep, rss / torchRss));
+        }
+        System.out.println(json.append("}"));
+        return 0;
+    }
+
+    private String runPytorch(Sa2vpConfig c, int threadCount) throws Exception {
+        VisionTransformerConfig v = c.getBackbone();
+        Path script = BenchSupport.repoFile("tools/bench/torch_sa2vp_step.py");
+        List<String> cmd = List.of("/usr/bin/python3", script.toString(), "--batch", "" + batch, "--steps", "" + steps,
+                "--threads", "" + threadCount, "--width", "" + v.getHiddenSize(), "--depth", "" + v.getDepth(),
+                "--heads", "" + v.getNumHeads(), "--mlp", "" + v.effectiveMlpSize(), "--image", "" + v.getImageHeight(),
+                "--patch", "" + v.getPatchSize(), "--rank", "" + c.getPromptRank(), "--adapter", "" + c.getAdapterSize(),
+                "--classes", "" + c.getNumClasses());
+        System.err.println("PyTorch: " + String.join(" ", cmd));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String last = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith("{")) {
+                    last = line;
+                }
+            }
+        }
+        if (p.waitFor() != 0 || last == null) {
+            throw new IllegalStateException("the PyTorch benchmark failed (needs Debian python3-torch)");
+        }
+        System.err.println(last);
+        return last;
+    }
+}

@@ -1,0 +1,68 @@
+package org.sa2vp.cli;
+
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.model.AuthorsNames;
+import org.sa2vp.model.Sa2vpConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code sa2vp info}: the trainable tensors of an SA2VP configuration and the tuned fraction. */
+@Command(name = "info", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Prints every trainable tensor of SA2VP on a ViT (the authors' state-dict names and shapes), "
+                + "the trainable total with and without the head, and tuned/total in %.",
+        footer = {"", "Example (the paper's ViT-B/16 setting):", "  sa2vp info --model vit_base_patch16_224"})
+public final class InfoCommand implements Callable<Integer> {
+
+    @Mixin
+    BackboneOptions backbone;
+
+    @Mixin
+    Sa2vpOptions sa2vp;
+
+    @Option(names = "--classes", paramLabel = "C", defaultValue = "100", description = "classes (default ${DEFAULT-VALUE})")
+    int classes;
+
+    @Override
+    public Integer call() {
+        VitCheckpoint checkpoint = backbone.checkpoint();
+        VisionTransformerConfig vit = backbone.config(checkpoint);
+        Sa2vpConfig config = sa2vp.toConfig(vit, classes);
+        long backboneParams = backboneParameters(vit);
+        System.out.printf("SA2VP on %s: %dx%d images, patch %d, width %d, depth %d, heads %d%n", vit.getName(),
+                vit.getImageHeight(), vit.getImageWidth(), vit.getPatchSize(), vit.getHiddenSize(), vit.getDepth(),
+                vit.getNumHeads());
+        System.out.printf("rank %d, adapter %d (%s), gamma %s, lambda %s, window %d, image->prompt %s, deep %s%n%n",
+                config.getPromptRank(), config.getAdapterSize(), config.getAdapterActivation(), config.getGamma(),
+                config.getLossWeight(), config.getWindowSize(), config.getImageToPromptLayers(),
+                config.getDeepPromptLayers());
+        long head = 0;
+        for (Map.Entry<String, long[]> e : AuthorsNames.shapes(config).entrySet()) {
+            long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+            if (e.getKey().startsWith("class_head")) {
+                head += n;
+            }
+            System.out.printf("  %-62s %-16s %,10d%n", e.getKey(), Arrays.toString(e.getValue()), n);
+        }
+        long prompts = AuthorsNames.trainableWithoutHead(config);
+        System.out.printf("%n  trainable without head %,d; head %,d; total %,d%n", prompts, head, prompts + head);
+        System.out.printf("  backbone (frozen) %,d%n", backboneParams);
+        System.out.printf("  tuned / total = %,d / %,d = %.2f%% (the authors' printed rate, without head)%n", prompts,
+                backboneParams + prompts, 100.0 * prompts / (backboneParams + prompts));
+        System.out.printf("  with head: %.2f%%%n", 100.0 * (prompts + head) / (backboneParams + prompts + head));
+        return 0;
+    }
+
+    /** Parameters of the plain ViT without head: patch embedding, class token, positions, blocks, final norm. */
+    static long backboneParameters(VisionTransformerConfig c) {
+        long d = c.getHiddenSize(), m = c.effectiveMlpSize(), p = c.getPatchSize();
+        long embedding = d * c.getInChannels() * p * p + d + (c.isClassToken() ? d : 0) + (long) c.numTokens() * d;
+        long block = 4 * d + 4 * (d * d) + (c.isQkvBias() ? 3 * d : 0) + d + 2 * d * m + m + d;
+        return embedding + c.getDepth() * block + 2 * d;
+    }
+}

@@ -1,0 +1,112 @@
+package org.sa2vp.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.backbone.weights.NpzReader;
+import org.sa2vp.backbone.weights.NpzWriter;
+import org.sa2vp.backbone.weights.StateDict;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code sa2vp infer --prompts}, {@code info} and {@code bench} on the fixtures of the independent PyTorch SA2VP
+ * implementation (sa2vp-layers/src/test/resources/fixtures/sa2vp).
+ */
+class Sa2vpCommandsTest {
+
+    static Path sa2vpFixture(String name) {
+        return Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "sa2vp", name);
+    }
+
+    private static String stdout(Runnable body) {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true));
+        try {
+            body.run();
+        } finally {
+            System.setOut(out);
+        }
+        return captured.toString();
+    }
+
+    @Test
+    void inferWithPromptsReproducesTheAuthorsModel(@TempDir Path dir) throws Exception {
+        Map<String, INDArray> reference = Nd4j.createFromNpzFile(new File(sa2vpFixture("case.npz").toString()));
+        Path images = dir.resolve("x.npy");
+        NpzWriter.writeNpy(images, reference.get("input").castTo(DataType.FLOAT));
+        Path out = dir.resolve("out.npz");
+        // The fixture's γ is 0.5; rank 4, adapter 8, two deep maps and 10 classes come from the tensors.
+        assertEquals(0, Sa2vpCli.execute("infer", "--backbone", sa2vpFixture("backbone_google.npz").toString(),
+                "--prompts", sa2vpFixture("sa2vp_params.safetensors").toString(), "--gamma", "0.5", "--input",
+                images.toString(), "--output", out.toString()));
+        StateDict result = NpzReader.readNpz(out);
+        double base = result.get("base_logits").castTo(DataType.DOUBLE).sub(reference.get("logits_img"))
+                .amaxNumber().doubleValue();
+        double prompt = result.get("prompt_logits").castTo(DataType.DOUBLE).sub(reference.get("logits_prm"))
+                .amaxNumber().doubleValue();
+        assertTrue(base <= 1e-4 && prompt <= 1e-4, "base " + base + ", prompt " + prompt);
+    }
+
+    @Test
+    void inferRejectsPromptsWithAnotherNumberOfDeepMaps(@TempDir Path dir) throws Exception {
+        Map<String, INDArray> reference = Nd4j.createFromNpzFile(new File(sa2vpFixture("case.npz").toString()));
+        Path images = dir.resolve("x.npy");
+        NpzWriter.writeNpy(images, reference.get("input").castTo(DataType.FLOAT));
+        assertEquals(2, Sa2vpCli.execute("infer", "--backbone", sa2vpFixture("backbone_google.npz").toString(),
+                "--prompts", sa2vpFixture("sa2vp_params.npz").toString(), "--deep-prompt-layers", "3", "--input",
+                images.toString(), "--output", dir.resolve("o.npz").toString()));
+    }
+
+    @Test
+    void predictPrintsTopKWithClassNames(@TempDir Path dir) throws Exception {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(64, 48,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 48; y++) {
+            for (int x = 0; x < 64; x++) {
+                image.setRGB(x, y, (x * 4) << 16 | (y * 5) << 8 | ((x + y) * 2));
+            }
+        }
+        Path png = dir.resolve("gradient.png");
+        javax.imageio.ImageIO.write(image, "png", png.toFile());
+        Path names = java.nio.file.Files.writeString(dir.resolve("classes.txt"),
+                "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n");
+        String text = stdout(() -> assertEquals(0, Sa2vpCli.execute("predict", "--backbone",
+                sa2vpFixture("backbone_google.npz").toString(), "--prompts",
+                sa2vpFixture("sa2vp_params.safetensors").toString(), "--gamma", "0.5", "--class-names",
+                names.toString(), "--top-k", "3", png.toString())));
+        String[] lines = text.strip().split("\n");
+        assertEquals(4, lines.length, text);
+        assertTrue(lines[1].matches("\\s+\\d+\\.\\d\\d%\\s+(zero|one|two|three|four|five|six|seven|eight|nine)"), text);
+    }
+
+    @Test
+    void infoPrintsTheAuthorsTrainableCountForVitB16() {
+        String text = stdout(() -> assertEquals(0, Sa2vpCli.execute("info", "--model", "vit_base_patch16_224",
+                "--classes", "10")));
+        assertTrue(text.contains("trainable without head 372,912"), text);
+        assertTrue(text.contains("head 7,690"), text);
+        assertTrue(text.contains("backbone (frozen) 85,798,656"), text);
+        assertTrue(text.contains("= 0.43%"), text);
+        assertTrue(text.contains("vit_base.transformer.encoder.cross_attn.11.ffn.fc2.weight"), text);
+    }
+
+    @Test
+    void benchPrintsOneJsonLine() {
+        String text = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--backbone",
+                sa2vpFixture("backbone_google.npz").toString(), "--batch", "2", "--steps", "1", "--classes", "5")));
+        String last = text.strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("{") && last.contains("\"step_s\"") && last.contains("\"images_per_s\"")
+                && last.contains("\"peak_rss_mb\""), last);
+    }
+}
