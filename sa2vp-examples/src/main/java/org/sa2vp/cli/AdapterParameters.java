@@ -8,16 +8,13 @@ import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.model.AuthorsNames;
 import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.train.AdapterFile;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /** SA2VP trainable tensors in a file (authors' names), and the configuration they imply. */
 final class AdapterParameters {
-
-    /** Metadata key of the configuration JSON in adapter files written by this library. */
-    static final String CONFIG_METADATA = "sa2vp_config";
 
     private AdapterParameters() {
     }
@@ -36,23 +33,17 @@ final class AdapterParameters {
      * {@code cross_conv [n, D]}, classes from {@code class_head}; the rest from the options.
      */
     static Sa2vpConfig config(StateDict params, Path file, VisionTransformerConfig backbone, Sa2vpOptions options) {
-        if (CheckpointFormat.detect(file) == CheckpointFormat.SAFETENSORS) {
-            Map<String, String> metadata = SafetensorsReader.metadata(file);
-            if (metadata.containsKey(CONFIG_METADATA)) {
-                Sa2vpConfig stored = Sa2vpConfig.fromJson(metadata.get(CONFIG_METADATA));
-                if (!stored.getBackbone().withName(backbone.getName()).withDropout(0).withNumClasses(0)
-                        .equals(backbone.withDropout(0).withNumClasses(0))) {
-                    throw new CheckpointException(file + ": these prompts were trained on a different backbone ("
-                            + stored.getBackbone().toJson() + ")");
-                }
-                return stored.withBackbone(backbone);
-            }
+        if (CheckpointFormat.detect(file) == CheckpointFormat.SAFETENSORS
+                && SafetensorsReader.metadata(file).containsKey(AdapterFile.CONFIG_KEY)) {
+            Sa2vpConfig stored = AdapterFile.read(file).config();
+            AdapterFile.requireBackbone(stored, backbone, file.toString());
+            return stored.withBackbone(backbone);
         }
         String p = AuthorsNames.PREFIX;
         long d = backbone.getHiddenSize();
         int rank = (int) params.get(p + "embeddings.ppt", 1, backbone.numTokens(), -1).size(2);
         int adapter = params.contains(p + "encoder.cross_attn.0.ffn.fc1.weight")
-                ? (int) params.get(p + "encoder.cross_attn.0.ffn.fc1.weight", -1, d).size(0) : options.adapterSize;
+                ? (int) params.get(p + "encoder.cross_attn.0.ffn.fc1.weight", -1, d).size(0) : 16;
         int classes = (int) params.get("class_head.weight", -1, d).size(0);
         int deepMaps = params.contains(p + "encoder.cross_conv") ? (int) params.get(p + "encoder.cross_conv", -1, d)
                 .size(0) : 0;

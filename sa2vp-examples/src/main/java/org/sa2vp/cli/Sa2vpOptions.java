@@ -6,71 +6,120 @@ import org.sa2vp.layers.AttentionMode;
 import org.sa2vp.model.Sa2vpConfig;
 import picocli.CommandLine.Option;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
-/** The SA2VP hyper-parameters as command-line options; defaults are the authors' (official code). */
+/**
+ * The SA2VP hyper-parameters as command-line options, shared by every command. An option that is not given
+ * leaves the base configuration's value (the authors' defaults, or a stored run's), so {@code train --resume} can
+ * tell a repeated option from a changed one.
+ */
 public final class Sa2vpOptions {
 
-    @Option(names = "--rank", paramLabel = "R", defaultValue = "16",
-            description = "rank of the prompt maps (authors' inner_dim; default ${DEFAULT-VALUE})")
-    int rank;
+    @Option(names = "--rank", paramLabel = "R", description = "rank of the prompt maps (default 16)")
+    Integer rank;
 
-    @Option(names = "--adapter-size", paramLabel = "T", defaultValue = "16",
-            description = "adapter bottleneck width (default ${DEFAULT-VALUE})")
-    int adapterSize;
+    @Option(names = "--adapter-size", paramLabel = "T", description = "adapter bottleneck width (default 16)")
+    Integer adapterSize;
 
-    @Option(names = "--gamma", paramLabel = "G", defaultValue = "0.1",
-            description = "weight of the interaction (add_scale; default ${DEFAULT-VALUE})")
-    double gamma;
+    @Option(names = "--gamma", paramLabel = "G", description = "weight of the interaction (default 0.1)")
+    Double gamma;
 
-    @Option(names = "--lambda", paramLabel = "L", defaultValue = "0.8",
-            description = "loss = L·CE(image) + (1−L)·CE(prompt) (default ${DEFAULT-VALUE}; 1 = no prompt supervision)")
-    double lambda;
+    @Option(names = "--lambda", paramLabel = "L", description = "loss λ·CE(image) + (1−λ)·CE(prompt) (default 0.8; 1 "
+            + "= no prompt supervision)")
+    Double lambda;
 
-    @Option(names = "--window", paramLabel = "C", defaultValue = "3",
-            description = "odd window size c of the spatially aligned attention (default ${DEFAULT-VALUE})")
-    int window;
+    @Option(names = "--window", paramLabel = "C", description = "odd window size of the spatially aligned attention "
+            + "(default 3)")
+    Integer window;
 
-    @Option(names = "--image-to-prompt-layers", paramLabel = "I,J,..", split = ",", defaultValue = "0,4,8",
-            description = "layers where the image updates the prompt; all others: prompt → image (default 0,4,8)")
-    List<Integer> imageToPromptLayers;
+    @Option(names = "--image-to-prompt-layers", paramLabel = "LIST", description = "layers where the image updates"
+            + " the prompt, e.g. 0,4,8 (default); the others update the image")
+    String imageToPromptLayers;
 
-    @Option(names = "--deep-prompt-layers", paramLabel = "I,J,..", split = ",", defaultValue = "4,8",
-            description = "layers that inject a new prompt map (default 4,8; 'none' for the ablation)",
-            converter = LayerListConverter.class)
-    List<Integer> deepPromptLayers;
+    @Option(names = "--deep-prompt-layers", paramLabel = "LIST", description = "layers that inject a new prompt map, "
+            + "e.g. 4,8 (default), or 'none'")
+    String deepPromptLayers;
 
-    @Option(names = "--activation", paramLabel = "A", defaultValue = "GELU",
-            description = "adapter activation: GELU (authors' code) or RELU (paper text)")
-    AdapterActivation activation;
+    @Option(names = "--activation", paramLabel = "gelu|relu", description = "adapter activation (default gelu, as "
+            + "the authors' code; the paper says relu)")
+    String activation;
 
-    @Option(names = "--no-adapter", description = "ablation: interaction without the adapter")
+    @Option(names = "--no-adapter", description = "ablation: the interaction is the cross attention alone")
     boolean noAdapter;
 
-    @Option(names = "--global-attention", description = "ablation: global instead of spatially aligned attention")
+    @Option(names = "--global-attention", description = "ablation: attention over all tokens (no spatial "
+            + "alignment)")
     boolean globalAttention;
 
-    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.1",
-            description = "dropout wherever the authors' code has it (default ${DEFAULT-VALUE})")
-    double dropout;
+    @Option(names = "--dropout", paramLabel = "P", description = "dropout wherever the authors' code has it "
+            + "(default 0.1)")
+    Double dropout;
 
+    /** The authors' defaults on {@code backbone} with {@code classes}, then the given options. */
     public Sa2vpConfig toConfig(VisionTransformerConfig backbone, int classes) {
-        return Sa2vpConfig.builder().backbone(backbone).numClasses(classes).promptRank(rank).adapterSize(adapterSize)
-                .gamma(gamma).lossWeight(lambda).windowSize(window).imageToPromptLayers(imageToPromptLayers)
-                .deepPromptLayers(deepLayers()).adapterActivation(activation).adapter(!noAdapter)
-                .attentionMode(globalAttention ? AttentionMode.GLOBAL : AttentionMode.LOCAL).dropout(dropout).build()
-                .validated();
+        return apply(Sa2vpConfig.builder().backbone(backbone).numClasses(classes).build());
     }
 
-    /** "4,8" or "none". */
-    public static final class LayerListConverter implements picocli.CommandLine.ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            return value.equalsIgnoreCase("none") ? -1 : Integer.parseInt(value.trim());
+    /** {@code base} with every given option applied. */
+    public Sa2vpConfig apply(Sa2vpConfig base) {
+        Sa2vpConfig.Sa2vpConfigBuilder b = base.toBuilder();
+        if (rank != null) {
+            b.promptRank(rank);
         }
+        if (adapterSize != null) {
+            b.adapterSize(adapterSize);
+        }
+        if (gamma != null) {
+            b.gamma(gamma);
+        }
+        if (lambda != null) {
+            b.lossWeight(lambda);
+        }
+        if (window != null) {
+            b.windowSize(window);
+        }
+        if (imageToPromptLayers != null) {
+            b.imageToPromptLayers(layers("--image-to-prompt-layers", imageToPromptLayers));
+        }
+        if (deepPromptLayers != null) {
+            b.deepPromptLayers(layers("--deep-prompt-layers", deepPromptLayers));
+        }
+        if (activation != null) {
+            b.adapterActivation(switch (activation.toLowerCase(Locale.ROOT)) {
+                case "gelu" -> AdapterActivation.GELU;
+                case "relu" -> AdapterActivation.RELU;
+                default -> throw new IllegalArgumentException("--activation must be gelu or relu, got " + activation);
+            });
+        }
+        if (noAdapter) {
+            b.adapter(false);
+        }
+        if (globalAttention) {
+            b.attentionMode(AttentionMode.GLOBAL);
+        }
+        if (dropout != null) {
+            b.dropout(dropout);
+        }
+        return b.build().validated();
     }
 
-    List<Integer> deepLayers() {
-        return deepPromptLayers.stream().filter(i -> i >= 0).toList();
+    /** "0,4,8" → [0, 4, 8]; "none" or "" → []. */
+    static List<Integer> layers(String option, String text) {
+        String t = text.strip();
+        if (t.isEmpty() || t.equalsIgnoreCase("none")) {
+            return List.of();
+        }
+        List<Integer> out = new ArrayList<>();
+        for (String part : t.split(",")) {
+            try {
+                out.add(Integer.parseInt(part.strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + ": '" + part.strip() + "' is not a layer index (expected "
+                        + "a list like 0,4,8 or 'none')");
+            }
+        }
+        return out;
     }
 }

@@ -74,7 +74,8 @@ public abstract class BackboneLayer extends SameDiffLayer {
         return isFrozenParam(param) ? Collections.emptyList() : super.getRegularizationByParam(param);
     }
 
-    protected void require(boolean ok, String field, String expected, Object actual) {
+    /** Fails with "Layer 'name': field must be expected, got actual" unless {@code ok}. */
+    public void require(boolean ok, String field, String expected, Object actual) {
         if (!ok) {
             throw new IllegalArgumentException(getClass().getSimpleName() + (getLayerName() == null ? "" : " '"
                     + getLayerName() + "'") + ": " + field + " must be " + expected + ", got " + actual);

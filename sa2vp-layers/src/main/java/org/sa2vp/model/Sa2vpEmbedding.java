@@ -7,7 +7,6 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -21,7 +20,6 @@ import org.sa2vp.layers.runtime.DropoutKernel;
 import org.sa2vp.layers.runtime.FastLayer;
 import org.sa2vp.layers.runtime.PatchEmbeddingKernel;
 
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 
@@ -71,15 +69,9 @@ public class Sa2vpEmbedding extends BackboneLayer {
 
     @Override
     public void validate() {
-        require(inChannels > 0, "inChannels", "> 0", inChannels);
-        require(patchSize > 0, "patchSize", "> 0", patchSize);
-        require(imageHeight > 0 && imageHeight % Math.max(patchSize, 1) == 0, "imageHeight",
-                "a positive multiple of patchSize " + patchSize, imageHeight);
-        require(imageWidth > 0 && imageWidth % Math.max(patchSize, 1) == 0, "imageWidth",
-                "a positive multiple of patchSize " + patchSize, imageWidth);
-        require(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
+        PatchEmbedding.validateImageEmbedding(this, inChannels, imageHeight, imageWidth, patchSize, hiddenSize,
+                dropout);
         require(promptRank > 0, "promptRank", "> 0", promptRank);
-        require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
     }
 
     @Override
@@ -104,12 +96,8 @@ public class Sa2vpEmbedding extends BackboneLayer {
 
     @Override
     public void defineParameters(SDLayerParams params) {
-        int t = streamTokens();
-        params.addWeightParam(PatchEmbedding.PATCH_W, (long) inChannels * patchSize * patchSize, hiddenSize);
-        params.addBiasParam(PatchEmbedding.PATCH_B, 1, hiddenSize);
-        params.addWeightParam(PatchEmbedding.CLASS_TOKEN, 1, hiddenSize);
-        params.addWeightParam(PatchEmbedding.POSITION_EMBEDDING, t, hiddenSize);
-        params.addWeightParam(PROMPT_FACTORS, t, promptRank);
+        PatchEmbedding.defineEmbeddingParameters(params, geometry());
+        params.addWeightParam(PROMPT_FACTORS, streamTokens(), promptRank);
         params.addWeightParam(PROMPT_PROJ_W, promptRank, hiddenSize);
         params.addBiasParam(PROMPT_PROJ_B, 1, hiddenSize);
     }
@@ -117,10 +105,7 @@ public class Sa2vpEmbedding extends BackboneLayer {
     /** Backbone stand-ins until a checkpoint is copied in; the prompt as the authors: trunc-normal 0.02 factors, Xavier projection, N(0, 1e-6) bias. */
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        ParameterInit.xavierUniform(params.get(PatchEmbedding.PATCH_W));
-        params.get(PatchEmbedding.PATCH_B).assign(0);
-        ParameterInit.normal(params.get(PatchEmbedding.CLASS_TOKEN), 1e-6);
-        ParameterInit.truncatedNormal(params.get(PatchEmbedding.POSITION_EMBEDDING), 0.02);
+        PatchEmbedding.initializeEmbeddingParameters(params, true);
         ParameterInit.truncatedNormal(params.get(PROMPT_FACTORS), 0.02);
         ParameterInit.xavierUniform(params.get(PROMPT_PROJ_W));
         ParameterInit.normal(params.get(PROMPT_PROJ_B), 1e-6);
@@ -128,15 +113,7 @@ public class Sa2vpEmbedding extends BackboneLayer {
 
     @Override
     public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
-        PatchEmbeddingKernel.Geometry g = geometry();
-        long n = g.patches(), d = hiddenSize, patchLength = (long) inChannels * patchSize * patchSize;
-        SDVariable patches = input.reshape(-1, inChannels, g.gridHeight(), patchSize, g.gridWidth(), patchSize)
-                .permute(0, 2, 4, 1, 3, 5).reshape(-1, patchLength);
-        SDVariable tokens = patches.mmul(p.get(PatchEmbedding.PATCH_W)).add(p.get(PatchEmbedding.PATCH_B).reshape(-1))
-                .reshape(-1, n, d);
-        SDVariable zeros = tokens.get(SDIndex.all(), SDIndex.interval(0L, 1L), SDIndex.all()).mul(0.0);
-        SDVariable cls = zeros.add(p.get(PatchEmbedding.CLASS_TOKEN).reshape(-1));
-        SDVariable image = sd.concat(1, cls, tokens).add(p.get(PatchEmbedding.POSITION_EMBEDDING));
+        SDVariable image = PatchEmbedding.sameDiffTokens(input, p, geometry());
         SDVariable promptMap = p.get(PROMPT_FACTORS).mmul(p.get(PROMPT_PROJ_W)).add(p.get(PROMPT_PROJ_B).reshape(-1))
                 .add(p.get(PatchEmbedding.POSITION_EMBEDDING));
         SDVariable prompt = image.mul(0.0).add(promptMap);
@@ -145,23 +122,13 @@ public class Sa2vpEmbedding extends BackboneLayer {
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        if (!(inputType instanceof InputType.InputTypeConvolutional cnn) || cnn.getChannels() != inChannels
-                || cnn.getHeight() != imageHeight || cnn.getWidth() != imageWidth) {
-            throw new IllegalArgumentException("Sa2vpEmbedding '" + getLayerName() + "': input must be images "
-                    + "InputType.convolutional(" + imageHeight + ", " + imageWidth + ", " + inChannels
-                    + ") (NCHW), got " + inputType);
-        }
+        PatchEmbedding.checkImageType(this, inputType, inChannels, imageHeight, imageWidth);
         return InputType.recurrent(hiddenSize, 2L * streamTokens(), RNNFormat.NWC);
     }
 
     @Override
     public void validateInput(INDArray input) {
-        if (input.rank() != 4 || input.size(1) != inChannels || input.size(2) != imageHeight
-                || input.size(3) != imageWidth) {
-            throw new IllegalArgumentException("Sa2vpEmbedding '" + getLayerName() + "': input has shape "
-                    + Arrays.toString(input.shape()) + ", expected [batch, " + inChannels + ", " + imageHeight + ", "
-                    + imageWidth + "] (NCHW)");
-        }
+        PatchEmbedding.checkImages(this, input, inChannels, imageHeight, imageWidth);
     }
 
     @Override

@@ -64,14 +64,20 @@ public class PatchEmbedding extends BackboneLayer {
 
     @Override
     public void validate() {
-        require(inChannels > 0, "inChannels", "> 0", inChannels);
-        require(patchSize > 0, "patchSize", "> 0", patchSize);
-        require(imageHeight > 0 && imageHeight % Math.max(patchSize, 1) == 0, "imageHeight",
+        validateImageEmbedding(this, inChannels, imageHeight, imageWidth, patchSize, hiddenSize, dropout);
+    }
+
+    /** The checks shared by every layer that embeds images into patch tokens. */
+    public static void validateImageEmbedding(BackboneLayer layer, int inChannels, int imageHeight, int imageWidth,
+                                              int patchSize, int hiddenSize, double dropout) {
+        layer.require(inChannels > 0, "inChannels", "> 0", inChannels);
+        layer.require(patchSize > 0, "patchSize", "> 0", patchSize);
+        layer.require(imageHeight > 0 && imageHeight % Math.max(patchSize, 1) == 0, "imageHeight",
                 "a positive multiple of patchSize " + patchSize, imageHeight);
-        require(imageWidth > 0 && imageWidth % Math.max(patchSize, 1) == 0, "imageWidth",
+        layer.require(imageWidth > 0 && imageWidth % Math.max(patchSize, 1) == 0, "imageWidth",
                 "a positive multiple of patchSize " + patchSize, imageWidth);
-        require(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
-        require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
+        layer.require(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
+        layer.require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
     }
 
     @Override
@@ -95,23 +101,28 @@ public class PatchEmbedding extends BackboneLayer {
         return numPatches() + (classToken ? 1 : 0);
     }
 
-    private int patchLength() {
-        return inChannels * patchSize * patchSize;
+    @Override
+    public void defineParameters(SDLayerParams params) {
+        defineEmbeddingParameters(params, geometry());
+    }
+
+    /** {@code patchW [C·P·P, D]}, {@code patchB [1, D]}, {@code classToken [1, D]}, {@code positionEmbedding [T, D]}. */
+    public static void defineEmbeddingParameters(SDLayerParams params, PatchEmbeddingKernel.Geometry g) {
+        params.addWeightParam(PATCH_W, (long) g.channels() * g.patch() * g.patch(), g.hidden());
+        params.addBiasParam(PATCH_B, 1, g.hidden());
+        if (g.classToken()) {
+            params.addWeightParam(CLASS_TOKEN, 1, g.hidden());
+        }
+        params.addWeightParam(POSITION_EMBEDDING, g.tokens(), g.hidden());
     }
 
     @Override
-    public void defineParameters(SDLayerParams params) {
-        params.addWeightParam(PATCH_W, patchLength(), hiddenSize);
-        params.addBiasParam(PATCH_B, 1, hiddenSize);
-        if (classToken) {
-            params.addWeightParam(CLASS_TOKEN, 1, hiddenSize);
-        }
-        params.addWeightParam(POSITION_EMBEDDING, numTokens(), hiddenSize);
+    public void initializeParameters(Map<String, INDArray> params) {
+        initializeEmbeddingParameters(params, classToken);
     }
 
     /** timm's init: Xavier-uniform patch kernel, zero bias, class token N(0, 1e-6), position trunc-normal 0.02. */
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
+    public static void initializeEmbeddingParameters(Map<String, INDArray> params, boolean classToken) {
         ParameterInit.xavierUniform(params.get(PATCH_W));
         params.get(PATCH_B).assign(0);
         if (classToken) {
@@ -122,37 +133,52 @@ public class PatchEmbedding extends BackboneLayer {
 
     @Override
     public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
-        int gh = gridHeight(), gw = gridWidth(), n = numPatches();
-        SDVariable patches = input.reshape(-1, inChannels, gh, patchSize, gw, patchSize)
-                .permute(0, 2, 4, 1, 3, 5).reshape(-1, patchLength());
-        SDVariable tokens = patches.mmul(p.get(PATCH_W)).add(p.get(PATCH_B).reshape(-1)).reshape(-1, n, hiddenSize);
-        if (classToken) {
+        return sameDiffTokens(input, p, geometry());
+    }
+
+    /** The SameDiff reference of the embedding: images {@code [B, C, H, W]} → tokens {@code [B, T, D]}. */
+    public static SDVariable sameDiffTokens(SDVariable input, Map<String, SDVariable> p,
+                                            PatchEmbeddingKernel.Geometry g) {
+        int n = g.patches();
+        SDVariable patches = input.reshape(-1, g.channels(), g.gridHeight(), g.patch(), g.gridWidth(), g.patch())
+                .permute(0, 2, 4, 1, 3, 5).reshape(-1, (long) g.channels() * g.patch() * g.patch());
+        SDVariable tokens = patches.mmul(p.get(PATCH_W)).add(p.get(PATCH_B).reshape(-1)).reshape(-1, n, g.hidden());
+        if (g.classToken()) {
             // [B, 1, D] copies of the class token: the first patch token times 0 plus the token broadcasts it.
             SDVariable cls = tokens.get(SDIndex.all(), SDIndex.interval(0L, 1L), SDIndex.all()).mul(0.0)
                     .add(p.get(CLASS_TOKEN).reshape(-1));
-            tokens = sd.concat(1, cls, tokens);
+            tokens = input.getSameDiff().concat(1, cls, tokens);
         }
         return tokens.add(p.get(POSITION_EMBEDDING));
     }
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        if (!(inputType instanceof InputType.InputTypeConvolutional cnn) || cnn.getChannels() != inChannels
-                || cnn.getHeight() != imageHeight || cnn.getWidth() != imageWidth) {
-            throw new IllegalArgumentException("PatchEmbedding '" + getLayerName() + "': input must be images "
-                    + "InputType.convolutional(" + imageHeight + ", " + imageWidth + ", " + inChannels + ") (NCHW), got "
-                    + inputType);
-        }
+        checkImageType(this, inputType, inChannels, imageHeight, imageWidth);
         return InputType.recurrent(hiddenSize, numTokens(), RNNFormat.NWC);
     }
 
     @Override
     public void validateInput(INDArray input) {
-        if (input.rank() != 4 || input.size(1) != inChannels || input.size(2) != imageHeight
-                || input.size(3) != imageWidth) {
-            throw new IllegalArgumentException("PatchEmbedding '" + getLayerName() + "': input has shape "
-                    + Arrays.toString(input.shape()) + ", expected [batch, " + inChannels + ", " + imageHeight + ", "
-                    + imageWidth + "] (NCHW)");
+        checkImages(this, input, inChannels, imageHeight, imageWidth);
+    }
+
+    /** Fails unless the graph feeds NCHW images of the configured size. */
+    public static void checkImageType(BackboneLayer layer, InputType inputType, int channels, int height, int width) {
+        if (!(inputType instanceof InputType.InputTypeConvolutional cnn) || cnn.getChannels() != channels
+                || cnn.getHeight() != height || cnn.getWidth() != width) {
+            throw new IllegalArgumentException(layer.getClass().getSimpleName() + " '" + layer.getLayerName()
+                    + "': input must be images InputType.convolutional(" + height + ", " + width + ", " + channels
+                    + ") (NCHW), got " + inputType);
+        }
+    }
+
+    /** Fails unless {@code input} is {@code [batch, channels, height, width]}. */
+    public static void checkImages(BackboneLayer layer, INDArray input, int channels, int height, int width) {
+        if (input.rank() != 4 || input.size(1) != channels || input.size(2) != height || input.size(3) != width) {
+            throw new IllegalArgumentException(layer.getClass().getSimpleName() + " '" + layer.getLayerName()
+                    + "': input has shape " + Arrays.toString(input.shape()) + ", expected [batch, " + channels + ", "
+                    + height + ", " + width + "] (NCHW)");
         }
     }
 

@@ -1,0 +1,70 @@
+package org.sa2vp.cli;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.train.AdapterFile;
+import org.sa2vp.train.Evaluation;
+import org.sa2vp.train.InMemoryImages;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code sa2vp eval}: accuracy and loss of trained SA2VP prompts on a labelled set. */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Evaluates an SA2VP adapter file (written by 'sa2vp train') on its frozen backbone: prints "
+                + "the top-1 accuracy of the image logits and the loss λ·CE(image) + (1−λ)·CE(prompt), in inference "
+                + "mode.",
+                "The model configuration (rank, adapters, layers, classes, image size) comes from the adapter file; "
+                        + "the backbone must be the checkpoint it was trained on (the architecture is checked)."},
+        footer = {"", "Example:", "  sa2vp eval --backbone imagenet21k_ViT-B_16.npz --prompts runs/cifar/"
+                + "adapter.safetensors --images test_x.npy --labels test_y.npy"})
+public final class EvalCommand implements Callable<Integer> {
+
+    @Option(names = "--backbone", required = true, paramLabel = "FILE", description = "the ViT checkpoint the "
+            + "adapter was trained on")
+    Path backbone;
+
+    @Option(names = "--prompts", required = true, paramLabel = "ADAPTER", description = "adapter.safetensors from "
+            + "sa2vp train")
+    Path prompts;
+
+    @Option(names = "--images", required = true, paramLabel = "X.npy", description = "float32 images [N, C, H, W]")
+    Path images;
+
+    @Option(names = "--labels", required = true, paramLabel = "Y.npy", description = "labels [N]")
+    Path labels;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64", description = "images per forward pass "
+            + "(default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Override
+    public Integer call() {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("--batch-size must be > 0, got " + batchSize);
+        }
+        AdapterFile.Contents adapter = AdapterFile.read(prompts);
+        Sa2vpConfig config = adapter.config();
+        VisionTransformerConfig vit = config.getBackbone();
+        InMemoryImages data = NpyDataOptions.read(images, labels);
+        long[] expected = {vit.getInChannels(), vit.getImageHeight(), vit.getImageWidth()};
+        if (!Arrays.equals(expected, data.imageShape())) {
+            throw new IllegalArgumentException(images + ": images are " + Arrays.toString(data.imageShape())
+                    + " (C, H, W), the adapter was trained on " + Arrays.toString(expected));
+        }
+        VitCheckpoint checkpoint = VitCheckpoint.read(backbone, VitCheckpoint.Options.defaults()
+                .withNumHeads(vit.getNumHeads()).withImageSize(vit.getImageHeight())
+                .withLayerNormEps(vit.getLayerNormEps()));
+        ComputationGraph graph = adapter.graph(checkpoint);
+        Evaluation result = Evaluation.of(graph, config.getLossWeight(), data, batchSize);
+        System.out.printf(Locale.ROOT, "accuracy %.4f (%d/%d)%nloss %.6f%n", result.accuracy(), result.correct(),
+                result.count(), result.loss());
+        return 0;
+    }
+}

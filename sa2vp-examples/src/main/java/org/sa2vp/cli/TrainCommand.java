@@ -1,0 +1,238 @@
+package org.sa2vp.cli;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpModel;
+import org.sa2vp.train.InMemoryImages;
+import org.sa2vp.train.Trainer;
+import org.sa2vp.train.TrainingRecipe;
+import org.sa2vp.train.TrainingState;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code sa2vp train}: SA2VP prompt tuning of a frozen ViT checkpoint with the authors' recipe. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains SA2VP prompts, adapters and a linear head on a frozen ViT backbone with the authors' "
+                + "recipe (AdamW, warm-up + cosine learning rate per iteration, decoupled weight decay on weights only,"
+                + " batches with the last partial one dropped, evaluation every epoch). Defaults are the paper's "
+                + "scripts and the authors' model settings.",
+                "--out receives last.zip / best.zip (full networks with optimizer state), state.json, metrics.csv, "
+                        + "curves.png and adapter.safetensors (the best epoch's trainable tensors under the "
+                        + "authors' names, a few MB; use it with 'sa2vp eval'). Ctrl-C stops after the current "
+                        + "iteration and writes a checkpoint; rerun the same command with --resume to continue "
+                        + "exactly where it stopped."},
+        footer = {"", "Example:", "  sa2vp train --backbone imagenet21k_ViT-B_16.npz --train x.npy --train-labels "
+                + "y.npy --val vx.npy --val-labels vy.npy --out runs/cifar --rank 8 --gamma 0.1"})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--backbone", paramLabel = "FILE", description = "ViT checkpoint (Google .npz, timm / Hugging "
+            + "Face / torchvision .safetensors or .npz, ONNX, Keras .h5); not read on --resume (last.zip holds it)")
+    Path backbone;
+
+    @Option(names = "--heads", paramLabel = "N", description = "attention heads, when the checkpoint does not store "
+            + "them")
+    Integer heads;
+
+    @Option(names = "--image-size", paramLabel = "S", description = "model image size (default: the training "
+            + "images'); the position embedding is resized when it differs from the checkpoint's")
+    Integer imageSize;
+
+    @Mixin
+    NpyDataOptions data;
+
+    @Option(names = "--classes", paramLabel = "C", description = "number of classes (default: largest label + 1)")
+    Integer classes;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
+    Path out;
+
+    @Option(names = "--resume", description = "continue the run in --out (same data; options may be repeated, "
+            + "not changed)")
+    boolean resume;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0", description = "also write last.zip "
+            + "every N iterations within an epoch (default: only after each epoch)")
+    int checkpointEvery;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "epochs (default 100)")
+    Integer epochs;
+
+    @Option(names = "--warmup-epochs", paramLabel = "N", description = "linear warm-up from lr 0 (default 10)")
+    Integer warmupEpochs;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "peak learning rate (default 1e-3)")
+    Double lr;
+
+    @Option(names = "--min-lr", paramLabel = "LR", description = "final learning rate of the cosine (default 1e-7)")
+    Double minLr;
+
+    @Option(names = "--weight-decay", paramLabel = "WD", description = "AdamW decoupled weight decay, weights only "
+            + "(default 1e-4)")
+    Double weightDecay;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "training batch (default 64; evaluation uses "
+            + "4×)")
+    Integer batchSize;
+
+    @Option(names = "--seed", paramLabel = "S", description = "seed of initialisation, data order and dropout "
+            + "(default 42)")
+    Long seed;
+
+    @Mixin
+    Sa2vpOptions sa2vp;
+
+    @Override
+    public Integer call() {
+        InMemoryImages train = data.train();
+        InMemoryImages validation = data.validation();
+        Trainer trainer = resume ? resumeRun(train, validation) : startRun(train, validation);
+        trainer.checkpointEvery(checkpointEvery);
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread stopper = new Thread(() -> {
+            trainer.requestStop();
+            try {
+                finished.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "sa2vp-train-stop");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        Trainer.Result result;
+        try {
+            result = trainer.fit();
+        } finally {
+            finished.countDown();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopper);
+        } catch (IllegalStateException shuttingDown) {
+            return 130;
+        }
+        printSummary(result, validation != null);
+        return result.finished() ? 0 : 130;
+    }
+
+    private Trainer startRun(InMemoryImages train, InMemoryImages validation) {
+        if (backbone == null) {
+            throw new IllegalArgumentException("--backbone is required (except with --resume)");
+        }
+        long[] shape = train.imageShape();
+        if (validation != null && !Arrays.equals(shape, validation.imageShape())) {
+            throw new IllegalArgumentException("validation images are " + Arrays.toString(validation.imageShape())
+                    + ", training images " + Arrays.toString(shape));
+        }
+        VitCheckpoint checkpoint = VitCheckpoint.read(backbone, VitCheckpoint.Options.defaults().withNumHeads(heads)
+                .withImageSize(imageSize != null ? imageSize : (int) shape[1]));
+        VisionTransformerConfig vit = checkpoint.config().withNumClasses(0);
+        if (shape[0] != vit.getInChannels() || shape[1] != vit.getImageHeight() || shape[2] != vit.getImageWidth()) {
+            throw new IllegalArgumentException(data.trainImages + ": images are " + Arrays.toString(shape)
+                    + " (C, H, W), the model expects [" + vit.getInChannels() + ", " + vit.getImageHeight() + ", "
+                    + vit.getImageWidth() + "]");
+        }
+        int numClasses = classes != null ? classes : Math.max(maxLabel(train), validation == null ? -1
+                : maxLabel(validation)) + 1;
+        Sa2vpConfig config = applyModelOptions(Sa2vpConfig.builder().backbone(vit).numClasses(numClasses).build())
+                .validated();
+        TrainingRecipe recipe = applyRecipeOptions(TrainingRecipe.paper()).validated();
+        ComputationGraph graph = Trainer.newGraph(config, recipe, train.size());
+        Sa2vpModel.loadBackbone(graph, config, checkpoint);
+        return Trainer.start(graph, config, recipe, train, validation, out);
+    }
+
+    private Trainer resumeRun(InMemoryImages train, InMemoryImages validation) {
+        TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
+        List<String> changed = new ArrayList<>();
+        changed.addAll(differences(state.getConfig().toJson(), applyModelOptions(state.getConfig()).toJson()));
+        changed.addAll(differences(state.getRecipe().toJson(), applyRecipeOptions(state.getRecipe()).toJson()));
+        if (!changed.isEmpty()) {
+            throw new IllegalArgumentException("--resume continues the run in " + out + " as it was started; the "
+                    + "options change " + String.join(", ", changed));
+        }
+        return Trainer.resume(out, train, validation);
+    }
+
+    private Sa2vpConfig applyModelOptions(Sa2vpConfig base) {
+        return sa2vp.apply(classes == null ? base : base.withNumClasses(classes));
+    }
+
+    private TrainingRecipe applyRecipeOptions(TrainingRecipe base) {
+        TrainingRecipe r = base;
+        if (epochs != null) {
+            r = r.withEpochs(epochs);
+        }
+        if (warmupEpochs != null) {
+            r = r.withWarmupEpochs(warmupEpochs);
+        }
+        if (lr != null) {
+            r = r.withLearningRate(lr);
+        }
+        if (minLr != null) {
+            r = r.withMinLearningRate(minLr);
+        }
+        if (weightDecay != null) {
+            r = r.withWeightDecay(weightDecay);
+        }
+        if (batchSize != null) {
+            r = r.withBatchSize(batchSize);
+        }
+        if (seed != null) {
+            r = r.withSeed(seed);
+        }
+        return r;
+    }
+
+    /** "0,4,8" → [0, 4, 8]; "none" or "" → []. */
+    private static int maxLabel(InMemoryImages images) {
+        return Arrays.stream(images.labels()).max().orElse(-1);
+    }
+
+    /** Top-level JSON fields whose values differ, as "field a → b". */
+    private static List<String> differences(String stored, String requested) {
+        ObjectMapper json = new ObjectMapper();
+        List<String> out = new ArrayList<>();
+        try {
+            JsonNode a = json.readTree(stored), b = json.readTree(requested);
+            for (Iterator<String> it = a.fieldNames(); it.hasNext(); ) {
+                String field = it.next();
+                if (!a.get(field).equals(b.get(field))) {
+                    out.add(field + " " + a.get(field) + " → " + b.get(field));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** The final lines on stdout. */
+    private void printSummary(Trainer.Result result, boolean validated) {
+        if (!result.finished()) {
+            System.out.printf("stopped after %d iterations (%d epochs); continue with the same command and --resume%n",
+                    result.iterations(), result.epochs());
+            return;
+        }
+        if (validated) {
+            System.out.printf(Locale.ROOT, "finished %d epochs: best validation accuracy %.2f%% at epoch %d%n",
+                    result.epochs(), 100 * result.bestAccuracy(), result.bestEpoch());
+        } else {
+            System.out.printf("finished %d epochs%n", result.epochs());
+        }
+        System.out.println("adapter: " + out.resolve(Trainer.ADAPTER));
+    }
+}

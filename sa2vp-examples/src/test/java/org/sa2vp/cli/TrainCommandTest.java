@@ -1,0 +1,207 @@
+package org.sa2vp.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.backbone.weights.NpzWriter;
+import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.model.AuthorsNames;
+import org.sa2vp.train.AdapterFile;
+import org.sa2vp.train.EpochRecord;
+import org.sa2vp.train.MetricsCsv;
+import org.sa2vp.train.Trainer;
+import org.sa2vp.train.TrainingState;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code sa2vp train} for 2 epochs on random data with the fixture backbone (40×40 images, patch 8, width 32, depth
+ * 12, 2 heads, Google .npz), then {@code sa2vp eval} with the adapter file it wrote, which must reproduce the best
+ * epoch's validation accuracy and loss from the backbone file and the adapter alone.
+ */
+class TrainCommandTest {
+
+    private static final Path BACKBONE = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures",
+            "sa2vp", "backbone_google.npz");
+
+    /** Output of one command line: exit code, stdout, stderr. */
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Sa2vpCli.execute(args);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        Run r = new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        System.out.print(r.out());
+        System.out.print(r.err());
+        return r;
+    }
+
+    private static Path images(Path dir, String name, int n, long seed) {
+        Random random = new Random(seed);
+        float[] values = new float[n * 3 * 40 * 40];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        Path file = dir.resolve(name);
+        NpzWriter.writeNpy(file, Nd4j.create(values, new long[]{n, 3, 40, 40}, DataType.FLOAT));
+        return file;
+    }
+
+    private static Path floatLabels(Path dir, String name, int n) {
+        float[] y = new float[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 3;
+        }
+        Path file = dir.resolve(name);
+        NpzWriter.writeNpy(file, Nd4j.create(y, new long[]{n}, DataType.FLOAT));
+        return file;
+    }
+
+    /** An int64 .npy (as {@code np.save(f, np.arange(n) % 3)} writes it). */
+    private static Path intLabels(Path dir, String name, int n) throws IOException {
+        String header = "{'descr': '<i8', 'fortran_order': False, 'shape': (" + n + ",), }";
+        header = header + " ".repeat((64 - (10 + header.length() + 1) % 64) % 64) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + 8 * n).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[]{(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length());
+        b.put(header.getBytes(StandardCharsets.ISO_8859_1));
+        for (int i = 0; i < n; i++) {
+            b.putLong(i % 3);
+        }
+        Path file = dir.resolve(name);
+        Files.write(file, b.array());
+        return file;
+    }
+
+    @Test
+    void trainsTwoEpochsAndEvaluatesTheAdapterFile(@TempDir Path dir) throws Exception {
+        Path x = images(dir, "x.npy", 16, 1), y = floatLabels(dir, "y.npy", 16);
+        Path vx = images(dir, "vx.npy", 9, 2), vy = intLabels(dir, "vy.npy", 9);
+        Path out = dir.resolve("run");
+        String[] train = {"train", "--backbone", BACKBONE.toString(), "--train", x.toString(), "--train-labels",
+                y.toString(), "--val", vx.toString(), "--val-labels", vy.toString(), "--out", out.toString(),
+                "--epochs", "2", "--warmup-epochs", "1", "--batch-size", "8", "--lr", "1e-2", "--rank", "4",
+                "--adapter-size", "8", "--gamma", "0.5", "--deep-prompt-layers", "4", "--seed", "3"};
+        long t0 = System.nanoTime();
+        Run trained = run(train);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(0, trained.code(), trained.err());
+        Matcher finished = Pattern.compile("finished 2 epochs: best validation accuracy ([0-9.]+)% at epoch (\\d)")
+                .matcher(trained.out());
+        assertTrue(finished.find(), trained.out());
+        for (String f : List.of(Trainer.LAST, Trainer.BEST, Trainer.STATE, Trainer.METRICS, Trainer.CURVES,
+                Trainer.ADAPTER)) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        List<String> metrics = Files.readAllLines(out.resolve(Trainer.METRICS));
+        assertEquals(MetricsCsv.HEADER, metrics.get(0));
+        assertEquals(3, metrics.size());
+        assertTrue(metrics.get(2).startsWith("2,4,"), metrics.get(2));
+
+        TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
+        assertEquals(3, state.getConfig().getNumClasses(), "classes from the largest label");
+        assertEquals(List.of(4), state.getConfig().getDeepPromptLayers());
+        assertEquals(4, state.getConfig().getPromptRank());
+        assertEquals(1e-2, state.getRecipe().getLearningRate());
+        EpochRecord best = state.getHistory().get(state.getBestEpoch() - 1);
+        assertEquals(Integer.parseInt(finished.group(2)), state.getBestEpoch());
+        assertEquals(100 * best.getValAccuracy(), Double.parseDouble(finished.group(1)), 0.006);
+
+        // The adapter file: trainable tensors only, with the configuration in its metadata.
+        Path adapter = out.resolve(Trainer.ADAPTER);
+        assertTrue(SafetensorsReader.metadata(adapter).containsKey(AdapterFile.CONFIG_KEY));
+        assertEquals(AuthorsNames.shapes(state.getConfig()).keySet(), SafetensorsReader.read(adapter).keys());
+        assertTrue(Files.size(adapter) * 5 < Files.size(out.resolve(Trainer.LAST)), "adapter "
+                + Files.size(adapter) + " B vs full network " + Files.size(out.resolve(Trainer.LAST)) + " B");
+
+        Run evaluated = run("eval", "--backbone", BACKBONE.toString(), "--prompts", adapter.toString(), "--images",
+                vx.toString(), "--labels", vy.toString(), "--batch-size", "4");
+        assertEquals(0, evaluated.code(), evaluated.err());
+        Matcher m = Pattern.compile("accuracy ([0-9.]+) \\((\\d+)/9\\)\\s+loss ([0-9.]+)").matcher(evaluated.out());
+        assertTrue(m.find(), evaluated.out());
+        System.out.printf("train (2 epochs) %.1f s; eval of the best epoch from the adapter file: accuracy %s, loss %s"
+                + " (training run: %.4f, %.6f)%n", seconds, m.group(1), m.group(3), best.getValAccuracy(),
+                best.getValLoss());
+        assertEquals(best.getValAccuracy(), Double.parseDouble(m.group(1)), 1e-4);
+        assertEquals(best.getValLoss(), Double.parseDouble(m.group(3)), 1e-5);
+
+        // --resume of a finished run: nothing to do; changing the recipe is refused in one line.
+        String[] resume = java.util.Arrays.copyOf(train, train.length + 1);
+        resume[train.length] = "--resume";
+        Run again = run(resume);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("finished 2 epochs"), again.out());
+        Run changed = run("train", "--train", x.toString(), "--train-labels", y.toString(), "--out", out.toString(),
+                "--resume", "--lr", "0.5");
+        assertEquals(2, changed.code());
+        String message = changed.err().strip();
+        assertFalse(message.contains("\n"), message);
+        assertTrue(message.startsWith("sa2vp train: ") && message.contains("learningRate 0.01 → 0.5"), message);
+    }
+
+    @Test
+    void helpAndUserErrors(@TempDir Path dir) throws Exception {
+        Run help = run("train", "--help");
+        assertEquals(0, help.code());
+        for (String option : List.of("--backbone", "--train-labels", "--val-labels", "--epochs", "--warmup-epochs",
+                "--lr", "--min-lr", "--weight-decay", "--batch-size", "--seed", "--rank", "--adapter-size", "--gamma",
+                "--lambda", "--window", "--image-to-prompt-layers", "--deep-prompt-layers", "--activation",
+                "--no-adapter", "--global-attention", "--dropout", "--out", "--resume")) {
+            assertTrue(help.out().contains(option), option);
+        }
+        Run evalHelp = run("eval", "--help");
+        assertEquals(0, evalHelp.code());
+        assertTrue(evalHelp.out().contains("--prompts"));
+        assertTrue(run("--help").out().contains("train"));
+
+        Path x = images(dir, "x.npy", 4, 1), y = floatLabels(dir, "y.npy", 4);
+        Run noBackbone = run("train", "--train", x.toString(), "--train-labels", y.toString(), "--out",
+                dir.resolve("o").toString());
+        assertEquals(2, noBackbone.code());
+        assertTrue(noBackbone.err().strip().equals("sa2vp train: --backbone is required (except with --resume)"),
+                noBackbone.err());
+        Run tooFew = run("train", "--backbone", BACKBONE.toString(), "--train", x.toString(), "--train-labels",
+                y.toString(), "--out", dir.resolve("o").toString(), "--image-to-prompt-layers", "0,x");
+        assertEquals(2, tooFew.code());
+        assertTrue(tooFew.err().contains("'x' is not a layer index"), tooFew.err());
+        Run smallSet = run("train", "--backbone", BACKBONE.toString(), "--train", x.toString(), "--train-labels",
+                y.toString(), "--out", dir.resolve("o").toString());
+        assertEquals(2, smallSet.code());
+        assertTrue(smallSet.err().contains("4 images, fewer than one batch of 64"), smallSet.err());
+        Run notAdapter = run("eval", "--backbone", BACKBONE.toString(), "--prompts", BACKBONE.toString(),
+                "--images", x.toString(), "--labels", y.toString());
+        assertEquals(2, notAdapter.code());
+        assertTrue(notAdapter.err().strip().startsWith("sa2vp eval: ") && notAdapter.err().strip()
+                .endsWith("not an SA2VP adapter file (expected the .safetensors written by sa2vp train)"),
+                notAdapter.err());
+        Run noRun = run("train", "--train", x.toString(), "--train-labels", y.toString(), "--out",
+                dir.resolve("empty").toString(), "--resume");
+        assertEquals(2, noRun.code());
+        assertTrue(noRun.err().contains("holds no training run to resume"), noRun.err());
+    }
+}

@@ -1,0 +1,116 @@
+package org.sa2vp.train;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.backbone.weights.CheckpointException;
+import org.sa2vp.backbone.weights.CheckpointFormat;
+import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.backbone.weights.SafetensorsWriter;
+import org.sa2vp.backbone.weights.StateDict;
+import org.sa2vp.model.AuthorsNames;
+import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpModel;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The result of SA2VP training as a small file: only the trainable tensors and the head, under the authors'
+ * state-dict names and layouts ({@link AuthorsNames}), as float32 {@code .safetensors} with the model
+ * configuration in the metadata ({@value #CONFIG_KEY}: the {@link Sa2vpConfig} JSON). For ViT-B/16 at r = 16 that
+ * is about 380 k values (1.5 MB) instead of the 114 M of a full network; the frozen backbone comes from its own
+ * checkpoint file. The authors' code can load the tensors with {@code load_state_dict(strict=False)}.
+ */
+public final class AdapterFile {
+
+    public static final String CONFIG_KEY = "sa2vp_config";
+    public static final String FORMAT_KEY = "format";
+    public static final String FORMAT = "sa2vp-adapter-1";
+
+    private AdapterFile() {
+    }
+
+    /** An adapter file's contents: the configuration it was trained with and its tensors. */
+    public record Contents(Sa2vpConfig config, StateDict tensors) {
+
+        /**
+         * A new inference graph for this adapter on {@code backbone}, which must have the architecture the adapter
+         * was trained on (width, depth, heads, patch, image size, channels, MLP width).
+         */
+        public ComputationGraph graph(VitCheckpoint backbone) {
+            requireBackbone(config, backbone.config(), backbone.weights().source());
+            ComputationGraph graph = Sa2vpModel.create(config);
+            Sa2vpModel.loadBackbone(graph, config, backbone);
+            AuthorsNames.load(graph, config, tensors);
+            return graph;
+        }
+    }
+
+    /** Writes the trainable tensors of {@code graph} (built from {@code config}). */
+    public static void write(Path file, ComputationGraph graph, Sa2vpConfig config) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put(FORMAT_KEY, FORMAT);
+        metadata.put(CONFIG_KEY, config.toJson());
+        SafetensorsWriter.write(file, AuthorsNames.export(graph, config), metadata);
+    }
+
+    public static Contents read(Path file) {
+        if (CheckpointFormat.detect(file) != CheckpointFormat.SAFETENSORS) {
+            throw new CheckpointException(file + ": not an SA2VP adapter file (expected the .safetensors written by "
+                    + "sa2vp train)");
+        }
+        Map<String, String> metadata = SafetensorsReader.metadata(file);
+        String json = metadata.get(CONFIG_KEY);
+        if (json == null) {
+            throw new CheckpointException(file + ": not an SA2VP adapter file (no '" + CONFIG_KEY + "' metadata; "
+                    + "it is written by sa2vp train)");
+        }
+        Sa2vpConfig config;
+        try {
+            config = Sa2vpConfig.fromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file + ": bad '" + CONFIG_KEY + "' metadata: " + e.getMessage());
+        }
+        return new Contents(config, SafetensorsReader.read(file));
+    }
+
+    /**
+     * Loads an adapter file into a graph built from {@code config}; the file must have been trained with the same
+     * configuration (dropout, which only acts in training, and the backbone's name may differ).
+     */
+    public static void load(Path file, ComputationGraph graph, Sa2vpConfig config) {
+        Contents contents = read(file);
+        if (!comparable(contents.config()).equals(comparable(config))) {
+            throw new CheckpointException(file + ": trained for configuration " + contents.config().toJson()
+                    + ", not " + config.toJson());
+        }
+        AuthorsNames.load(graph, config, contents.tensors());
+    }
+
+    private static Sa2vpConfig comparable(Sa2vpConfig c) {
+        return c.withDropout(0).withBackbone(c.getBackbone().withName("").withDropout(0));
+    }
+
+    /** Fails unless {@code actual} has the architecture of the adapter's backbone. */
+    public static void requireBackbone(Sa2vpConfig config, VisionTransformerConfig actual, String source) {
+        VisionTransformerConfig expected = config.getBackbone();
+        if (expected.getHiddenSize() != actual.getHiddenSize() || expected.getDepth() != actual.getDepth()
+                || expected.getNumHeads() != actual.getNumHeads() || expected.getPatchSize() != actual.getPatchSize()
+                || expected.getInChannels() != actual.getInChannels()
+                || expected.getImageHeight() != actual.getImageHeight()
+                || expected.getImageWidth() != actual.getImageWidth()
+                || expected.effectiveMlpSize() != actual.effectiveMlpSize()
+                || expected.isQkvBias() != actual.isQkvBias() || expected.isClassToken() != actual.isClassToken()) {
+            throw new CheckpointException(source + ": backbone " + describe(actual) + " differs from the one the "
+                    + "adapter was trained on, " + describe(expected));
+        }
+    }
+
+    static String describe(VisionTransformerConfig c) {
+        return "width " + c.getHiddenSize() + ", depth " + c.getDepth() + ", " + c.getNumHeads() + " heads, patch "
+                + c.getPatchSize() + ", " + c.getImageHeight() + "x" + c.getImageWidth() + " images, "
+                + c.getInChannels() + " channels, MLP " + c.effectiveMlpSize();
+    }
+}

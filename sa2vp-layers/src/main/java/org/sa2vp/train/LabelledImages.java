@@ -1,0 +1,23 @@
+package org.sa2vp.train;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A labelled image set the {@link Trainer} can draw batches from in any order: in-memory arrays
+ * ({@link InMemoryImages}), and later image folders or VTAB split lists that decode on demand.
+ */
+public interface LabelledImages {
+
+    /** A batch: images {@code [n, C, H, W]} (float, already resized and normalised) and class indices. */
+    record Batch(INDArray images, int[] labels) {
+    }
+
+    /** Number of images. */
+    int size();
+
+    /**
+     * The images at {@code indices} (each in [0, size()), in the given order; repeats allowed), as one batch.
+     * The trainer calls this once per iteration, so an implementation may read files here.
+     */
+    Batch batch(int[] indices);
+}
