@@ -113,7 +113,13 @@ public final class BackboneBenchmark {
     /** Runs one engine in a child JVM with this JVM's class path; returns its JSON line. */
     private static String child(Path onnx, String engine, int batch, int steps) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xss4m", "-Xmx4g", "-cp", System.getProperty("java.class.path"), BackboneBenchmark.class.getName(),
+                "-Xss4m", "-Xmx4g"));
+        // The native build (e.g. -Dorg.bytedeco.javacpp.platform.extension=-onednn) carries over to the children.
+        String extension = System.getProperty("org.bytedeco.javacpp.platform.extension");
+        if (extension != null) {
+            cmd.add("-Dorg.bytedeco.javacpp.platform.extension=" + extension);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BackboneBenchmark.class.getName(),
                 "--engine", engine, "--onnx", onnx.toString(), "--batch", Integer.toString(batch), "--steps",
                 Integer.toString(steps)));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
