@@ -169,7 +169,9 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
 
     /**
      * Copies the weights into a ViT graph of configuration {@code target} (same width, depth, patch size; the
-     * image size may differ: the position embedding is then resized bilinearly).
+     * image size may differ: the position embedding is then resized bilinearly). The classifier head is copied
+     * when the checkpoint has one for the same number of classes; a head for another task (a linear probe on a
+     * new label set) keeps its fresh initialisation.
      */
     public void assignTo(ComputationGraph graph, VisionTransformerConfig target) {
         assignEmbedding(Parameters.of(graph, VisionTransformer.EMBEDDING), VisionTransformer.EMBEDDING, target);
@@ -177,7 +179,11 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
             assignBlock(i, Parameters.of(graph, VisionTransformer.block(i)), VisionTransformer.block(i), target);
         }
         assignFinalNorm(Parameters.of(graph, VisionTransformer.FEATURES), VisionTransformer.FEATURES, target);
-        if (target.getNumClasses() > 0 && weights.contains("head.weight")) {
+        if (target.getNumClasses() > 0 && weights.contains("head.weight")
+                && target.getNumClasses() != config.getNumClasses()) {
+            log.info("{}: checkpoint head has {} classes, the graph {}; the graph's head keeps its initialisation",
+                    weights.source(), config.getNumClasses(), target.getNumClasses());
+        } else if (target.getNumClasses() > 0 && weights.contains("head.weight")) {
             int classes = target.getNumClasses(), d = target.getHiddenSize();
             Parameters.assign(graph, VisionTransformer.HEAD, "W", weights.get("head.weight", classes, d).transpose());
             Parameters.assign(graph, VisionTransformer.HEAD, "b", weights.get("head.bias", classes));

@@ -75,6 +75,24 @@ class VitCheckpointParityTest {
         assertTrue(features <= TOLERANCE, "features max|Δ| " + features);
     }
 
+    /**
+     * A linear probe for a new task: a graph with another number of classes takes the backbone and the final norm
+     * (same features as torchvision) and keeps its freshly initialised head instead of failing on the head's shape.
+     */
+    @Test
+    void graphForAnotherTaskKeepsItsNewHead() {
+        VitCheckpoint checkpoint = VitCheckpoint.read(VitFixtures.file("timm.safetensors"),
+                VitCheckpoint.Options.defaults().withNumHeads(VitFixtures.HEADS));
+        VisionTransformerConfig probe = checkpoint.config().withNumClasses(4);
+        ComputationGraph graph = VisionTransformer.create(probe);
+        INDArray freshHead = graph.getParam(VisionTransformer.HEAD + "_W").dup();
+        checkpoint.assignTo(graph, probe);
+        assertEquals(freshHead, graph.getParam(VisionTransformer.HEAD + "_W"));
+        double features = VitFixtures.maxAbsDiff(VisionTransformer.features(graph, VitFixtures.input()),
+                VitFixtures.reference().get("features"));
+        assertTrue(features <= TOLERANCE, "features max|Δ| " + features);
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource({"ALIGN_CORNERS, pos_embed_align_corners, logits_align_corners",
             "HALF_PIXEL, pos_embed_half_pixel, logits_half_pixel"})
