@@ -17,8 +17,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,18 +113,7 @@ public final class BenchCommand implements Callable<Integer> {
                 "--patch", "" + v.getPatchSize(), "--rank", "" + c.getPromptRank(), "--adapter", "" + c.getAdapterSize(),
                 "--classes", "" + c.getNumClasses());
         System.err.println("PyTorch: " + String.join(" ", cmd));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String last = null;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("{")) {
-                    last = line;
-                }
-            }
-        }
-        if (p.waitFor() != 0 || last == null) {
-            throw new IllegalStateException("the PyTorch benchmark failed (needs Debian python3-torch)");
-        }
+        String last = BenchSupport.lastJsonLine(cmd, "the PyTorch benchmark failed (needs Debian python3-torch)");
         System.err.println(last);
         return last;
     }

@@ -62,6 +62,11 @@ public abstract class BackboneLayer extends SameDiffLayer {
         return (frozen && isBackboneParam(param)) || isFixedParam(param);
     }
 
+    /** The gradient view of {@code param}, or null when it is frozen (the fast runtimes then skip its GEMM). */
+    public INDArray trainableGradient(java.util.Map<String, INDArray> gradients, String param) {
+        return isFrozenParam(param) ? null : gradients.get(param);
+    }
+
     protected abstract FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType);
 
     @Override

@@ -172,10 +172,10 @@ public class DualStreamHead extends BackboneLayer {
             INDArray dLogits = Nd4j.concat(0,
                     epsilon.get(NDArrayIndex.all(), NDArrayIndex.interval(0, classes)),
                     epsilon.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, 2L * classes)));
-            INDArray dNormed = LinearKernel.backward(dLogits, normed, w.get(HEAD_W), trainable(c, g, HEAD_W),
-                    trainable(c, g, HEAD_B), true);
+            INDArray dNormed = LinearKernel.backward(dLogits, normed, w.get(HEAD_W), c.trainableGradient(g, HEAD_W),
+                    c.trainableGradient(g, HEAD_B), true);
             INDArray dTokens = LayerNormKernel.backward(dNormed, cache, w.get(PooledLayerNorm.NORM_GAMMA),
-                    trainable(c, g, PooledLayerNorm.NORM_GAMMA), trainable(c, g, PooledLayerNorm.NORM_BETA));
+                    c.trainableGradient(g, PooledLayerNorm.NORM_GAMMA), c.trainableGradient(g, PooledLayerNorm.NORM_BETA));
             long batch = inputShape[0];
             INDArray dx = Nd4j.zeros(epsilon.dataType(), inputShape);
             dx.get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all())
@@ -183,10 +183,6 @@ public class DualStreamHead extends BackboneLayer {
             dx.get(NDArrayIndex.all(), NDArrayIndex.point(c.getStreamTokens()), NDArrayIndex.all())
                     .assign(dTokens.get(NDArrayIndex.interval(batch, 2 * batch), NDArrayIndex.all()));
             return dx;
-        }
-
-        private static INDArray trainable(DualStreamHead c, Map<String, INDArray> grads, String param) {
-            return c.isFrozenParam(param) ? null : grads.get(param);
         }
     }
 

@@ -192,12 +192,8 @@ public class Sa2vpEmbedding extends BackboneLayer {
             g.get(PROMPT_PROJ_W).addi(w.get(PROMPT_FACTORS).transpose().mmul(dMap));
             g.get(PROMPT_FACTORS).addi(dMap.mmul(w.get(PROMPT_PROJ_W).transpose()));
             return PatchEmbeddingKernel.backward(dImage, c.geometry(), patches[0], w.get(PatchEmbedding.PATCH_W),
-                    trainable(c, g, PatchEmbedding.PATCH_W), trainable(c, g, PatchEmbedding.PATCH_B),
-                    trainable(c, g, PatchEmbedding.CLASS_TOKEN), dPositions);
-        }
-
-        private static INDArray trainable(Sa2vpEmbedding c, Map<String, INDArray> grads, String param) {
-            return c.isFrozenParam(param) ? null : grads.get(param);
+                    c.trainableGradient(g, PatchEmbedding.PATCH_W), c.trainableGradient(g, PatchEmbedding.PATCH_B),
+                    c.trainableGradient(g, PatchEmbedding.CLASS_TOKEN), dPositions);
         }
     }
 

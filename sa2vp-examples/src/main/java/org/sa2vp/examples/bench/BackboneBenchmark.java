@@ -10,8 +10,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,18 +120,6 @@ public final class BackboneBenchmark {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BackboneBenchmark.class.getName(),
                 "--engine", engine, "--onnx", onnx.toString(), "--batch", Integer.toString(batch), "--steps",
                 Integer.toString(steps)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String last = null;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("{")) {
-                    last = line;
-                }
-            }
-        }
-        if (p.waitFor() != 0 || last == null) {
-            throw new IllegalStateException(engine + " benchmark failed");
-        }
-        return last;
+        return BenchSupport.lastJsonLine(cmd, engine + " benchmark failed");
     }
 }

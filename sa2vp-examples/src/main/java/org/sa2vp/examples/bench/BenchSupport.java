@@ -67,4 +67,25 @@ public final class BenchSupport {
         }
         return def;
     }
+
+    /**
+     * Runs a benchmark process (stderr passed through) and returns the last line of its stdout that is a JSON
+     * object; fails with {@code failure} when it exits non-zero or prints none.
+     */
+    public static String lastJsonLine(java.util.List<String> command, String failure) throws Exception {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String last = null;
+        try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+                p.getInputStream()))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith("{")) {
+                    last = line;
+                }
+            }
+        }
+        if (p.waitFor() != 0 || last == null) {
+            throw new IllegalStateException(failure);
+        }
+        return last;
+    }
 }

@@ -13,11 +13,7 @@ import org.sa2vp.layers.DualPathwayVertex;
 import org.sa2vp.layers.InteractionDirection;
 import org.sa2vp.layers.SpatiallyAlignedCrossAttention;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -125,18 +121,8 @@ public final class LayerBenchmark {
 
     private static String runTorch(int batch, int steps) throws Exception {
         Path script = BenchSupport.repoFile("tools/bench/torch_dual_pathway_block.py");
-        Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), "--batch", String.valueOf(batch),
-                "--threads", String.valueOf(Runtime.getRuntime().availableProcessors()), "--steps",
-                String.valueOf(steps)).redirectErrorStream(true).start();
-        String last = null;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                last = line;
-            }
-        }
-        if (p.waitFor() != 0 || last == null || !last.startsWith("{")) {
-            throw new IllegalStateException("PyTorch benchmark failed (needs Debian python3-torch): " + last);
-        }
-        return last;
+        return BenchSupport.lastJsonLine(List.of("/usr/bin/python3", script.toString(), "--batch",
+                String.valueOf(batch), "--threads", String.valueOf(Runtime.getRuntime().availableProcessors()),
+                "--steps", String.valueOf(steps)), "PyTorch benchmark failed (needs Debian python3-torch)");
     }
 }

@@ -223,12 +223,8 @@ public class PatchEmbedding extends BackboneLayer {
             Map<String, INDArray> g = gradientViews();
             INDArray dOut = dropoutMask == null ? epsilon : epsilon.mul(dropoutMask);
             return PatchEmbeddingKernel.backward(dOut, c.geometry(), patches[0], weights().get(PATCH_W),
-                    trainable(c, g, PATCH_W), trainable(c, g, PATCH_B), trainable(c, g, CLASS_TOKEN),
-                    trainable(c, g, POSITION_EMBEDDING));
-        }
-
-        private static INDArray trainable(PatchEmbedding c, Map<String, INDArray> grads, String param) {
-            return c.isFrozenParam(param) ? null : grads.get(param);
+                    c.trainableGradient(g, PATCH_W), c.trainableGradient(g, PATCH_B), c.trainableGradient(g, CLASS_TOKEN),
+                    c.trainableGradient(g, POSITION_EMBEDDING));
         }
     }
 

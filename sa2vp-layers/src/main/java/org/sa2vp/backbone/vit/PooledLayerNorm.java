@@ -151,9 +151,8 @@ public class PooledLayerNorm extends BackboneLayer {
         @Override
         protected INDArray backward(INDArray epsilon) {
             PooledLayerNorm c = config();
-            boolean train = !c.isFrozen();
             INDArray dPooled = LayerNormKernel.backward(epsilon, cache, weights().get(NORM_GAMMA),
-                    train ? gradientViews().get(NORM_GAMMA) : null, train ? gradientViews().get(NORM_BETA) : null);
+                    c.trainableGradient(gradientViews(), NORM_GAMMA), c.trainableGradient(gradientViews(), NORM_BETA));
             INDArray dx = Nd4j.zeros(epsilon.dataType(), inputShape);
             if (c.getPooling() == TokenPooling.CLASS_TOKEN) {
                 dx.get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()).assign(dPooled);

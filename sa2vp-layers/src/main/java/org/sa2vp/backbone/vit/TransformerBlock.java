@@ -146,10 +146,8 @@ public class TransformerBlock extends BackboneLayer {
         protected INDArray backward(INDArray epsilon) {
             TransformerBlock c = config();
             Map<String, INDArray> trainable = new HashMap<>();
-            for (Map.Entry<String, INDArray> e : gradientViews().entrySet()) {
-                if (!c.isFrozenParam(e.getKey())) {
-                    trainable.put(e.getKey(), e.getValue());
-                }
+            for (String param : gradientViews().keySet()) {
+                trainable.put(param, c.trainableGradient(gradientViews(), param));
             }
             INDArray dx = TransformerBlockKernel.backward(
                     epsilon.reshape('c', epsilon.size(0) * epsilon.size(1), epsilon.size(2)), cache,

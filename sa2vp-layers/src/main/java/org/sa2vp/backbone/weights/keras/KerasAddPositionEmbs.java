@@ -1,19 +1,16 @@
 package org.sa2vp.backbone.weights.keras;
 
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.modelimport.keras.KerasLayer;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.HashMap;
 import java.util.Map;
 
 /**
  * vit-keras {@code AddPositionEmbs} (weight {@code pos_embedding [1, T, D]}) → {@link PositionEmbeddingLayer}
  * ({@code positionEmbedding [T, D]}).
  */
-public class KerasAddPositionEmbs extends KerasLayer {
+public class KerasAddPositionEmbs extends KerasSingleWeightLayer {
 
     /** The Keras class name this adapter is registered under. */
     public static final String KERAS_CLASS = "AddPositionEmbs";
@@ -30,27 +27,15 @@ public class KerasAddPositionEmbs extends KerasLayer {
     }
 
     @Override
-    public InputType getOutputType(InputType... inputType)
-            throws InvalidKerasConfigurationException, UnsupportedKerasConfigurationException {
-        if (inputType.length != 1) {
-            throw new InvalidKerasConfigurationException("AddPositionEmbs '" + layerName + "': expected 1 input, got "
-                    + inputType.length);
-        }
-        layer.setNIn(inputType[0], false);
-        return layer.getOutputType(-1, inputType[0]);
+    String kerasClass() {
+        return KERAS_CLASS;
     }
 
     @Override
-    public int getNumParams() {
-        return 1;
-    }
-
-    @Override
-    public void setWeights(Map<String, INDArray> weights) throws InvalidKerasConfigurationException {
+    Map.Entry<String, INDArray> convert(Map<String, INDArray> weights) throws InvalidKerasConfigurationException {
         PositionEmbeddingLayer positions = (PositionEmbeddingLayer) layer;
         long tokens = positions.getTokens(), dim = positions.getHiddenSize();
-        this.weights = new HashMap<>();
-        this.weights.put(PositionEmbeddingLayer.POSITION_EMBEDDING,
+        return Map.entry(PositionEmbeddingLayer.POSITION_EMBEDDING,
                 KerasConfig.weight(layerName, weights, "pos_embedding", 1, tokens, dim).reshape(tokens, dim));
     }
 }
