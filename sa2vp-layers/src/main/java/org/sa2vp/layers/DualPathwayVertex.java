@@ -321,10 +321,12 @@ public class DualPathwayVertex extends Sa2vpVertex {
                 interaction = crossed.output().sub(promptToImage ? image : prompt).muli(c.getGamma());
             }
 
-            TransformerBlockKernel.Result imageOut = TransformerBlockKernel.forward(image, block, eps, heads, b,
-                    c.getBlockDropout(), training);
-            TransformerBlockKernel.Result promptOut = TransformerBlockKernel.forward(prompt, block, eps, heads, b,
-                    c.getBlockDropout(), training);
+            // Both streams (and the deep map) go through the same block: fuse its q/k/v projections once.
+            TransformerBlockKernel.FusedQkv fused = TransformerBlockKernel.FusedQkv.of(block.attention());
+            TransformerBlockKernel.Result imageOut = TransformerBlockKernel.forward(image, block, fused, eps, heads,
+                    b, c.getBlockDropout(), training);
+            TransformerBlockKernel.Result promptOut = TransformerBlockKernel.forward(prompt, block, fused, eps, heads,
+                    b, c.getBlockDropout(), training);
             imageBlock = imageOut.cache();
             promptBlock = promptOut.cache();
             INDArray newImage = imageOut.output();
@@ -335,7 +337,7 @@ public class DualPathwayVertex extends Sa2vpVertex {
                 INDArray deepMap = LinearKernel.forward(weights().get(DEEP_FACTORS), weights().get(DEEP_PROJ_W),
                         weights().get(DEEP_PROJ_B));
                 INDArray deepIn = copies == 1 ? deepMap : Nd4j.tile(deepMap, copies, 1);
-                TransformerBlockKernel.Result deep = TransformerBlockKernel.forward(deepIn, block, eps, heads,
+                TransformerBlockKernel.Result deep = TransformerBlockKernel.forward(deepIn, block, fused, eps, heads,
                         copies, c.getBlockDropout(), training);
                 deepBlock = deep.cache();
                 deepOut = deep.output();

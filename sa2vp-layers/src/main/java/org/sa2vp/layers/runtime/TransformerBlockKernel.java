@@ -27,15 +27,32 @@ public final class TransformerBlockKernel {
     public record Result(INDArray output, Cache cache) {
     }
 
+    /**
+     * The q/k/v projections side by side, {@code weight [D, 3D]} and {@code bias [1, 3D]}: one GEMM instead of three
+     * (copying the weights costs far less than two GEMM calls). Build it once per layer call and share it between
+     * the streams that go through the same block.
+     */
+    public record FusedQkv(INDArray weight, INDArray bias) {
+        public static FusedQkv of(AttentionWeights a) {
+            return new FusedQkv(Nd4j.concat(1, a.queryW(), a.keyW(), a.valueW()),
+                    Nd4j.concat(1, a.queryB(), a.keyB(), a.valueB()));
+        }
+    }
+
     public static Result forward(INDArray x, BlockWeights w, double eps, int heads, int batch, double mlpDropout,
                                  boolean training) {
+        return forward(x, w, FusedQkv.of(w.attention()), eps, heads, batch, mlpDropout, training);
+    }
+
+    /** As above with the block's fused q/k/v projections already built. */
+    public static Result forward(INDArray x, BlockWeights w, FusedQkv fused, double eps, int heads, int batch,
+                                 double mlpDropout, boolean training) {
         AttentionWeights a = w.attention();
         LayerNormKernel.Cache[] n1 = new LayerNormKernel.Cache[1];
         INDArray normed1 = LayerNormKernel.forward(x, a.normGamma(), a.normBeta(), eps, n1);
-        // One GEMM for the three projections: [N, D]·[D, 3D] (copying the weights costs far less than 2 GEMM calls).
         long d = x.size(1);
-        INDArray qkvW = Nd4j.concat(1, a.queryW(), a.keyW(), a.valueW());
-        INDArray qkv = LinearKernel.forward(normed1, qkvW, Nd4j.concat(1, a.queryB(), a.keyB(), a.valueB()));
+        INDArray qkvW = fused.weight();
+        INDArray qkv = LinearKernel.forward(normed1, qkvW, fused.bias());
         AttentionKernel.Result attention = AttentionKernel.dense(columns(qkv, 0, d), columns(qkv, d, 2 * d),
                 columns(qkv, 2 * d, 3 * d), batch, heads);
         INDArray x1 = LinearKernel.forward(attention.output(), a.outW(), a.outB()).addi(x);
