@@ -130,9 +130,10 @@ public final class InferCommand implements Callable<Integer> {
     }
 
     private int runSa2vp(VitCheckpoint checkpoint, INDArray images) {
-        StateDict params = AdapterParameters.read(prompts);
-        org.sa2vp.model.Sa2vpConfig config = AdapterParameters.config(params, prompts,
+        AdapterParameters.Loaded loaded = AdapterParameters.load(prompts,
                 checkpoint.config().withNumClasses(0).withDropout(0), sa2vp);
+        org.sa2vp.model.Sa2vpConfig config = loaded.config();
+        StateDict params = loaded.tensors();
         ComputationGraph graph = Sa2vpModel.create(config);
         Sa2vpModel.loadBackbone(graph, config, checkpoint);
         AuthorsNames.load(graph, config, params);

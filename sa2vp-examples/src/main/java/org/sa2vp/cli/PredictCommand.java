@@ -63,8 +63,9 @@ public final class PredictCommand implements Callable<Integer> {
             throw new IllegalArgumentException("predict needs the trained backbone: --backbone FILE");
         }
         VisionTransformerConfig vit = backbone.config(checkpoint);
-        StateDict params = AdapterParameters.read(prompts);
-        Sa2vpConfig config = AdapterParameters.config(params, prompts, vit, sa2vp);
+        AdapterParameters.Loaded loaded = AdapterParameters.load(prompts, vit, sa2vp);
+        Sa2vpConfig config = loaded.config();
+        StateDict params = loaded.tensors();
         ComputationGraph graph = Sa2vpModel.create(config);
         Sa2vpModel.loadBackbone(graph, config, checkpoint);
         AuthorsNames.load(graph, config, params);
