@@ -19,21 +19,20 @@ import collections
 import copy
 import fnmatch
 import importlib.util
-import io
 import json
 import math
 import os
-import struct
 import sys
 import time
-import zipfile
 
 import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.append(os.path.join(HERE, ".."))  # fixture_io; after HERE: ../sa2vp_reference.py is another module
 import sa2vp_reference as R  # noqa: E402
+from fixture_io import npz_bytes, read_npz, read_safetensors, safetensors_bytes  # noqa: E402
 
 REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 DEFAULT_OUT = os.path.join(REPO_ROOT, "sa2vp-layers", "src", "test", "resources", "fixtures", "sa2vp")
@@ -196,59 +195,6 @@ def loss_only(model, x, y):
 # ----------------------------------------------------------------------------------------------------------
 # writers / readers
 # ----------------------------------------------------------------------------------------------------------
-
-def npz_bytes(arrays, dtype):
-    """np.savez's layout (ZIP_STORED, zip64, one <key>.npy per array in insertion order, C order,
-    little-endian) with a fixed timestamp."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for key, val in arrays.items():
-            arr = np.ascontiguousarray(np.asarray(val), dtype=dtype)
-            info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED
-            info.external_attr = 0o600 << 16
-            with zf.open(info, "w", force_zip64=True) as fid:
-                np.lib.format.write_array(fid, arr, allow_pickle=False)
-    return buf.getvalue()
-
-
-def safetensors_bytes(arrays):
-    """u64-LE header length N; N bytes of compact JSON ({"__metadata__":{"format":"pt"}, then tensors
-    sorted by name}) space-padded to a multiple of 8; raw little-endian F32 data in the same order."""
-    header = collections.OrderedDict()
-    header["__metadata__"] = {"format": "pt"}
-    blobs, offset = [], 0
-    for name in sorted(arrays):
-        arr = np.ascontiguousarray(arrays[name], dtype="<f4")
-        data = arr.tobytes()
-        header[name] = collections.OrderedDict(
-            [("dtype", "F32"), ("shape", list(arr.shape)), ("data_offsets", [offset, offset + len(data)])])
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
-
-
-def read_safetensors(data):
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n].decode("utf-8"))
-    base = 8 + n
-    out = collections.OrderedDict()
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32"
-        b, e = info["data_offsets"]
-        out[name] = np.frombuffer(data[base + b:base + e], dtype="<f4").reshape(info["shape"])
-    assert base + max(i["data_offsets"][1] for k, i in header.items() if k != "__metadata__") == len(data)
-    return out
-
-
-def read_npz(data):
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        return collections.OrderedDict((k, z[k]) for k in z.files)
-
 
 def json_text(obj):
     return (json.dumps(obj, indent=2) + "\n").encode("utf-8")
@@ -540,7 +486,7 @@ def main():
     ]
 
     files = collections.OrderedDict()
-    files["backbone_google.npz"] = npz_bytes(backbone, "<f4")
+    files["backbone_google.npz"] = npz_bytes(backbone)
     results = {}
     for name, cfg, tr, (x, y), pname, pseed, iseed in cases:
         if not args.skip_checks:
@@ -558,11 +504,11 @@ def main():
         arrays["labels"] = y.to(torch.float64)
         for k, v in res.items():
             arrays[k] = v
-        files[pname + ".npz"] = npz_bytes(tr, "<f4")
+        files[pname + ".npz"] = npz_bytes(tr)
         if name == "case":
             files[pname + ".safetensors"] = safetensors_bytes(tr)
         files[name + ".npz"] = npz_bytes({k: v.numpy() if torch.is_tensor(v) else v for k, v in arrays.items()},
-                                         "<f8")
+                                         dtype="<f8")
         extra = collections.OrderedDict([
             ("backbone", "backbone_google.npz"), ("params", pname + ".npz"), ("case", name + ".npz"),
             ("seedBackbone", SEED_BACKBONE), ("seedParams", pseed), ("seedInput", iseed)])

@@ -30,7 +30,6 @@ a rerun reproduces every .npz/.safetensors/.npy file byte for byte.
 import argparse
 import collections
 import io
-import json
 import math
 import os
 import struct
@@ -42,6 +41,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models.vision_transformer import VisionTransformer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fixture_io import npz_bytes, read_npz, read_safetensors, safetensors_bytes  # noqa: E402
 
 try:
     import onnx
@@ -497,64 +499,6 @@ def load_module(module, arrays):
 # ----------------------------------------------------------------------------------------------------------
 # writers and readers
 # ----------------------------------------------------------------------------------------------------------
-
-def npz_bytes(arrays, compressed=False, dtype="<f4", order="C"):
-    """np.savez's layout (one <key>.npy per entry, zip64 extra fields) with a fixed timestamp. dtype=None keeps
-    each array's own dtype; order='F' stores Fortran-ordered arrays (fortran_order True in the .npy header
-    for every array with more than one non-trivial dimension)."""
-    buf = io.BytesIO()
-    method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
-    with zipfile.ZipFile(buf, mode="w", compression=method, allowZip64=True) as zf:
-        for key, val in arrays.items():
-            arr = np.asarray(val) if dtype is None else np.asarray(val, dtype=dtype)
-            arr = np.asfortranarray(arr) if order == "F" else np.ascontiguousarray(arr)
-            info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = method
-            info.external_attr = 0o600 << 16  # what np.savez (zipfile.open with a name) writes
-            with zf.open(info, "w", force_zip64=True) as fid:
-                np.lib.format.write_array(fid, arr, allow_pickle=False)
-    return buf.getvalue()
-
-
-def safetensors_bytes(arrays, metadata=None):
-    """The safetensors format as the reference library writes it: u64-LE header length N, N bytes of compact
-    JSON (__metadata__ first, then the tensors sorted by name) space-padded to a multiple of 8, then the
-    tensors' raw little-endian bytes in the same order, data_offsets relative to the data block."""
-    header = collections.OrderedDict()
-    header["__metadata__"] = metadata if metadata is not None else {"format": "pt"}
-    blobs, offset = [], 0
-    for name in sorted(arrays):
-        arr = np.ascontiguousarray(arrays[name], dtype="<f4")
-        data = arr.tobytes()
-        header[name] = collections.OrderedDict(
-            [("dtype", "F32"), ("shape", list(arr.shape)), ("data_offsets", [offset, offset + len(data)])])
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
-
-
-def read_safetensors(data):
-    (n,) = struct.unpack("<Q", data[:8])
-    assert 8 + n <= len(data), "header length %d exceeds the file (%d bytes)" % (n, len(data))
-    header = json.loads(data[8:8 + n].decode("utf-8"))
-    base = 8 + n
-    out = collections.OrderedDict()
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32"
-        b, e = info["data_offsets"]
-        assert base + e <= len(data)
-        out[name] = np.frombuffer(data[base + b:base + e], dtype="<f4").reshape(info["shape"])
-    return out
-
-
-def read_npz(data):
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        return collections.OrderedDict((k, z[k]) for k in z.files)
-
 
 def assert_same_arrays(got, want, what, exact=True):
     assert list(got.keys()) == list(want.keys()), (what, list(got.keys()), list(want.keys()))
