@@ -1,5 +1,7 @@
 package org.sa2vp.data;
 
+import org.sa2vp.train.InMemoryImages;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,7 +38,7 @@ public final class FashionMnist {
     }
 
     /** A split from {@link #DEFAULT_DIRECTORY}: images {@code [N, 1, 28, 28]} in [0, 1], labels in [0, 10). */
-    public static ImageSet load(Split split) {
+    public static InMemoryImages load(Split split) {
         return load(DEFAULT_DIRECTORY, split);
     }
 
@@ -45,7 +47,7 @@ public final class FashionMnist {
      *
      * @throws MissingDatasetException when a file is absent, saying how to get it
      */
-    public static ImageSet load(Path directory, Split split) {
+    public static InMemoryImages load(Path directory, Split split) {
         return IdxImages.read(find(directory, split.prefix + "-images-idx3-ubyte"),
                 find(directory, split.prefix + "-labels-idx1-ubyte"), NUM_CLASSES);
     }

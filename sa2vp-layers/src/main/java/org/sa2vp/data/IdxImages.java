@@ -3,6 +3,7 @@ package org.sa2vp.data;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.train.InMemoryImages;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -49,14 +50,14 @@ public final class IdxImages {
     }
 
     /** An images file and its labels file as one split of a task with {@code numClasses} classes. */
-    public static ImageSet read(Path images, Path labels, int numClasses) {
+    public static InMemoryImages read(Path images, Path labels, int numClasses) {
         INDArray pixels = readImages(images);
         int[] classes = readLabels(labels);
         if (pixels.size(0) != classes.length) {
             throw new IllegalArgumentException(images + " holds " + pixels.size(0) + " images but " + labels
                     + " holds " + classes.length + " labels");
         }
-        return new ImageSet(pixels, classes, numClasses);
+        return new InMemoryImages(pixels, classes, numClasses);
     }
 
     private record Idx(int[] shape, byte[] values) {

@@ -1,5 +1,7 @@
 package org.sa2vp.data;
 
+import org.sa2vp.train.InMemoryImages;
+
 import java.util.Random;
 
 /**
@@ -19,7 +21,7 @@ public final class RotationTask {
      * @param source images {@code [N, C, S, S]}; their labels are discarded
      * @return the rotated images {@code [N, C, S, S]} with labels = quarter turns in {@code [0, 4)}
      */
-    public static ImageSet of(ImageSet source, long seed) {
+    public static InMemoryImages of(InMemoryImages source, long seed) {
         int n = source.size();
         int[] turns = new int[n];
         for (int i = 0; i < n; i++) {
@@ -32,6 +34,6 @@ public final class RotationTask {
             turns[i] = turns[j];
             turns[j] = swap;
         }
-        return new ImageSet(ImageTransforms.rotate90(source.images(), turns), turns, NUM_CLASSES);
+        return new InMemoryImages(ImageTransforms.rotate90(source.images(), turns), turns, NUM_CLASSES);
     }
 }

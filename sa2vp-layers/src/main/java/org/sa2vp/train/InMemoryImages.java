@@ -3,21 +3,39 @@ package org.sa2vp.train;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 
-/** Images {@code [N, C, H, W]} and labels held in memory (e.g. read from {@code .npy} files). */
+/**
+ * An image classification split held in memory: images {@code [N, C, H, W]} (NCHW, float as given) and one class
+ * index per image, plus the task's class count (which may exceed the labels present in this split). Read from
+ * {@code .npy} files, IDX files, VTAB-1k list files or image folders. Subsets are copies, so a split can be cut into
+ * train and test parts that never alias.
+ */
 public final class InMemoryImages implements LabelledImages {
 
     private final INDArray flat;
     private final long[] imageShape;
     private final int[] labels;
+    private final int numClasses;
 
     /**
+     * A split whose class count is its largest label + 1 (0 when empty).
+     *
      * @param images [N, C, H, W]
      * @param labels N class indices ≥ 0
      */
     public InMemoryImages(INDArray images, int[] labels) {
+        this(images, labels, Arrays.stream(labels).max().orElse(-1) + 1);
+    }
+
+    /**
+     * @param images     [N, C, H, W]
+     * @param labels     N class indices in {@code [0, numClasses)}
+     * @param numClasses number of classes of the task (also those absent from this split)
+     */
+    public InMemoryImages(INDArray images, int[] labels, int numClasses) {
         if (images.rank() != 4) {
             throw new IllegalArgumentException("images must be [N, C, H, W], got shape "
                     + Arrays.toString(images.shape()));
@@ -29,7 +47,12 @@ public final class InMemoryImages implements LabelledImages {
             if (labels[i] < 0) {
                 throw new IllegalArgumentException("label " + i + " is " + labels[i] + ", expected a class index >= 0");
             }
+            if (labels[i] >= numClasses) {
+                throw new IllegalArgumentException("label " + i + " is " + labels[i] + ", outside the " + numClasses
+                        + " classes [0, " + numClasses + ")");
+            }
         }
+        this.numClasses = numClasses;
         this.imageShape = Arrays.copyOfRange(images.shape(), 1, 4);
         this.flat = images.dup('c').reshape('c', images.size(0), imageShape[0] * imageShape[1] * imageShape[2]);
         this.labels = labels.clone();
@@ -66,6 +89,56 @@ public final class InMemoryImages implements LabelledImages {
     /** A copy of all labels. */
     public int[] labels() {
         return labels.clone();
+    }
+
+    /** Number of classes of the task; every label is below it. */
+    public int numClasses() {
+        return numClasses;
+    }
+
+    /** All images {@code [N, C, H, W]}: a view of the held array, to read, not to modify. */
+    public INDArray images() {
+        return flat.reshape('c', labels.length, imageShape[0], imageShape[1], imageShape[2]);
+    }
+
+    /** Images {@code from … from+count-1}, copied. */
+    public InMemoryImages slice(int from, int count) {
+        if (from < 0 || count < 0 || from + count > size()) {
+            throw new IllegalArgumentException("slice [" + from + ", " + (from + count) + ") outside [0, " + size()
+                    + ")");
+        }
+        INDArray part = images().get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all(),
+                NDArrayIndex.all(), NDArrayIndex.all());
+        return new InMemoryImages(part, Arrays.copyOfRange(labels, from, from + count), numClasses);
+    }
+
+    /** The images at {@code indices} (any order, repeats allowed), copied; the class count is kept. */
+    public InMemoryImages subset(int[] indices) {
+        Batch rows = batch(indices);
+        return new InMemoryImages(rows.images(), rows.labels(), numClasses);
+    }
+
+    /** The same labels and class count with other images of the same count (the result of a transform). */
+    public InMemoryImages withImages(INDArray transformed) {
+        return new InMemoryImages(transformed, labels, numClasses);
+    }
+
+    /** One-hot labels {@code [N, numClasses]} (float32), as DL4J's softmax cross-entropy wants them. */
+    public INDArray oneHot() {
+        INDArray oneHot = Nd4j.zeros(DataType.FLOAT, size(), numClasses);
+        for (int i = 0; i < size(); i++) {
+            oneHot.putScalar(i, labels[i], 1.0);
+        }
+        return oneHot;
+    }
+
+    /** How many images each class has, {@code [numClasses]}. */
+    public int[] classCounts() {
+        int[] counts = new int[numClasses];
+        for (int label : labels) {
+            counts[label]++;
+        }
+        return counts;
     }
 
     @Override

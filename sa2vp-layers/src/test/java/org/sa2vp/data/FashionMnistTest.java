@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.train.InMemoryImages;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,8 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class FashionMnistTest {
 
-    private static ImageSet train;
-    private static ImageSet test;
+    private static InMemoryImages train;
+    private static InMemoryImages test;
 
     @BeforeAll
     static void load() {
@@ -75,7 +76,7 @@ class FashionMnistTest {
         try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-labels-idx1-ubyte.gz")))) {
             out.write(labels);
         }
-        ImageSet split = FashionMnist.load(dir, FashionMnist.Split.TRAIN);
+        InMemoryImages split = FashionMnist.load(dir, FashionMnist.Split.TRAIN);
         assertArrayEquals(new long[]{2, 1, 2, 3}, split.images().shape());
         assertArrayEquals(new int[]{4, 1}, split.labels());
         assertEquals(10 / 255f, split.images().getFloat(1, 0, 1, 1), 1e-7f);
@@ -105,7 +106,7 @@ class FashionMnistTest {
 
     @Test
     void transformsBringFashionMnistToAThreeChannelVitInput() {
-        ImageSet few = test.slice(0, 4);
+        InMemoryImages few = test.slice(0, 4);
         INDArray padded = ImageTransforms.pad(few.images(), 32, 32, 0);
         assertArrayEquals(new long[]{4, 1, 32, 32}, padded.shape());
         assertEquals(few.images().sumNumber().doubleValue(), padded.sumNumber().doubleValue(), 1e-3);
@@ -134,7 +135,7 @@ class FashionMnistTest {
         assertArrayEquals(new float[]{4, 3, 2, 1}, half.reshape(4).toFloatVector());
         assertEquals(square, ImageTransforms.rotate90(counterClockwise, new int[]{3}));
 
-        ImageSet rotated = RotationTask.of(test.slice(0, 102), 7);
+        InMemoryImages rotated = RotationTask.of(test.slice(0, 102), 7);
         assertArrayEquals(new int[]{26, 26, 25, 25}, rotated.classCounts());
         assertArrayEquals(rotated.labels(), RotationTask.of(test.slice(0, 102), 7).labels());
         for (int i = 0; i < 5; i++) {

@@ -15,9 +15,9 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.data.FashionMnist;
 import org.sa2vp.data.ImageTransforms;
-import org.sa2vp.data.ImageSet;
 import org.sa2vp.data.RotationTask;
 import org.sa2vp.layers.Implementation;
+import org.sa2vp.train.InMemoryImages;
 
 import java.util.Arrays;
 import java.util.List;
@@ -79,14 +79,14 @@ class Sa2vpLearningTest {
     @Test
     void sa2vpBeatsTheLinearProbeOnAFrozenPretrainedVit() {
         long start = System.nanoTime();
-        ImageSet fashionTrain = vitInput(FashionMnist.load(FashionMnist.Split.TRAIN).slice(0, PRETRAIN_IMAGES));
+        InMemoryImages fashionTrain = vitInput(FashionMnist.load(FashionMnist.Split.TRAIN).slice(0, PRETRAIN_IMAGES));
         // Disjoint parts of the test split, none seen in pretraining: held-out clothing images, then the rotation
         // task's training and test images.
-        ImageSet fashionTest = FashionMnist.load(FashionMnist.Split.TEST);
-        ImageSet heldOut = vitInput(fashionTest.slice(0, HELD_OUT_IMAGES));
-        ImageSet rotationTrain = RotationTask.of(
+        InMemoryImages fashionTest = FashionMnist.load(FashionMnist.Split.TEST);
+        InMemoryImages heldOut = vitInput(fashionTest.slice(0, HELD_OUT_IMAGES));
+        InMemoryImages rotationTrain = RotationTask.of(
                 vitInput(fashionTest.slice(HELD_OUT_IMAGES, TARGET_TRAIN_IMAGES)), SEED);
-        ImageSet rotationTest = RotationTask.of(
+        InMemoryImages rotationTest = RotationTask.of(
                 vitInput(fashionTest.slice(HELD_OUT_IMAGES + TARGET_TRAIN_IMAGES, TARGET_TEST_IMAGES)), SEED + 1);
 
         ComputationGraph vit = new ComputationGraph(VisionTransformer.configuration(BACKBONE,
@@ -115,7 +115,7 @@ class Sa2vpLearningTest {
     }
 
     /** The frozen ViT with a new 4-way head on its final class-token features; only the head trains. */
-    private static double linearProbe(VitCheckpoint checkpoint, ImageSet train, ImageSet test) {
+    private static double linearProbe(VitCheckpoint checkpoint, InMemoryImages train, InMemoryImages test) {
         VisionTransformerConfig probe = checkpoint.config().withNumClasses(RotationTask.NUM_CLASSES);
         ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(probe,
                 globals(targetUpdater(PROBE_LEARNING_RATE, train)), true));
@@ -130,7 +130,7 @@ class Sa2vpLearningTest {
      * (prompt rank 16, adapter width 16, γ 0.1, λ 0.8) except the layer sets, which must fit 4 blocks, and
      * dropout, off as for the probe: a few hundred steps need no regularisation.
      */
-    private static double sa2vp(VitCheckpoint checkpoint, ImageSet train, ImageSet test) {
+    private static double sa2vp(VitCheckpoint checkpoint, InMemoryImages train, InMemoryImages test) {
         Sa2vpConfig config = Sa2vpConfig.builder().backbone(checkpoint.config().withNumClasses(0))
                 .numClasses(RotationTask.NUM_CLASSES).imageToPromptLayers(List.of(0, 2)).deepPromptLayers(List.of(2))
                 .dropout(0).build().validated();
@@ -143,7 +143,7 @@ class Sa2vpLearningTest {
     }
 
     /** Adam whose learning rate falls linearly to 0 over the target training (the same schedule for both). */
-    private static Adam targetUpdater(double learningRate, ImageSet train) {
+    private static Adam targetUpdater(double learningRate, InMemoryImages train) {
         int steps = TARGET_EPOCHS * ((train.size() + BATCH_SIZE - 1) / BATCH_SIZE);
         return new Adam(new PolySchedule(ScheduleType.ITERATION, learningRate, 1.0, steps));
     }
@@ -155,7 +155,7 @@ class Sa2vpLearningTest {
     }
 
     /** Fashion-MNIST {@code [N, 1, 28, 28]} in [0, 1] → the backbone's input {@code [N, 1, 32, 32]} in [−1, 1]. */
-    private static ImageSet vitInput(ImageSet images) {
+    private static InMemoryImages vitInput(InMemoryImages images) {
         return images.withImages(ImageTransforms.normalize(
                 ImageTransforms.pad(images.images(), IMAGE_SIZE, IMAGE_SIZE, 0), 0.5, 0.5));
     }
@@ -165,7 +165,7 @@ class Sa2vpLearningTest {
      *
      * @param labels the graph's label arrays for one-hot labels {@code [B, classes]}
      */
-    private static void train(ComputationGraph graph, ImageSet data, int epochs,
+    private static void train(ComputationGraph graph, InMemoryImages data, int epochs,
                               Function<INDArray, INDArray[]> labels) {
         Nd4j.getRandom().setSeed(SEED);
         Random order = new Random(SEED);
@@ -199,11 +199,12 @@ class Sa2vpLearningTest {
     }
 
     /** Fraction of images whose largest logit {@code [N, classes]} is at the true class. */
-    private static double accuracy(INDArray logits, ImageSet truth) {
+    private static double accuracy(INDArray logits, InMemoryImages truth) {
         INDArray predicted = logits.argMax(1);
+        int[] labels = truth.labels();
         int correct = 0;
         for (int i = 0; i < truth.size(); i++) {
-            if (predicted.getInt(i) == truth.labels()[i]) {
+            if (predicted.getInt(i) == labels[i]) {
                 correct++;
             }
         }
