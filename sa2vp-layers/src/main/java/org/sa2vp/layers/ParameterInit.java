@@ -14,7 +14,11 @@ public final class ParameterInit {
 
     /** Xavier/Glorot uniform on a {@code [in, out]} matrix: U(±√(6/(in+out))). */
     public static void xavierUniform(INDArray w) {
-        double bound = Math.sqrt(6.0 / (w.size(0) + w.size(1)));
+        uniform(w, Math.sqrt(6.0 / (w.size(0) + w.size(1))));
+    }
+
+    /** U(−bound, bound). */
+    public static void uniform(INDArray w, double bound) {
         w.assign(Nd4j.rand(w.dataType(), w.shape()).muli(2 * bound).subi(bound));
     }
 

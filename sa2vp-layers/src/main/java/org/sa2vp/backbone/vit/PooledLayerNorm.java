@@ -25,7 +25,9 @@ import java.util.Map;
 /**
  * The ViT's final LayerNorm and pooling: token map {@code [B, T, D]} → features {@code [B, D]}. With
  * {@link TokenPooling#CLASS_TOKEN} only the class token is normalised (LayerNorm is per token, so this equals
- * normalising every token and then taking token 0). Parameters {@code normGamma}, {@code normBeta} {@code [1, D]}.
+ * normalising every token and then taking token 0). With {@link TokenPooling#MEAN} the mean runs over the patch
+ * tokens only: after the class token and after {@code promptTokens} prompt tokens (VPT's layout
+ * {@code [cls ; prompts ; patches]}). Parameters {@code normGamma}, {@code normBeta} {@code [1, D]}.
  */
 @Data
 @EqualsAndHashCode(callSuper = true)
@@ -39,6 +41,8 @@ public class PooledLayerNorm extends BackboneLayer {
     private TokenPooling pooling = TokenPooling.CLASS_TOKEN;
     /** Whether token 0 is a class token (excluded from {@link TokenPooling#MEAN}). */
     private boolean classToken = true;
+    /** Prompt tokens between the class token and the patches, excluded from {@link TokenPooling#MEAN}. */
+    private int promptTokens;
     private double layerNormEps = 1e-6;
 
     private PooledLayerNorm(Builder b) {
@@ -46,6 +50,7 @@ public class PooledLayerNorm extends BackboneLayer {
         hiddenSize = b.hiddenSize;
         pooling = b.pooling;
         classToken = b.classToken;
+        promptTokens = b.promptTokens;
         layerNormEps = b.layerNormEps;
         validate();
     }
@@ -56,7 +61,13 @@ public class PooledLayerNorm extends BackboneLayer {
         require(pooling != null, "pooling", "CLASS_TOKEN or MEAN", pooling);
         require(pooling != TokenPooling.CLASS_TOKEN || classToken, "pooling", "MEAN when there is no class token",
                 pooling);
+        require(promptTokens >= 0, "promptTokens", ">= 0", promptTokens);
         require(layerNormEps > 0, "layerNormEps", "> 0", layerNormEps);
+    }
+
+    /** Index of the first token {@link TokenPooling#MEAN} averages: after the class and prompt tokens. */
+    public int firstPooledToken() {
+        return (classToken ? 1 : 0) + promptTokens;
     }
 
     @Override
@@ -82,7 +93,7 @@ public class PooledLayerNorm extends BackboneLayer {
         if (pooling == TokenPooling.CLASS_TOKEN) {
             pooled = input.get(SDIndex.all(), SDIndex.interval(0L, 1L), SDIndex.all());
         } else {
-            long first = classToken ? 1 : 0;
+            long first = firstPooledToken();
             long count = tokens - first;
             // Mean over tokens as a 2-D GEMM ([B·D, N]·[N, 1]): M2.1 matmul does not broadcast ranks.
             SDVariable averager = sd.constant(Nd4j.valueArrayOf(new long[]{count, 1}, 1.0 / count)
@@ -105,7 +116,7 @@ public class PooledLayerNorm extends BackboneLayer {
 
     @Override
     public void validateInput(INDArray input) {
-        if (input.rank() != 3 || input.size(2) != hiddenSize || input.size(1) < (classToken ? 2 : 1)) {
+        if (input.rank() != 3 || input.size(2) != hiddenSize || input.size(1) < firstPooledToken() + 1) {
             throw new IllegalArgumentException("PooledLayerNorm '" + getLayerName() + "': input has shape "
                     + Arrays.toString(input.shape()) + ", expected [batch, tokens, " + hiddenSize + "]");
         }
@@ -129,7 +140,7 @@ public class PooledLayerNorm extends BackboneLayer {
         }
 
         private long firstPooled() {
-            return config().isClassToken() ? 1 : 0;
+            return config().firstPooledToken();
         }
 
         @Override
@@ -171,6 +182,7 @@ public class PooledLayerNorm extends BackboneLayer {
         private int hiddenSize;
         private TokenPooling pooling = TokenPooling.CLASS_TOKEN;
         private boolean classToken = true;
+        private int promptTokens;
         private double layerNormEps = 1e-6;
 
         public Builder hiddenSize(int hiddenSize) {
@@ -185,6 +197,12 @@ public class PooledLayerNorm extends BackboneLayer {
 
         public Builder classToken(boolean classToken) {
             this.classToken = classToken;
+            return this;
+        }
+
+        /** Prompt tokens after the class token that mean pooling skips (default 0). */
+        public Builder promptTokens(int promptTokens) {
+            this.promptTokens = promptTokens;
             return this;
         }
 

@@ -1,0 +1,146 @@
+package org.sa2vp.baseline;
+
+import lombok.AllArgsConstructor;
+import lombok.Builder;
+import lombok.Data;
+import lombok.NoArgsConstructor;
+import lombok.With;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.shade.jackson.core.JsonProcessingException;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.backbone.weights.SafetensorsWriter;
+import org.sa2vp.layers.Parameters;
+import org.sa2vp.train.TuningMethod;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The VPT baseline (Visual Prompt Tuning, Jia et al., ECCV 2022) on a frozen ViT, serialisable as JSON. The
+ * defaults are VPT's: 10 prompt tokens, VPT-deep (a new prompt set before every block), no prompt dropout. The
+ * backbone's own {@code numClasses} is ignored: VPT trains a new linear head of {@link #getNumClasses()} outputs.
+ * The backbone's {@code dropout} still applies to the frozen embedding and MLPs, as in VPT's ViT. The backbone's
+ * pooling is kept: the class token (VPT), or the mean of the patch tokens, never of the prompt tokens.
+ */
+@Data
+@Builder(toBuilder = true)
+@With
+@NoArgsConstructor
+@AllArgsConstructor
+public class VptConfig implements TuningMethod {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private VisionTransformerConfig backbone;
+    private int numClasses;
+    /** P, prompt tokens per set (VPT's {@code NUM_TOKENS}). */
+    @Builder.Default
+    private int numPromptTokens = 10;
+    /** True: VPT-deep, one prompt set per block; false: VPT-shallow, one set before block 0. */
+    @Builder.Default
+    private boolean deep = true;
+    /** Dropout on the prompt tokens while training (VPT's {@code DROPOUT}, 0 by default). */
+    private double promptDropout;
+
+    /** The defaults on a ViT. */
+    public static VptConfig of(VisionTransformerConfig backbone, int numClasses) {
+        return builder().backbone(backbone).numClasses(numClasses).build().validated();
+    }
+
+    @Override
+    public String methodName() {
+        return deep ? "vpt-deep" : "vpt-shallow";
+    }
+
+    @Override
+    public ComputationGraphConfiguration configuration(NeuralNetConfiguration.Builder globals) {
+        return VptModel.configuration(this, globals);
+    }
+
+    @Override
+    public void loadBackbone(ComputationGraph graph, VitCheckpoint checkpoint) {
+        VptModel.loadBackbone(graph, this, checkpoint);
+    }
+
+    @Override
+    public INDArray[] labels(INDArray oneHot) {
+        return VptModel.labels(oneHot);
+    }
+
+    @Override
+    public List<String> logitVertices() {
+        return List.of(VptModel.HEAD);
+    }
+
+    @Override
+    public double[] lossWeights() {
+        return new double[]{1};
+    }
+
+    @Override
+    public long trainableParameters() {
+        return VptModel.trainableParameterCount(this);
+    }
+
+    /** The prompts ({@code prompts.i}, {@code [P, D]}) and the head ({@code head.weight/bias}) as safetensors. */
+    @Override
+    public void writeTrained(Path file, ComputationGraph graph) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (int i = 0; i < numPromptSets(); i++) {
+            out.put(VptModel.prompts(i), VptModel.promptTokens(graph, i).dup());
+        }
+        Map<String, INDArray> head = Parameters.of(graph, VptModel.HEAD);
+        out.put("head.weight", head.get("W").transpose().dup('c'));
+        out.put("head.bias", head.get("b").reshape(numClasses).dup());
+        SafetensorsWriter.write(file, out, Map.of(VitTuningConfig.CONFIG_KEY, toJson()));
+    }
+
+    /** Checks every field; returns this. Messages name the field, the expected and the actual value. */
+    @Override
+    public VptConfig validated() {
+        check(backbone != null, "backbone", "a ViT configuration", null);
+        backbone.validated();
+        check(backbone.isClassToken(), "backbone.classToken", "true (VPT inserts the prompts after the class token)",
+                false);
+        check(numClasses > 0, "numClasses", "> 0", numClasses);
+        check(numPromptTokens > 0, "numPromptTokens", ">= 1", numPromptTokens);
+        check(promptDropout >= 0 && promptDropout < 1, "promptDropout", "in [0, 1)", promptDropout);
+        return this;
+    }
+
+    private void check(boolean ok, String field, String expected, Object actual) {
+        if (!ok) {
+            throw new IllegalArgumentException("VptConfig: " + field + " must be " + expected + ", got " + actual);
+        }
+    }
+
+    /** Prompt sets: one per block when deep, else one. */
+    public int numPromptSets() {
+        return deep ? backbone.getDepth() : 1;
+    }
+
+    @Override
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static VptConfig fromJson(String json) {
+        try {
+            return JSON.readValue(json, VptConfig.class).validated();
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Not a VptConfig JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+}
