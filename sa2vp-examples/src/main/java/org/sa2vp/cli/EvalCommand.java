@@ -62,7 +62,7 @@ public final class EvalCommand implements Callable<Integer> {
                 .withNumHeads(vit.getNumHeads()).withImageSize(vit.getImageHeight())
                 .withLayerNormEps(vit.getLayerNormEps()));
         ComputationGraph graph = adapter.graph(checkpoint);
-        Evaluation result = Evaluation.of(graph, config.getLossWeight(), data, batchSize);
+        Evaluation result = Evaluation.of(graph, config, data, batchSize);
         System.out.printf(Locale.ROOT, "accuracy %.4f (%d/%d)%nloss %.6f%n", result.accuracy(), result.correct(),
                 result.count(), result.loss());
         return 0;

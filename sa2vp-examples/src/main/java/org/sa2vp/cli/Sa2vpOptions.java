@@ -59,7 +59,14 @@ public final class Sa2vpOptions {
 
     /** The authors' defaults on {@code backbone} with {@code classes}, then the given options. */
     public Sa2vpConfig toConfig(VisionTransformerConfig backbone, int classes) {
-        return apply(Sa2vpConfig.builder().backbone(backbone).numClasses(classes).build());
+        return apply(Sa2vpConfig.of(backbone, classes));
+    }
+
+    /** True when no SA2VP option was given (they only apply to SA2VP, not to the baselines). */
+    public boolean isEmpty() {
+        return rank == null && adapterSize == null && gamma == null && lambda == null && window == null
+                && imageToPromptLayers == null && deepPromptLayers == null && activation == null && !noAdapter
+                && !globalAttention && dropout == null;
     }
 
     /** {@code base} with every given option applied. */

@@ -5,12 +5,14 @@ import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.baseline.VptConfig;
 import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.model.Sa2vpModel;
 import org.sa2vp.train.InMemoryImages;
+import org.sa2vp.train.Method;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.train.TrainingState;
+import org.sa2vp.train.TuningMethod;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,7 +26,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /** {@code sa2vp train}: SA2VP prompt tuning of a frozen ViT checkpoint with the authors' recipe. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -70,29 +71,15 @@ public final class TrainCommand implements Callable<Integer> {
             + "every N iterations within an epoch (default: only after each epoch)")
     int checkpointEvery;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "epochs (default 100)")
-    Integer epochs;
+    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "sa2vp", description = "what to train: sa2vp "
+            + "(default), or a baseline: linear-probe, vpt-shallow, vpt-deep, full-finetune")
+    String method;
 
-    @Option(names = "--warmup-epochs", paramLabel = "N", description = "linear warm-up from lr 0 (default 10)")
-    Integer warmupEpochs;
+    @Option(names = "--prompt-tokens", paramLabel = "P", description = "VPT prompt tokens per set (default 10)")
+    Integer promptTokens;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "peak learning rate (default 1e-3)")
-    Double lr;
-
-    @Option(names = "--min-lr", paramLabel = "LR", description = "final learning rate of the cosine (default 1e-7)")
-    Double minLr;
-
-    @Option(names = "--weight-decay", paramLabel = "WD", description = "AdamW decoupled weight decay, weights only "
-            + "(default 1e-4)")
-    Double weightDecay;
-
-    @Option(names = "--batch-size", paramLabel = "N", description = "training batch (default 64; evaluation uses "
-            + "4×)")
-    Integer batchSize;
-
-    @Option(names = "--seed", paramLabel = "S", description = "seed of initialisation, data order and dropout "
-            + "(default 42)")
-    Long seed;
+    @Mixin
+    RecipeOptions recipeOptions;
 
     @Mixin
     Sa2vpOptions sa2vp;
@@ -103,25 +90,8 @@ public final class TrainCommand implements Callable<Integer> {
         InMemoryImages validation = data.validation();
         Trainer trainer = resume ? resumeRun(train, validation) : startRun(train, validation);
         trainer.checkpointEvery(checkpointEvery);
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread stopper = new Thread(() -> {
-            trainer.requestStop();
-            try {
-                finished.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "sa2vp-train-stop");
-        Runtime.getRuntime().addShutdownHook(stopper);
-        Trainer.Result result;
-        try {
-            result = trainer.fit();
-        } finally {
-            finished.countDown();
-        }
-        try {
-            Runtime.getRuntime().removeShutdownHook(stopper);
-        } catch (IllegalStateException shuttingDown) {
+        Trainer.Result result = TrainRuns.fitStoppable(trainer);
+        if (result == null) {
             return 130;
         }
         printSummary(result, validation != null);
@@ -147,18 +117,34 @@ public final class TrainCommand implements Callable<Integer> {
         }
         int numClasses = classes != null ? classes : Math.max(maxLabel(train), validation == null ? -1
                 : maxLabel(validation)) + 1;
-        Sa2vpConfig config = applyModelOptions(Sa2vpConfig.builder().backbone(vit).numClasses(numClasses).build())
-                .validated();
+        Method chosen = Method.parse(method);
+        TuningMethod config;
+        if (chosen == Method.SA2VP) {
+            config = applyModelOptions(Sa2vpConfig.of(vit, numClasses));
+        } else if (!sa2vp.isEmpty()) {
+            throw new IllegalArgumentException("SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, "
+                    + "not " + chosen.label());
+        } else {
+            config = chosen.create(vit, numClasses);
+        }
+        if (promptTokens != null) {
+            if (!(config instanceof VptConfig vpt)) {
+                throw new IllegalArgumentException("--prompt-tokens applies to --method vpt-shallow or vpt-deep only");
+            }
+            config = vpt.withNumPromptTokens(promptTokens).validated();
+        }
         TrainingRecipe recipe = applyRecipeOptions(TrainingRecipe.paper()).validated();
         ComputationGraph graph = Trainer.newGraph(config, recipe, train.size());
-        Sa2vpModel.loadBackbone(graph, config, checkpoint);
+        config.loadBackbone(graph, checkpoint);
         return Trainer.start(graph, config, recipe, train, validation, out);
     }
 
     private Trainer resumeRun(InMemoryImages train, InMemoryImages validation) {
         TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
         List<String> changed = new ArrayList<>();
-        changed.addAll(differences(state.getConfig().toJson(), applyModelOptions(state.getConfig()).toJson()));
+        if (state.getConfig() instanceof Sa2vpConfig stored) {
+            changed.addAll(differences(stored.toJson(), applyModelOptions(stored).toJson()));
+        }
         changed.addAll(differences(state.getRecipe().toJson(), applyRecipeOptions(state.getRecipe()).toJson()));
         if (!changed.isEmpty()) {
             throw new IllegalArgumentException("--resume continues the run in " + out + " as it was started; the "
@@ -172,32 +158,9 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainingRecipe applyRecipeOptions(TrainingRecipe base) {
-        TrainingRecipe r = base;
-        if (epochs != null) {
-            r = r.withEpochs(epochs);
-        }
-        if (warmupEpochs != null) {
-            r = r.withWarmupEpochs(warmupEpochs);
-        }
-        if (lr != null) {
-            r = r.withLearningRate(lr);
-        }
-        if (minLr != null) {
-            r = r.withMinLearningRate(minLr);
-        }
-        if (weightDecay != null) {
-            r = r.withWeightDecay(weightDecay);
-        }
-        if (batchSize != null) {
-            r = r.withBatchSize(batchSize);
-        }
-        if (seed != null) {
-            r = r.withSeed(seed);
-        }
-        return r;
+        return recipeOptions.apply(base);
     }
 
-    /** "0,4,8" → [0, 4, 8]; "none" or "" → []. */
     private static int maxLabel(InMemoryImages images) {
         return Arrays.stream(images.labels()).max().orElse(-1);
     }

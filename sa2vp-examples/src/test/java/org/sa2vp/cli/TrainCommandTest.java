@@ -5,8 +5,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.weights.NpzWriter;
+import org.sa2vp.baseline.VptConfig;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.model.AuthorsNames;
+import org.sa2vp.model.Sa2vpConfig;
 import org.sa2vp.train.AdapterFile;
 import org.sa2vp.train.EpochRecord;
 import org.sa2vp.train.MetricsCsv;
@@ -27,6 +29,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,28 +42,6 @@ class TrainCommandTest {
 
     private static final Path BACKBONE = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures",
             "sa2vp", "backbone_google.npz");
-
-    /** Output of one command line: exit code, stdout, stderr. */
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Sa2vpCli.execute(args);
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-        Run r = new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        System.out.print(r.out());
-        System.out.print(r.err());
-        return r;
-    }
 
     private static Path images(Path dir, String name, int n, long seed) {
         Random random = new Random(seed);
@@ -108,7 +89,7 @@ class TrainCommandTest {
                 "--epochs", "2", "--warmup-epochs", "1", "--batch-size", "8", "--lr", "1e-2", "--rank", "4",
                 "--adapter-size", "8", "--gamma", "0.5", "--deep-prompt-layers", "4", "--seed", "3"};
         long t0 = System.nanoTime();
-        Run trained = run(train);
+        CliRun trained = CliRun.of(train);
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(0, trained.code(), trained.err());
         Matcher finished = Pattern.compile("finished 2 epochs: best validation accuracy ([0-9.]+)% at epoch (\\d)")
@@ -124,9 +105,10 @@ class TrainCommandTest {
         assertTrue(metrics.get(2).startsWith("2,4,"), metrics.get(2));
 
         TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
-        assertEquals(3, state.getConfig().getNumClasses(), "classes from the largest label");
-        assertEquals(List.of(4), state.getConfig().getDeepPromptLayers());
-        assertEquals(4, state.getConfig().getPromptRank());
+        Sa2vpConfig config = assertInstanceOf(Sa2vpConfig.class, state.getConfig());
+        assertEquals(3, config.getNumClasses(), "classes from the largest label");
+        assertEquals(List.of(4), config.getDeepPromptLayers());
+        assertEquals(4, config.getPromptRank());
         assertEquals(1e-2, state.getRecipe().getLearningRate());
         EpochRecord best = state.getHistory().get(state.getBestEpoch() - 1);
         assertEquals(Integer.parseInt(finished.group(2)), state.getBestEpoch());
@@ -135,11 +117,11 @@ class TrainCommandTest {
         // The adapter file: trainable tensors only, with the configuration in its metadata.
         Path adapter = out.resolve(Trainer.ADAPTER);
         assertTrue(SafetensorsReader.metadata(adapter).containsKey(AdapterFile.CONFIG_KEY));
-        assertEquals(AuthorsNames.shapes(state.getConfig()).keySet(), SafetensorsReader.read(adapter).keys());
+        assertEquals(AuthorsNames.shapes(config).keySet(), SafetensorsReader.read(adapter).keys());
         assertTrue(Files.size(adapter) * 5 < Files.size(out.resolve(Trainer.LAST)), "adapter "
                 + Files.size(adapter) + " B vs full network " + Files.size(out.resolve(Trainer.LAST)) + " B");
 
-        Run evaluated = run("eval", "--backbone", BACKBONE.toString(), "--prompts", adapter.toString(), "--images",
+        CliRun evaluated = CliRun.of("eval", "--backbone", BACKBONE.toString(), "--prompts", adapter.toString(), "--images",
                 vx.toString(), "--labels", vy.toString(), "--batch-size", "4");
         assertEquals(0, evaluated.code(), evaluated.err());
         Matcher m = Pattern.compile("accuracy ([0-9.]+) \\((\\d+)/9\\)\\s+loss ([0-9.]+)").matcher(evaluated.out());
@@ -153,10 +135,10 @@ class TrainCommandTest {
         // --resume of a finished run: nothing to do; changing the recipe is refused in one line.
         String[] resume = java.util.Arrays.copyOf(train, train.length + 1);
         resume[train.length] = "--resume";
-        Run again = run(resume);
+        CliRun again = CliRun.of(resume);
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("finished 2 epochs"), again.out());
-        Run changed = run("train", "--train", x.toString(), "--train-labels", y.toString(), "--out", out.toString(),
+        CliRun changed = CliRun.of("train", "--train", x.toString(), "--train-labels", y.toString(), "--out", out.toString(),
                 "--resume", "--lr", "0.5");
         assertEquals(2, changed.code());
         String message = changed.err().strip();
@@ -166,7 +148,7 @@ class TrainCommandTest {
 
     @Test
     void helpAndUserErrors(@TempDir Path dir) throws Exception {
-        Run help = run("train", "--help");
+        CliRun help = CliRun.of("train", "--help");
         assertEquals(0, help.code());
         for (String option : List.of("--backbone", "--train-labels", "--val-labels", "--epochs", "--warmup-epochs",
                 "--lr", "--min-lr", "--weight-decay", "--batch-size", "--seed", "--rank", "--adapter-size", "--gamma",
@@ -174,34 +156,63 @@ class TrainCommandTest {
                 "--no-adapter", "--global-attention", "--dropout", "--out", "--resume")) {
             assertTrue(help.out().contains(option), option);
         }
-        Run evalHelp = run("eval", "--help");
+        CliRun evalHelp = CliRun.of("eval", "--help");
         assertEquals(0, evalHelp.code());
         assertTrue(evalHelp.out().contains("--prompts"));
-        assertTrue(run("--help").out().contains("train"));
+        assertTrue(CliRun.of("--help").out().contains("train"));
 
         Path x = images(dir, "x.npy", 4, 1), y = floatLabels(dir, "y.npy", 4);
-        Run noBackbone = run("train", "--train", x.toString(), "--train-labels", y.toString(), "--out",
+        CliRun noBackbone = CliRun.of("train", "--train", x.toString(), "--train-labels", y.toString(), "--out",
                 dir.resolve("o").toString());
         assertEquals(2, noBackbone.code());
         assertTrue(noBackbone.err().strip().equals("sa2vp train: --backbone is required (except with --resume)"),
                 noBackbone.err());
-        Run tooFew = run("train", "--backbone", BACKBONE.toString(), "--train", x.toString(), "--train-labels",
+        CliRun tooFew = CliRun.of("train", "--backbone", BACKBONE.toString(), "--train", x.toString(), "--train-labels",
                 y.toString(), "--out", dir.resolve("o").toString(), "--image-to-prompt-layers", "0,x");
         assertEquals(2, tooFew.code());
         assertTrue(tooFew.err().contains("'x' is not a layer index"), tooFew.err());
-        Run smallSet = run("train", "--backbone", BACKBONE.toString(), "--train", x.toString(), "--train-labels",
+        CliRun smallSet = CliRun.of("train", "--backbone", BACKBONE.toString(), "--train", x.toString(), "--train-labels",
                 y.toString(), "--out", dir.resolve("o").toString());
         assertEquals(2, smallSet.code());
         assertTrue(smallSet.err().contains("4 images, fewer than one batch of 64"), smallSet.err());
-        Run notAdapter = run("eval", "--backbone", BACKBONE.toString(), "--prompts", BACKBONE.toString(),
+        CliRun notAdapter = CliRun.of("eval", "--backbone", BACKBONE.toString(), "--prompts", BACKBONE.toString(),
                 "--images", x.toString(), "--labels", y.toString());
         assertEquals(2, notAdapter.code());
         assertTrue(notAdapter.err().strip().startsWith("sa2vp eval: ") && notAdapter.err().strip()
                 .endsWith("not an SA2VP adapter file (expected the .safetensors written by sa2vp train)"),
                 notAdapter.err());
-        Run noRun = run("train", "--train", x.toString(), "--train-labels", y.toString(), "--out",
+        CliRun noRun = CliRun.of("train", "--train", x.toString(), "--train-labels", y.toString(), "--out",
                 dir.resolve("empty").toString(), "--resume");
         assertEquals(2, noRun.code());
         assertTrue(noRun.err().contains("holds no training run to resume"), noRun.err());
+    }
+
+    @Test
+    void baselinesAreMethodsOfTheSameCommand(@TempDir Path dir) {
+        Path x = images(dir, "x.npy", 8, 1), y = floatLabels(dir, "y.npy", 8);
+        Path out = dir.resolve("vpt");
+        CliRun vpt = CliRun.of("train", "--method", "vpt-deep", "--prompt-tokens", "2", "--backbone",
+                BACKBONE.toString(), "--train", x.toString(), "--train-labels", y.toString(), "--out", out.toString(),
+                "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "4");
+        assertEquals(0, vpt.code(), vpt.err());
+        TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
+        VptConfig config = assertInstanceOf(VptConfig.class, state.getConfig());
+        assertEquals(2, config.getNumPromptTokens());
+        assertTrue(config.isDeep());
+        // 12 prompt sets of 2 × 32 values, and the head.
+        assertEquals(12 * 2 * 32 + 33 * 3, config.trainableParameters());
+        assertTrue(vpt.err().contains("training vpt-deep: " + config.trainableParameters() + " trainable values"),
+                vpt.err());
+
+        CliRun mixed = CliRun.of("train", "--method", "linear-probe", "--rank", "4", "--backbone", BACKBONE.toString(),
+                "--train", x.toString(), "--train-labels", y.toString(), "--out", dir.resolve("m").toString());
+        assertEquals(2, mixed.code());
+        assertEquals("sa2vp train: SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, not "
+                + "linear-probe", mixed.err().strip());
+        CliRun unknown = CliRun.of("train", "--method", "lora", "--backbone", BACKBONE.toString(), "--train",
+                x.toString(), "--train-labels", y.toString(), "--out", dir.resolve("u").toString());
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("unknown method 'lora'; expected one of linear-probe, vpt-shallow"),
+                unknown.err());
     }
 }

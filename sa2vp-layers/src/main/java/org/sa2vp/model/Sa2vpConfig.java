@@ -5,13 +5,22 @@ import lombok.Builder;
 import lombok.Data;
 import lombok.NoArgsConstructor;
 import lombok.With;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.core.JsonProcessingException;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.layers.AdapterActivation;
 import org.sa2vp.layers.AttentionMode;
+import org.sa2vp.layers.Implementation;
+import org.sa2vp.train.AdapterFile;
+import org.sa2vp.train.TuningMethod;
 
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -30,7 +39,7 @@ import java.util.List;
 @With
 @NoArgsConstructor
 @AllArgsConstructor
-public class Sa2vpConfig {
+public class Sa2vpConfig implements TuningMethod {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -67,11 +76,60 @@ public class Sa2vpConfig {
     @Builder.Default
     private double dropout = 0.1;
 
-    /** The defaults on a named ViT variant. */
+    /**
+     * The defaults on any ViT. The authors' layer sets for 12 blocks, image→prompt at {0, 4, 8} and deep prompts at
+     * {4, 8}, are the starts of the depth's thirds; other depths get their own thirds (6 blocks: {0, 2, 4} and
+     * {2, 4}), so the same schedule of interaction holds on every backbone.
+     */
     public static Sa2vpConfig of(VisionTransformerConfig backbone, int numClasses) {
-        return builder().backbone(backbone).numClasses(numClasses).build().validated();
+        int third = Math.max(1, backbone.getDepth() / 3);
+        List<Integer> starts = backbone.getDepth() >= 3 ? List.of(0, third, 2 * third) : List.of(0);
+        return builder().backbone(backbone).numClasses(numClasses).imageToPromptLayers(starts)
+                .deepPromptLayers(starts.subList(1, starts.size())).build().validated();
     }
 
+    @Override
+    public String methodName() {
+        return "sa2vp";
+    }
+
+    @Override
+    public ComputationGraphConfiguration configuration(NeuralNetConfiguration.Builder globals) {
+        return Sa2vpModel.configuration(this, globals, Implementation.FAST);
+    }
+
+    @Override
+    public void loadBackbone(ComputationGraph graph, VitCheckpoint checkpoint) {
+        Sa2vpModel.loadBackbone(graph, this, checkpoint);
+    }
+
+    @Override
+    public INDArray[] labels(INDArray oneHot) {
+        return Sa2vpModel.labels(oneHot);
+    }
+
+    @Override
+    public List<String> logitVertices() {
+        return List.of(Sa2vpModel.IMAGE_LOGITS, Sa2vpModel.PROMPT_LOGITS);
+    }
+
+    @Override
+    public double[] lossWeights() {
+        return new double[]{lossWeight, 1 - lossWeight};
+    }
+
+    @Override
+    public long trainableParameters() {
+        return AuthorsNames.trainableWithoutHead(this) + (long) (backbone.getHiddenSize() + 1) * numClasses;
+    }
+
+    /** The adapter file ({@link AdapterFile}): the trained tensors under the authors' names. */
+    @Override
+    public void writeTrained(Path file, ComputationGraph graph) {
+        AdapterFile.write(file, graph, this);
+    }
+
+    @Override
     public Sa2vpConfig validated() {
         check(backbone != null, "backbone", "a ViT configuration", null);
         backbone.validated();
@@ -108,6 +166,7 @@ public class Sa2vpConfig {
         return deepPromptLayers.indexOf(layer);
     }
 
+    @Override
     public String toJson() {
         try {
             return JSON.writeValueAsString(this);

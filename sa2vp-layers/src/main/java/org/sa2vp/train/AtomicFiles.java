@@ -11,18 +11,18 @@ import java.nio.file.StandardCopyOption;
  * Writes a file completely under a temporary sibling name, then renames it into place, so that a crash or
  * Ctrl-C never leaves a truncated checkpoint, state or metrics file behind.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     /** Writes the content of a file given its (temporary) path. */
     @FunctionalInterface
-    interface Writer {
+    public interface Writer {
         void write(Path temporary) throws IOException;
     }
 
     private AtomicFiles() {
     }
 
-    static void write(Path file, Writer writer) {
+    public static void write(Path file, Writer writer) {
         Path absolute = file.toAbsolutePath();
         Path temp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
         try {
@@ -35,7 +35,7 @@ final class AtomicFiles {
         }
     }
 
-    static void writeString(Path file, String content) {
+    public static void writeString(Path file, String content) {
         write(file, temp -> Files.writeString(temp, content, StandardCharsets.UTF_8));
     }
 

@@ -20,4 +20,13 @@ public interface LabelledImages {
      * The trainer calls this once per iteration, so an implementation may read files here.
      */
     Batch batch(int[] indices);
+
+    /**
+     * The batch the {@link Trainer} draws in (0-based) {@code epoch}; the same as {@link #batch(int[])} unless the
+     * set augments, where the epoch and the indices decide the random transform, so a resumed run sees the same
+     * images as an uninterrupted one.
+     */
+    default Batch batch(int[] indices, int epoch) {
+        return batch(indices);
+    }
 }

@@ -7,10 +7,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.sa2vp.layers.Implementation;
-import org.sa2vp.model.AuthorsNames;
-import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.model.Sa2vpModel;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,7 +18,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Trains an SA2VP graph with a {@link TrainingRecipe}, as the authors' engine does: every epoch the training set
+ * Trains a graph of any {@link TuningMethod} (SA2VP or a baseline) with a {@link TrainingRecipe}, as the SA2VP
+ * authors' engine does: every epoch the training set
  * is shuffled ({@code java.util.Random(seed + epoch)}, Fisher–Yates), split into batches with the last partial
  * batch dropped, one optimizer step per batch with the per-iteration learning rate; after the epoch the model is
  * evaluated on the validation set (top-1 accuracy of the image logits and the loss) and the best epoch kept.
@@ -31,7 +28,7 @@ import java.util.Locale;
  * <pre>
  *   last.zip             the network after the latest checkpoint, with updater state (ModelSerializer)
  *   best.zip             the network of the best validation accuracy so far
- *   adapter.safetensors  the best network's trainable tensors + head under the authors' names ({@link AdapterFile})
+ *   adapter.safetensors  what the best network trained ({@link TuningMethod#writeTrained}; for SA2VP {@link AdapterFile})
  *   state.json           position in the run, RNG state, configurations, history ({@link TrainingState})
  *   metrics.csv          one row per epoch ({@link MetricsCsv});   curves.png  the same as a plot ({@link MetricsPlot})
  * </pre>
@@ -95,13 +92,13 @@ public final class Trainer {
     }
 
     /**
-     * A new SA2VP graph configured for {@code recipe} on a training set of {@code trainSize} images (the learning
-     * rate schedule depends on the iterations per epoch), with random backbone stand-ins: load the backbone next
-     * ({@link Sa2vpModel#loadBackbone}).
+     * A new graph of {@code method} configured for {@code recipe} on a training set of {@code trainSize} images (the
+     * learning rate schedule depends on the iterations per epoch), with random backbone stand-ins: load the
+     * backbone next ({@link TuningMethod#loadBackbone}).
      */
-    public static ComputationGraph newGraph(Sa2vpConfig config, TrainingRecipe recipe, int trainSize) {
-        ComputationGraph graph = new ComputationGraph(Sa2vpModel.configuration(config,
-                recipe.globals(recipe.iterationsPerEpoch(trainSize)), Implementation.FAST));
+    public static ComputationGraph newGraph(TuningMethod method, TrainingRecipe recipe, int trainSize) {
+        ComputationGraph graph = new ComputationGraph(method.configuration(
+                recipe.globals(recipe.iterationsPerEpoch(trainSize))));
         graph.init();
         return graph;
     }
@@ -112,7 +109,7 @@ public final class Trainer {
      * @param graph      from {@link #newGraph} with the same config, recipe and training set, backbone loaded
      * @param validation evaluated after every epoch; may be null
      */
-    public static Trainer start(ComputationGraph graph, Sa2vpConfig config, TrainingRecipe recipe,
+    public static Trainer start(ComputationGraph graph, TuningMethod config, TrainingRecipe recipe,
                                 LabelledImages train, LabelledImages validation, Path directory) {
         config.validated();
         recipe.validated();
@@ -187,7 +184,7 @@ public final class Trainer {
         return graph;
     }
 
-    public Sa2vpConfig config() {
+    public TuningMethod config() {
         return state.getConfig();
     }
 
@@ -210,7 +207,7 @@ public final class Trainer {
      */
     public Result fit() {
         TrainingRecipe recipe = state.getRecipe();
-        Sa2vpConfig config = state.getConfig();
+        TuningMethod config = state.getConfig();
         Random rng = Nd4j.getRandom();
         if (state.getRngRootState() == null) {
             rng.setSeed(recipe.getSeed());
@@ -221,11 +218,9 @@ public final class Trainer {
         int batchSize = recipe.getBatchSize();
         DataType dataType = recipe.getDataType();
         if (state.getEpoch() == 0 && state.getIterationInEpoch() == 0 && !state.isFinished()) {
-            progress.line(String.format(Locale.ROOT, "training %d trainable values on %d images: %d epochs × %d "
+            progress.line(String.format(Locale.ROOT, "training %s: %d trainable values on %d images: %d epochs × %d "
                             + "iterations (batch %d), lr %.1e (warm-up %d epochs, cosine to %.1e), weight decay %.1e",
-                    AuthorsNames.trainableWithoutHead(config)
-                            + (long) (config.getBackbone().getHiddenSize() + 1) * config.getNumClasses(),
-                    train.size(), recipe.getEpochs(), perEpoch, batchSize, recipe.getLearningRate(),
+                    config.methodName(), config.trainableParameters(), train.size(), recipe.getEpochs(), perEpoch, batchSize, recipe.getLearningRate(),
                     recipe.getWarmupEpochs(), recipe.getMinLearningRate(), recipe.getWeightDecay()));
         }
         while (state.getEpoch() < recipe.getEpochs()) {
@@ -236,9 +231,9 @@ public final class Trainer {
             for (int it = state.getIterationInEpoch(); it < perEpoch; it++) {
                 int from = it * batchSize;
                 int[] indices = Arrays.copyOfRange(order, from, Math.min(from + batchSize, order.length));
-                LabelledImages.Batch batch = train.batch(indices);
+                LabelledImages.Batch batch = train.batch(indices, epoch);
                 double lr = schedule.valueAt(graph.getIterationCount(), epoch);
-                double loss = step(batch, config.getNumClasses(), dataType);
+                double loss = step(batch, config, dataType);
                 state.setEpochLossSum(state.getEpochLossSum() + loss);
                 state.setIterationInEpoch(it + 1);
                 state.setGlobalIteration(graph.getIterationCount());
@@ -275,12 +270,12 @@ public final class Trainer {
     }
 
     /** One optimizer step; returns the batch loss without the weight-decay term. */
-    private double step(LabelledImages.Batch batch, int numClasses, DataType dataType) {
-        INDArray labels = oneHot(batch.labels(), numClasses, dataType);
+    private double step(LabelledImages.Batch batch, TuningMethod method, DataType dataType) {
+        INDArray labels = oneHot(batch.labels(), method.getNumClasses(), dataType);
         // DL4J's score adds the regulariser's 0.5·wd·|θ|² (of layer parameters); it is computed from the
         // parameters before the step, as here.
         double regularisation = graph.calcRegularizationScore(true);
-        graph.fit(new MultiDataSet(new INDArray[]{batch.images().castTo(dataType)}, Sa2vpModel.labels(labels)));
+        graph.fit(new MultiDataSet(new INDArray[]{batch.images().castTo(dataType)}, method.labels(labels)));
         return graph.score() - regularisation;
     }
 
@@ -288,7 +283,7 @@ public final class Trainer {
         TrainingRecipe recipe = state.getRecipe();
         boolean last = epoch + 1 == recipe.getEpochs();
         Evaluation evaluation = validation != null && ((epoch + 1) % recipe.getEvalEveryEpochs() == 0 || last)
-                ? Evaluation.of(graph, state.getConfig().getLossWeight(), validation, recipe.effectiveEvalBatchSize())
+                ? Evaluation.of(graph, state.getConfig(), validation, recipe.effectiveEvalBatchSize())
                 : null;
         double trainLoss = state.getEpochLossSum() / state.getIterationsPerEpoch();
         boolean improved = validation == null || (evaluation != null
@@ -310,7 +305,7 @@ public final class Trainer {
         state.getHistory().add(record);
         checkpoint(improved);
         MetricsCsv.write(directory.resolve(METRICS), state.getHistory());
-        MetricsPlot.write(directory.resolve(CURVES), state.getHistory(), "SA2VP training: "
+        MetricsPlot.write(directory.resolve(CURVES), state.getHistory(), state.getConfig().methodName() + ": "
                 + state.getConfig().getNumClasses() + " classes, " + train.size() + " training images");
         progress.line(String.format(Locale.ROOT, "epoch %d/%d  train loss %.4f%s  lr %.2e  %.1f s",
                 epoch + 1, recipe.getEpochs(), trainLoss, evaluation == null ? ""
@@ -335,7 +330,7 @@ public final class Trainer {
         AtomicFiles.write(last, temp -> ModelSerializer.writeModel(graph, temp.toFile(), true));
         if (best) {
             AtomicFiles.copy(last, directory.resolve(BEST));
-            AdapterFile.write(directory.resolve(ADAPTER), graph, state.getConfig());
+            state.getConfig().writeTrained(directory.resolve(ADAPTER), graph);
         }
         state.write(directory.resolve(STATE));
     }

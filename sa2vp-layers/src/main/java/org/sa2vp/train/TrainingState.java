@@ -4,7 +4,6 @@ import lombok.Data;
 import lombok.NoArgsConstructor;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
-import org.sa2vp.model.Sa2vpConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -53,7 +52,7 @@ public class TrainingState {
     private Long rngRootState;
     private Long rngNodeState;
     private boolean finished;
-    private Sa2vpConfig config;
+    private TuningMethod config;
     private TrainingRecipe recipe;
     private List<EpochRecord> history = new ArrayList<>();
 

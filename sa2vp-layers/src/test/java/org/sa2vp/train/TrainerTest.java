@@ -175,7 +175,7 @@ class TrainerTest {
         ComputationGraph last = ModelSerializer.restoreComputationGraph(dir.resolve(Trainer.LAST).toFile(), true);
         assertEquals(trainer.graph().params(), last.params());
         ComputationGraph best = ModelSerializer.restoreComputationGraph(dir.resolve(Trainer.BEST).toFile(), true);
-        Evaluation bestEvaluation = Evaluation.of(best, config.getLossWeight(), val, 3);
+        Evaluation bestEvaluation = Evaluation.of(best, config, val, 3);
         assertEquals(state.getBestAccuracy(), bestEvaluation.accuracy(), 1e-12);
         EpochRecord bestRecord = state.getHistory().get(state.getBestEpoch() - 1);
         assertEquals(bestRecord.getValLoss(), bestEvaluation.loss(), 1e-5);

@@ -174,11 +174,7 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
      * new label set) keeps its fresh initialisation.
      */
     public void assignTo(ComputationGraph graph, VisionTransformerConfig target) {
-        assignEmbedding(Parameters.of(graph, VisionTransformer.EMBEDDING), VisionTransformer.EMBEDDING, target);
-        for (int i = 0; i < target.getDepth(); i++) {
-            assignBlock(i, Parameters.of(graph, VisionTransformer.block(i)), VisionTransformer.block(i), target);
-        }
-        assignFinalNorm(Parameters.of(graph, VisionTransformer.FEATURES), VisionTransformer.FEATURES, target);
+        assignBackbone(graph, target);
         if (target.getNumClasses() > 0 && weights.contains("head.weight")
                 && target.getNumClasses() != config.getNumClasses()) {
             log.info("{}: checkpoint head has {} classes, the graph {}; the graph's head keeps its initialisation",
@@ -188,6 +184,18 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
             Parameters.assign(graph, VisionTransformer.HEAD, "W", weights.get("head.weight", classes, d).transpose());
             Parameters.assign(graph, VisionTransformer.HEAD, "b", weights.get("head.bias", classes));
         }
+    }
+
+    /**
+     * Embedding, blocks and final norm into a {@link VisionTransformer} graph, leaving its head as initialised (a
+     * new task's head must not start from the pretraining classes, even when their number matches).
+     */
+    public void assignBackbone(ComputationGraph graph, VisionTransformerConfig target) {
+        assignEmbedding(Parameters.of(graph, VisionTransformer.EMBEDDING), VisionTransformer.EMBEDDING, target);
+        for (int i = 0; i < target.getDepth(); i++) {
+            assignBlock(i, Parameters.of(graph, VisionTransformer.block(i)), VisionTransformer.block(i), target);
+        }
+        assignFinalNorm(Parameters.of(graph, VisionTransformer.FEATURES), VisionTransformer.FEATURES, target);
     }
 
     /**
