@@ -15,9 +15,7 @@ import org.sa2vp.train.MetricsCsv;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingState;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

@@ -1,12 +1,10 @@
 package org.sa2vp.train;
 
-import javax.imageio.ImageIO;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.geom.AffineTransform;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.Path2D;
@@ -22,12 +20,6 @@ import java.util.Locale;
  * ticks and labels, grid lines, legends. No display is needed.
  */
 public final class MetricsPlot {
-
-    static {
-        if (System.getProperty("java.awt.headless") == null) {
-            System.setProperty("java.awt.headless", "true");
-        }
-    }
 
     public static final int WIDTH = 1200;
     public static final int HEIGHT = 480;
@@ -46,26 +38,13 @@ public final class MetricsPlot {
 
     /** Draws {@code history} and writes it atomically to {@code file}. */
     public static void write(Path file, List<EpochRecord> history, String title) {
-        BufferedImage image = render(history, title);
-        AtomicFiles.write(file, temp -> {
-            if (!ImageIO.write(image, "png", temp.toFile())) {
-                throw new java.io.IOException("no PNG writer available");
-            }
-        });
+        Charts.writePng(file, render(history, title));
     }
 
     public static BufferedImage render(List<EpochRecord> history, String title) {
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
+        Graphics2D g = Charts.canvas(image, title, 16, 24);
         try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, WIDTH, HEIGHT);
-            g.setColor(Color.BLACK);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-            FontMetrics fm = g.getFontMetrics();
-            g.drawString(title, (WIDTH - fm.stringWidth(title)) / 2, 24);
 
             List<double[]> train = new ArrayList<>();
             List<double[]> valLoss = new ArrayList<>();
