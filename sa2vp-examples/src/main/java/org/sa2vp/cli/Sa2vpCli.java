@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code sa2vp} command line: {@code java -jar sa2vp-examples/target/sa2vp.jar <command>} or {@code ./sa2vp}. */
 @Command(name = "sa2vp", mixinStandardHelpOptions = true, version = "sa2vp 0.1.0",
         description = "SA2VP visual prompt tuning for Deeplearning4j.",
-        subcommands = {TrainCommand.class, EvalCommand.class, InferCommand.class, PredictCommand.class, InfoCommand.class,
-                BenchCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, InferCommand.class, PredictCommand.class, InfoCommand.class,
+                BenchCommand.class, PretrainCommand.class, MiniVtabCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Sa2vpCli implements Runnable {
 

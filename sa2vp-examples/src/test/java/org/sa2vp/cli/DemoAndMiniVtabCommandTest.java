@@ -1,0 +1,106 @@
+package org.sa2vp.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sa2vp.train.Trainer;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code sa2vp demo} on a folder of images and {@code sa2vp minivtab} on one generated task, both from the bundled
+ * backbone, with a single short epoch: every file they promise is written, a rerun reuses finished work, and bad
+ * options get one-line errors. (How well the methods learn is {@code Sa2vpLearningTest}'s and the benchmark's job.)
+ */
+class DemoAndMiniVtabCommandTest {
+
+    /** 3 classes × 20 grey 24×24 PNGs: a bright blob top-left, bottom-right or centre, on noise. */
+    private static Path imageFolder(Path root) throws IOException {
+        Random random = new Random(1);
+        int[][] centres = {{6, 6}, {18, 18}, {12, 12}};
+        for (int c = 0; c < 3; c++) {
+            Path folder = Files.createDirectories(root.resolve("class_" + c));
+            for (int i = 0; i < 20; i++) {
+                BufferedImage image = new BufferedImage(24, 24, BufferedImage.TYPE_BYTE_GRAY);
+                for (int y = 0; y < 24; y++) {
+                    for (int x = 0; x < 24; x++) {
+                        double d = Math.hypot(y - centres[c][0], x - centres[c][1]);
+                        int v = (int) Math.min(255, 40 * random.nextDouble() + (d < 4 ? 200 : 0));
+                        image.getRaster().setSample(x, y, 0, v);
+                    }
+                }
+                ImageIO.write(image, "png", folder.resolve(i + ".png").toFile());
+            }
+        }
+        return root;
+    }
+
+    @Test
+    void demoOnAFolderWritesCurvesAndTheSimilarityMapAndReusesFinishedRuns(@TempDir Path dir) throws IOException {
+        Path data = imageFolder(dir.resolve("images"));
+        Path out = dir.resolve("demo");
+        String[] args = {"demo", "--data", data.toString(), "--out", out.toString(), "--epochs", "2"};
+        CliRun first = CliRun.of(args);
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().contains("3 classes; 42 training, 9 validation, 9 test images"), first.out());
+        for (String line : List.of("  sa2vp ", "  linear-probe ")) {
+            assertTrue(first.out().lines().anyMatch(l -> l.startsWith(line) && l.contains("%")), line);
+        }
+        for (Path file : List.of(out.resolve("curves.png"), out.resolve("similarity.png"),
+                out.resolve("sa2vp").resolve(Trainer.ADAPTER), out.resolve("linear-probe").resolve(Trainer.METRICS))) {
+            assertTrue(Files.size(file) > 0, file.toString());
+        }
+        BufferedImage figure = ImageIO.read(out.resolve("similarity.png").toFile());
+        assertTrue(figure.getWidth() > 4 * 300, "four image/map pairs");
+
+        CliRun again = CliRun.of(args);
+        assertEquals(0, again.code(), again.err());
+        assertEquals(accuracyLines(first.out()), accuracyLines(again.out()), "a rerun reuses the finished runs");
+
+        CliRun missing = CliRun.of("demo", "--data", dir.resolve("nothing").toString(), "--out", out.toString());
+        assertEquals(2, missing.code());
+        assertEquals("sa2vp demo: image folder " + dir.resolve("nothing") + " not found", missing.err().strip());
+    }
+
+    private static List<String> accuracyLines(String out) {
+        return out.lines().filter(l -> l.startsWith("  sa2vp ") || l.startsWith("  linear-probe ")).toList();
+    }
+
+    @Test
+    void miniVtabRunsEveryMethodAndSeedAndWritesTheTable(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("bench");
+        String[] args = {"minivtab", "--out", out.toString(), "--tasks", "digit_count", "--methods",
+                "linear-probe,vpt-shallow", "--seeds", "2", "--epochs", "1", "--workers", "2"};
+        CliRun run = CliRun.of(args);
+        assertEquals(0, run.code(), run.err());
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertEquals(1 + 4, csv.size(), "header + 2 methods × 2 seeds");
+        String md = Files.readString(out.resolve("results.md"));
+        assertTrue(md.contains("| task | linear-probe | vpt-shallow |"), md);
+        assertTrue(md.contains("| digit_count |") && md.contains("| **All tasks (mean)** |"), md);
+        assertTrue(Files.size(out.resolve("results.png")) > 0);
+        assertTrue(Files.exists(out.resolve("data/digit_count/train800val200.txt")), "VTAB-1k layout generated");
+        assertTrue(Files.exists(out.resolve("runs/digit_count/vpt-shallow/seed-43/metrics.csv")));
+
+        CliRun again = CliRun.of(args);
+        assertEquals(0, again.code());
+        assertEquals(csv, Files.readAllLines(out.resolve("results.csv")), "finished runs are skipped");
+
+        CliRun otherEpochs = CliRun.of("minivtab", "--out", out.toString(), "--tasks", "digit_count", "--epochs", "3");
+        assertEquals(2, otherEpochs.code());
+        assertEquals("sa2vp minivtab: " + out + " holds results of epochs=1; use another --out for --epochs 3",
+                otherEpochs.err().strip());
+        CliRun badTask = CliRun.of("minivtab", "--out", dir.resolve("x").toString(), "--tasks", "cifar");
+        assertEquals(2, badTask.code());
+        assertTrue(badTask.err().strip().startsWith("sa2vp minivtab: unknown mini-VTAB task 'cifar'; expected one of"),
+                badTask.err());
+    }
+}
