@@ -50,6 +50,10 @@ public final class KernelWorkspaces {
      * this one is a cyclic workspace (ND4J does not scope-check those) that is rewound to its start at every forward
      * pass and always large enough for the whole pass: a pass that did not fit (the first one, or a larger batch)
      * is run again, with the same random draws, in a workspace grown to what it used.
+     *
+     * <p>The workspace belongs to the training thread and lives as long as it does: a thread that trains many
+     * networks one after another frees them with
+     * {@code Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread()} between networks.
      */
     public static final class LayerCache {
         private final String id;

@@ -1,6 +1,7 @@
 package org.sa2vp.zoo.minivtab;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.model.Sa2vpConfig;
@@ -103,11 +104,18 @@ public final class MiniVtabBenchmark {
             config.loadBackbone(graph, backbone);
             trainer = Trainer.start(graph, config, recipe, train, null, runDirectory);
         }
-        Trainer.Result result = trainer.progress(progress).fit();
-        if (!result.finished()) {
-            throw new IllegalStateException("run in " + runDirectory + " stopped before its last epoch");
+        Evaluation evaluation;
+        try {
+            Trainer.Result result = trainer.progress(progress).fit();
+            if (!result.finished()) {
+                throw new IllegalStateException("run in " + runDirectory + " stopped before its last epoch");
+            }
+            evaluation = Evaluation.of(trainer.graph(), config, test, recipe.effectiveEvalBatchSize());
+        } finally {
+            // The kernels' per-layer training caches are workspaces of this thread; a benchmark trains a hundred
+            // networks on the same threads, so free them with the network.
+            Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
         }
-        Evaluation evaluation = Evaluation.of(trainer.graph(), config, test, recipe.effectiveEvalBatchSize());
         deleteCheckpoints(runDirectory);
         return new Result(task, method, seed, evaluation.accuracy(), evaluation.correct(), evaluation.count(),
                 config.trainableParameters(), (System.nanoTime() - start) / 1e9);
