@@ -9,16 +9,14 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.shade.jackson.core.JsonProcessingException;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.backbone.weights.StateDict;
+import org.sa2vp.train.ConfigSupport;
 import org.sa2vp.train.TuningMethod;
 
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,8 +46,6 @@ public class VitTuningConfig implements TuningMethod {
     /** Metadata key of the configuration JSON in {@link #writeTrained} files. */
     public static final String CONFIG_KEY = "sa2vp_method";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private VisionTransformerConfig backbone;
     private int numClasses;
     /** False: linear probe (frozen backbone); true: full fine-tuning. */
@@ -75,13 +71,9 @@ public class VitTuningConfig implements TuningMethod {
 
     @Override
     public VitTuningConfig validated() {
-        if (backbone == null) {
-            throw new IllegalArgumentException("VitTuningConfig: backbone must be a ViT configuration, got null");
-        }
+        ConfigSupport.check(backbone != null, "VitTuningConfig", "backbone", "a ViT configuration", null);
         backbone.validated();
-        if (numClasses <= 0) {
-            throw new IllegalArgumentException("VitTuningConfig: numClasses must be > 0, got " + numClasses);
-        }
+        ConfigSupport.check(numClasses > 0, "VitTuningConfig", "numClasses", "> 0", numClasses);
         return this;
     }
 
@@ -143,18 +135,10 @@ public class VitTuningConfig implements TuningMethod {
 
     @Override
     public String toJson() {
-        try {
-            return JSON.writeValueAsString(this);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ConfigSupport.toJson(this);
     }
 
     public static VitTuningConfig fromJson(String json) {
-        try {
-            return JSON.readValue(json, VitTuningConfig.class).validated();
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("Not a VitTuningConfig JSON: " + e.getOriginalMessage(), e);
-        }
+        return ConfigSupport.fromJson(json, VitTuningConfig.class).validated();
     }
 }

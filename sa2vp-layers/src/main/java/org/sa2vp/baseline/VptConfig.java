@@ -9,15 +9,13 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.shade.jackson.core.JsonProcessingException;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.layers.Parameters;
+import org.sa2vp.train.ConfigSupport;
 import org.sa2vp.train.TuningMethod;
 
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,8 +34,6 @@ import java.util.Map;
 @NoArgsConstructor
 @AllArgsConstructor
 public class VptConfig implements TuningMethod {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private VisionTransformerConfig backbone;
     private int numClasses;
@@ -116,10 +112,8 @@ public class VptConfig implements TuningMethod {
         return this;
     }
 
-    private void check(boolean ok, String field, String expected, Object actual) {
-        if (!ok) {
-            throw new IllegalArgumentException("VptConfig: " + field + " must be " + expected + ", got " + actual);
-        }
+    private static void check(boolean ok, String field, String expected, Object actual) {
+        ConfigSupport.check(ok, "VptConfig", field, expected, actual);
     }
 
     /** Prompt sets: one per block when deep, else one. */
@@ -129,18 +123,10 @@ public class VptConfig implements TuningMethod {
 
     @Override
     public String toJson() {
-        try {
-            return JSON.writeValueAsString(this);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ConfigSupport.toJson(this);
     }
 
     public static VptConfig fromJson(String json) {
-        try {
-            return JSON.readValue(json, VptConfig.class).validated();
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("Not a VptConfig JSON: " + e.getOriginalMessage(), e);
-        }
+        return ConfigSupport.fromJson(json, VptConfig.class).validated();
     }
 }

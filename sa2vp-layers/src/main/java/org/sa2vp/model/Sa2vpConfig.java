@@ -9,17 +9,15 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.shade.jackson.core.JsonProcessingException;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.layers.AdapterActivation;
 import org.sa2vp.layers.AttentionMode;
 import org.sa2vp.layers.Implementation;
 import org.sa2vp.train.AdapterFile;
+import org.sa2vp.train.ConfigSupport;
 import org.sa2vp.train.TuningMethod;
 
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -40,8 +38,6 @@ import java.util.List;
 @NoArgsConstructor
 @AllArgsConstructor
 public class Sa2vpConfig implements TuningMethod {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private VisionTransformerConfig backbone;
     private int numClasses;
@@ -151,10 +147,8 @@ public class Sa2vpConfig implements TuningMethod {
         return this;
     }
 
-    private void check(boolean ok, String field, String expected, Object actual) {
-        if (!ok) {
-            throw new IllegalArgumentException("Sa2vpConfig: " + field + " must be " + expected + ", got " + actual);
-        }
+    private static void check(boolean ok, String field, String expected, Object actual) {
+        ConfigSupport.check(ok, "Sa2vpConfig", field, expected, actual);
     }
 
     public boolean imageToPrompt(int layer) {
@@ -168,18 +162,10 @@ public class Sa2vpConfig implements TuningMethod {
 
     @Override
     public String toJson() {
-        try {
-            return JSON.writeValueAsString(this);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ConfigSupport.toJson(this);
     }
 
     public static Sa2vpConfig fromJson(String json) {
-        try {
-            return JSON.readValue(json, Sa2vpConfig.class).validated();
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("Not an Sa2vpConfig JSON: " + e.getOriginalMessage(), e);
-        }
+        return ConfigSupport.fromJson(json, Sa2vpConfig.class).validated();
     }
 }

@@ -7,10 +7,7 @@ import lombok.NoArgsConstructor;
 import lombok.With;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.shade.jackson.core.JsonProcessingException;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
 
-import java.io.UncheckedIOException;
 
 /**
  * How SA2VP is trained, serialisable as JSON. The defaults are the authors' scripts
@@ -32,8 +29,6 @@ import java.io.UncheckedIOException;
 @NoArgsConstructor
 @AllArgsConstructor
 public class TrainingRecipe {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Peak learning rate, reached at the end of the warm-up. */
     @Builder.Default
@@ -93,9 +88,7 @@ public class TrainingRecipe {
     }
 
     private static void check(boolean ok, String field, String expected, Object actual) {
-        if (!ok) {
-            throw new IllegalArgumentException("TrainingRecipe: " + field + " must be " + expected + ", got " + actual);
-        }
+        ConfigSupport.check(ok, "TrainingRecipe", field, expected, actual);
     }
 
     /** Iterations per epoch for {@code trainSize} images ({@code len(train) // batch} with drop_last). */
@@ -137,18 +130,10 @@ public class TrainingRecipe {
     }
 
     public String toJson() {
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ConfigSupport.toPrettyJson(this);
     }
 
     public static TrainingRecipe fromJson(String json) {
-        try {
-            return JSON.readValue(json, TrainingRecipe.class).validated();
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("Not a TrainingRecipe JSON: " + e.getOriginalMessage(), e);
-        }
+        return ConfigSupport.fromJson(json, TrainingRecipe.class).validated();
     }
 }
