@@ -9,6 +9,7 @@ import org.sa2vp.data.VtabSplit;
 import org.sa2vp.data.VtabTask;
 import org.sa2vp.model.PromptSimilarity;
 import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Evaluation;
 import org.sa2vp.train.InMemoryImages;
 import org.sa2vp.train.Method;
@@ -123,7 +124,7 @@ public final class DemoCommand implements Callable<Integer> {
             runs.put(t.method(), t);
         }
         Path curves = out.resolve("curves.png");
-        copy(out.resolve(Method.SA2VP.label()).resolve(Trainer.CURVES), curves);
+        AtomicFiles.copy(out.resolve(Method.SA2VP.label()).resolve(Trainer.CURVES), curves);
         Path figure = out.resolve("similarity.png");
         Trained sa2vp = runs.get(Method.SA2VP);
         writeSimilarityFigure(figure, sa2vp.graph(), (Sa2vpConfig) sa2vp.config(), splits.test());
@@ -190,10 +191,5 @@ public final class DemoCommand implements Callable<Integer> {
 
     private static InMemoryImages normalised(InMemoryImages pixels) {
         return pixels.withImages(PretrainedTinyVit.normalize(pixels.images()));
-    }
-
-    private static void copy(Path from, Path to) {
-        org.sa2vp.train.AtomicFiles.write(to, temp -> Files.copy(from, temp,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING));
     }
 }

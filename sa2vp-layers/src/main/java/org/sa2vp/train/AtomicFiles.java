@@ -39,7 +39,8 @@ public final class AtomicFiles {
         write(file, temp -> Files.writeString(temp, content, StandardCharsets.UTF_8));
     }
 
-    static void copy(Path source, Path target) {
+    /** Copies {@code source} to {@code target} under a temporary name, then renames it. */
+    public static void copy(Path source, Path target) {
         write(target, temp -> Files.copy(source, temp, StandardCopyOption.REPLACE_EXISTING));
     }
 }
