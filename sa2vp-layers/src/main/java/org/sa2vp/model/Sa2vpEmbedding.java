@@ -18,6 +18,7 @@ import org.sa2vp.backbone.vit.PatchEmbedding;
 import org.sa2vp.layers.ParameterInit;
 import org.sa2vp.layers.runtime.DropoutKernel;
 import org.sa2vp.layers.runtime.FastLayer;
+import org.sa2vp.layers.runtime.Gemm;
 import org.sa2vp.layers.runtime.PatchEmbeddingKernel;
 
 import java.util.Map;
@@ -160,7 +161,7 @@ public class Sa2vpEmbedding extends BackboneLayer {
             INDArray image = PatchEmbeddingKernel.forward(input, c.geometry(), w.get(PatchEmbedding.PATCH_W),
                     w.get(PatchEmbedding.PATCH_B), w.get(PatchEmbedding.CLASS_TOKEN),
                     w.get(PatchEmbedding.POSITION_EMBEDDING), patches);
-            INDArray promptMap = w.get(PROMPT_FACTORS).mmul(w.get(PROMPT_PROJ_W)).addiRowVector(w.get(PROMPT_PROJ_B))
+            INDArray promptMap = Gemm.product(w.get(PROMPT_FACTORS), w.get(PROMPT_PROJ_W)).addiRowVector(w.get(PROMPT_PROJ_B))
                     .addi(w.get(PatchEmbedding.POSITION_EMBEDDING));
             INDArray prompt = Nd4j.zeros(input.dataType(), batch, t, d);
             prompt.reshape('c', batch, (long) t * d).addiRowVector(promptMap.reshape(1, (long) t * d));
@@ -189,8 +190,8 @@ public class Sa2vpEmbedding extends BackboneLayer {
                 dPositions.addi(dMap);
             }
             g.get(PROMPT_PROJ_B).addi(dMap.sum(0).reshape(1, c.getHiddenSize()));
-            g.get(PROMPT_PROJ_W).addi(w.get(PROMPT_FACTORS).transpose().mmul(dMap));
-            g.get(PROMPT_FACTORS).addi(dMap.mmul(w.get(PROMPT_PROJ_W).transpose()));
+            Gemm.accumulate(g.get(PROMPT_PROJ_W), w.get(PROMPT_FACTORS), true, dMap, false);
+            Gemm.accumulate(g.get(PROMPT_FACTORS), dMap, false, w.get(PROMPT_PROJ_W), true);
             return PatchEmbeddingKernel.backward(dImage, c.geometry(), patches[0], w.get(PatchEmbedding.PATCH_W),
                     c.trainableGradient(g, PatchEmbedding.PATCH_W), c.trainableGradient(g, PatchEmbedding.PATCH_B),
                     c.trainableGradient(g, PatchEmbedding.CLASS_TOKEN), dPositions);

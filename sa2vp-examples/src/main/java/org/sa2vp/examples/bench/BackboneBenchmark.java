@@ -120,6 +120,9 @@ public final class BackboneBenchmark {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BackboneBenchmark.class.getName(),
                 "--engine", engine, "--onnx", onnx.toString(), "--batch", Integer.toString(batch), "--steps",
                 Integer.toString(steps)));
-        return BenchSupport.lastJsonLine(cmd, engine + " benchmark failed");
+        // Our side runs as the sa2vp launcher runs it: OpenMP threads sleep between ND4J ops instead of spinning on
+        // the cores the Java kernels use. onnxruntime keeps its defaults.
+        Map<String, String> environment = engine.equals("dl4j") ? Map.of("OMP_WAIT_POLICY", "PASSIVE") : Map.of();
+        return BenchSupport.lastJsonLine(cmd, environment, engine + " benchmark failed");
     }
 }

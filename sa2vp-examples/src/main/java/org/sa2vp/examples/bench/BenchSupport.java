@@ -73,7 +73,15 @@ public final class BenchSupport {
      * object; fails with {@code failure} when it exits non-zero or prints none.
      */
     public static String lastJsonLine(java.util.List<String> command, String failure) throws Exception {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return lastJsonLine(command, java.util.Map.of(), failure);
+    }
+
+    /** As above, with {@code environment} added to the child's (where it does not set the variable already). */
+    public static String lastJsonLine(java.util.List<String> command, java.util.Map<String, String> environment,
+                                      String failure) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        environment.forEach(builder.environment()::putIfAbsent);
+        Process p = builder.start();
         String last = null;
         try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
                 p.getInputStream()))) {

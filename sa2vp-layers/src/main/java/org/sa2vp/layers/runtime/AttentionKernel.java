@@ -27,10 +27,11 @@ public final class AttentionKernel {
 
     /**
      * Dense attention state: head-major Q (already scaled by 1/√dh), K, V {@code [B,H,T,dh]} and the probabilities
-     * {@code [B,H,Tq,Tk]}.
+     * {@code [B,H,Tq,Tk]}; {@code packed} when Q, K, V are slices of one {@code [3,B,H,T,dh]} array
+     * ({@link #denseSelf}), so that backward can return their gradients packed as well.
      */
-    record DenseCache(INDArray q, INDArray k, INDArray v, INDArray probabilities, int batch, int heads)
-            implements Cache {
+    record DenseCache(INDArray q, INDArray k, INDArray v, INDArray probabilities, int batch, int heads,
+                      boolean packed) implements Cache {
     }
 
     /** Windowed attention state: the inputs as doubles and the probabilities of each (query, key) pair. */
@@ -50,15 +51,30 @@ public final class AttentionKernel {
     // ---------------------------------------------------------------------------------------- dense
 
     public static Result dense(INDArray q, INDArray k, INDArray v, int batch, int heads) {
+        return attend(toHeads(q, batch, heads), toHeads(k, batch, heads), toHeads(v, batch, heads), batch, heads,
+                false);
+    }
+
+    /**
+     * Self-attention on the packed projections of one stream, {@code qkv [B·T, 3D]} with Q, K and V as consecutive
+     * {@code D}-column blocks (one GEMM made them): one permute copy to head-major layout instead of three.
+     * {@link #backwardPacked} returns the gradient in the same packed layout.
+     */
+    public static Result denseSelf(INDArray qkv, int batch, int heads) {
+        long tokens = qkv.size(0) / batch;
+        long headDim = qkv.size(1) / 3 / heads;
+        // [B, T, 3, H, dh] → [3, B, H, T, dh]
+        INDArray packed = qkv.reshape('c', batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4).dup('c');
+        return attend(packed.slice(0), packed.slice(1), packed.slice(2), batch, heads, true);
+    }
+
+    private static Result attend(INDArray q4, INDArray k4, INDArray v4, int batch, int heads, boolean packed) {
         // The 1/√dh scale is applied to Q [B,H,T,dh] rather than to the T×T scores: 197/64 times fewer multiplies.
-        INDArray q4 = toHeads(q, batch, heads);
         q4.muli(1.0 / Math.sqrt(q4.size(3)));
-        INDArray k4 = toHeads(k, batch, heads);
-        INDArray v4 = toHeads(v, batch, heads);
         INDArray scores = Nd4j.matmul(q4, k4, null, false, true, false);
         INDArray probabilities = Nd4j.exec(new SoftMax(scores, scores, 3))[0];
         INDArray out = Nd4j.matmul(probabilities, v4);
-        return new Result(fromHeads(out), new DenseCache(q4, k4, v4, probabilities, batch, heads));
+        return new Result(fromHeads(out), new DenseCache(q4, k4, v4, probabilities, batch, heads, packed));
     }
 
     // ------------------------------------------------------------------------------------- windowed
@@ -70,7 +86,7 @@ public final class AttentionKernel {
         int tk = neighbourhood.keyTokens();
         int headDim = dim / heads;
         double scale = 1.0 / Math.sqrt(headDim);
-        double[] qa = asDoubles(q), ka = asDoubles(k), va = asDoubles(v);
+        double[] qa = ChunkedMap.toDoubles(q), ka = ChunkedMap.toDoubles(k), va = ChunkedMap.toDoubles(v);
         long[] pairOffset = new long[tq + 1];
         for (int t = 0; t < tq; t++) {
             pairOffset[t + 1] = pairOffset[t] + neighbourhood.keysOf(t).length;
@@ -113,7 +129,7 @@ public final class AttentionKernel {
             }
         });
         DataType dataType = q.dataType();
-        INDArray output = Nd4j.createFromArray(out).reshape(q.shape()).castTo(dataType);
+        INDArray output = ChunkedMap.fromDoubles(out, dataType, q.shape());
         return new Result(output, new WindowedCache(qa, ka, va, probabilities, pairOffset, neighbourhood,
                 batch, heads, dim, dataType));
     }
@@ -122,23 +138,60 @@ public final class AttentionKernel {
 
     public static Gradients backward(INDArray dOut, Cache cache) {
         if (cache instanceof DenseCache c) {
-            return denseBackward(dOut, c);
+            return denseBackward(c, dOut);
         }
         return windowedBackward(dOut, (WindowedCache) cache);
     }
 
-    private static Gradients denseBackward(INDArray dOut, DenseCache c) {
+    /** Backward of {@link #denseSelf}: @return dL/d(qkv), {@code [B·T, 3D]} in the packed layout. */
+    public static INDArray backwardPacked(INDArray dOut, Cache cache) {
+        DenseCache c = (DenseCache) cache;
+        if (!c.packed()) {
+            throw new IllegalArgumentException("backwardPacked needs the cache of denseSelf");
+        }
+        INDArray d5 = Nd4j.createUninitialized(c.q().dataType(), 3, c.batch(), c.heads(), c.q().size(2),
+                c.q().size(3));
+        denseBackward(dOut, c, d5.slice(0), d5.slice(1), d5.slice(2));
+        long batch = c.batch(), tokens = c.q().size(2), heads = c.heads(), headDim = c.q().size(3);
+        // [3, B, H, T, dh] → [B, T, 3, H, dh] → [B·T, 3D]
+        return d5.permute(1, 3, 0, 2, 4).dup('c').reshape('c', batch * tokens, 3 * heads * headDim);
+    }
+
+    private static Gradients denseBackward(DenseCache c, INDArray dOut) {
+        INDArray[] d = new INDArray[3];
+        for (int i = 0; i < 3; i++) {
+            d[i] = Nd4j.createUninitialized(c.q().dataType(), c.q().shape());
+        }
+        denseBackward(dOut, c, d[0], d[1], d[2]);
+        return new Gradients(fromHeads(d[0]), fromHeads(d[1]), fromHeads(d[2]));
+    }
+
+    /** Writes the head-major gradients of Q, K and V {@code [B,H,T,dh]} into the given arrays. */
+    private static void denseBackward(INDArray dOut, DenseCache c, INDArray dQ, INDArray dK, INDArray dV) {
         double scale = 1.0 / Math.sqrt(c.q().size(3));
         INDArray dOut4 = toHeads(dOut, c.batch(), c.heads());
         INDArray p = c.probabilities();
         INDArray dP = Nd4j.matmul(dOut4, c.v(), null, false, true, false);
-        INDArray dV = Nd4j.matmul(p, dOut4, null, true, false, false);
-        // softmax backward: dS = P ⊙ (dP − Σ_k dP⊙P); scores = (scale·Q)·Kᵀ
-        INDArray rowDot = dP.mul(p).sum(true, 3);
-        INDArray dS = dP.subi(rowDot.broadcast(dP.shape())).muli(p);
-        INDArray dQ = Nd4j.matmul(dS, c.k()).muli(scale);
-        INDArray dK = Nd4j.matmul(dS, c.q(), null, true, false, false);
-        return new Gradients(fromHeads(dQ), fromHeads(dK), fromHeads(dV));
+        Nd4j.matmul(p, dOut4, dV, true, false, false);
+        // softmax backward, one fused pass per row: dS = P ⊙ (dP − Σ_k dP⊙P). ND4J's ops for it (product, row sum,
+        // a materialised broadcast, subtract, product) made five passes and a copy.
+        // scores = (scale·Q)·Kᵀ, so dQ = scale·dS·K and dK = dSᵀ·(scale·Q).
+        int width = (int) p.size(3);
+        ChunkedMap.mapInto(dP, width, (in, ds, scratch, n) -> {
+            double[] g = in[0], prob = in[1];
+            for (int from = 0; from < n; from += width) {
+                int to = from + width;
+                double dot = 0;
+                for (int j = from; j < to; j++) {
+                    dot += g[j] * prob[j];
+                }
+                for (int j = from; j < to; j++) {
+                    ds[j] = prob[j] * (g[j] - dot);
+                }
+            }
+        }, dP, p);
+        Nd4j.matmul(dP, c.k(), dQ, false, false, false).muli(scale);
+        Nd4j.matmul(dP, c.q(), dK, true, false, false);
     }
 
     private static Gradients windowedBackward(INDArray dOut, WindowedCache c) {
@@ -146,7 +199,7 @@ public final class AttentionKernel {
         int tq = nb.queryTokens(), tk = nb.keyTokens(), dim = c.dim(), heads = c.heads();
         int headDim = dim / heads;
         double scale = 1.0 / Math.sqrt(headDim);
-        double[] dO = asDoubles(dOut);
+        double[] dO = ChunkedMap.toDoubles(dOut);
         double[] qa = c.q(), ka = c.k(), va = c.v(), probabilities = c.probabilities();
         double[] dQ = new double[qa.length], dK = new double[ka.length], dV = new double[va.length];
         long pairsPerSlice = c.pairOffset()[tq];
@@ -184,9 +237,9 @@ public final class AttentionKernel {
         long[] qShape = {(long) c.batch() * tq, dim};
         long[] kShape = {(long) c.batch() * tk, dim};
         return new Gradients(
-                Nd4j.createFromArray(dQ).reshape(qShape).castTo(c.dataType()),
-                Nd4j.createFromArray(dK).reshape(kShape).castTo(c.dataType()),
-                Nd4j.createFromArray(dV).reshape(kShape).castTo(c.dataType()));
+                ChunkedMap.fromDoubles(dQ, c.dataType(), qShape),
+                ChunkedMap.fromDoubles(dK, c.dataType(), kShape),
+                ChunkedMap.fromDoubles(dV, c.dataType(), kShape));
     }
 
     // -------------------------------------------------------------------------------------- layout
@@ -202,9 +255,5 @@ public final class AttentionKernel {
     static INDArray fromHeads(INDArray x) {
         long batch = x.size(0), heads = x.size(1), tokens = x.size(2), headDim = x.size(3);
         return x.permute(0, 2, 1, 3).dup('c').reshape('c', batch * tokens, heads * headDim);
-    }
-
-    private static double[] asDoubles(INDArray x) {
-        return x.dup('c').data().asDouble();
     }
 }

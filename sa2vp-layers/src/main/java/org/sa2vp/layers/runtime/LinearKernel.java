@@ -13,7 +13,7 @@ public final class LinearKernel {
 
     /** @param x {@code [N, in]}, W {@code [in, out]}, b {@code [1, out]} or null; @return {@code [N, out]} */
     public static INDArray forward(INDArray x, INDArray w, INDArray b) {
-        INDArray y = x.mmul(w);
+        INDArray y = Gemm.product(x, w);
         return b == null ? y : y.addiRowVector(b);
     }
 
@@ -26,11 +26,11 @@ public final class LinearKernel {
     public static INDArray backward(INDArray dy, INDArray x, INDArray w, INDArray dW, INDArray db,
                                     boolean needInputGradient) {
         if (dW != null) {
-            dW.addi(x.transpose().mmul(dy));
+            Gemm.accumulate(dW, x, true, dy, false);
         }
         if (db != null) {
             db.addi(dy.sum(0).reshape(db.shape()));
         }
-        return needInputGradient ? dy.mmul(w.transpose()) : null;
+        return needInputGradient ? Gemm.product(dy, false, w, true) : null;
     }
 }

@@ -43,7 +43,7 @@ public final class PatchEmbeddingKernel {
         INDArray patches = images.reshape('c', batch, g.channels(), g.gridHeight(), p, g.gridWidth(), p)
                 .permute(0, 2, 4, 1, 3, 5).dup('c').reshape('c', batch * n, g.patchLength());
         patchesOut[0] = patches;
-        INDArray tokens = patches.mmul(patchW).addiRowVector(patchB);
+        INDArray tokens = Gemm.product(patches, patchW).addiRowVector(patchB);
         INDArray out = Nd4j.create(images.dataType(), batch, t, d);
         out.get(NDArrayIndex.all(), NDArrayIndex.interval(first, t), NDArrayIndex.all())
                 .assign(tokens.reshape('c', batch, n, d));
@@ -74,13 +74,13 @@ public final class PatchEmbeddingKernel {
         INDArray dTokens = dOut.get(NDArrayIndex.all(), NDArrayIndex.interval(first, t), NDArrayIndex.all())
                 .dup('c').reshape('c', batch * n, d);
         if (dPatchW != null) {
-            dPatchW.addi(patches.transpose().mmul(dTokens));
+            Gemm.accumulate(dPatchW, patches, true, dTokens, false);
         }
         if (dPatchB != null) {
             dPatchB.addi(dTokens.sum(0).reshape(1, d));
         }
         // [B·N, C·P·P] → [B, gh, gw, C, P, P] → [B, C, gh, P, gw, P] → [B, C, H, W]
-        return dTokens.mmul(patchW.transpose())
+        return Gemm.product(dTokens, false, patchW, true)
                 .reshape('c', batch, g.gridHeight(), g.gridWidth(), g.channels(), p, p).permute(0, 3, 1, 4, 2, 5)
                 .dup('c').reshape('c', batch, g.channels(), (long) g.gridHeight() * p, (long) g.gridWidth() * p);
     }

@@ -50,13 +50,10 @@ public final class TransformerBlockKernel {
         AttentionWeights a = w.attention();
         LayerNormKernel.Cache[] n1 = new LayerNormKernel.Cache[1];
         INDArray normed1 = LayerNormKernel.forward(x, a.normGamma(), a.normBeta(), eps, n1);
-        long d = x.size(1);
         INDArray qkvW = fused.weight();
         INDArray qkv = LinearKernel.forward(normed1, qkvW, fused.bias());
-        AttentionKernel.Result attention = AttentionKernel.dense(columns(qkv, 0, d), columns(qkv, d, 2 * d),
-                columns(qkv, 2 * d, 3 * d), batch, heads);
+        AttentionKernel.Result attention = AttentionKernel.denseSelf(qkv, batch, heads);
         INDArray x1 = LinearKernel.forward(attention.output(), a.outW(), a.outB()).addi(x);
-
         LayerNormKernel.Cache[] n2 = new LayerNormKernel.Cache[1];
         INDArray normed2 = LayerNormKernel.forward(x1, w.norm2Gamma(), w.norm2Beta(), eps, n2);
         INDArray pre = LinearKernel.forward(normed2, w.fc1W(), w.fc1B());
@@ -84,13 +81,12 @@ public final class TransformerBlockKernel {
                 gb.norm2Beta()).addi(dOut);
 
         INDArray dAttended = LinearKernel.backward(dx1, c.attended(), a.outW(), ga.outW(), ga.outB(), true);
-        AttentionKernel.Gradients da = AttentionKernel.backward(dAttended, c.attention());
-        INDArray dQkv = Nd4j.concat(1, da.query(), da.key(), da.value());
+        INDArray dQkv = AttentionKernel.backwardPacked(dAttended, c.attention());
         long d = dQkv.size(1) / 3;
         INDArray[] dW = {ga.queryW(), ga.keyW(), ga.valueW()};
         INDArray[] dB = {ga.queryB(), ga.keyB(), ga.valueB()};
         if (dW[0] != null || dW[1] != null || dW[2] != null) {
-            INDArray all = c.normed1().transpose().mmul(dQkv);
+            INDArray all = Gemm.product(c.normed1(), true, dQkv, false);
             for (int i = 0; i < 3; i++) {
                 if (dW[i] != null) {
                     dW[i].addi(columns(all, i * d, (i + 1) * d));
@@ -105,7 +101,7 @@ public final class TransformerBlockKernel {
                 }
             }
         }
-        INDArray dNormed1 = dQkv.mmul(c.qkvW().transpose());
+        INDArray dNormed1 = Gemm.product(dQkv, false, c.qkvW(), true);
         return LayerNormKernel.backward(dNormed1, c.norm1(), a.normGamma(), ga.normGamma(), ga.normBeta())
                 .addi(dx1);
     }
