@@ -34,10 +34,12 @@ public final class AttentionKernel {
                       boolean packed) implements Cache {
     }
 
-    /** Windowed attention state: the inputs as doubles and the probabilities of each (query, key) pair. */
-    record WindowedCache(double[] q, double[] k, double[] v, double[] probabilities, long[] pairOffset,
-                         WindowNeighbourhood neighbourhood, int batch, int heads, int dim, DataType dataType)
-            implements Cache {
+    /**
+     * Windowed attention state: the projected Q, K, V token matrices themselves (they live in the layer's cache
+     * workspace already; each slice is read again in backward) and the probabilities of each (query, key) pair.
+     */
+    record WindowedCache(INDArray q, INDArray k, INDArray v, double[] probabilities, long[] pairOffset,
+                         WindowNeighbourhood neighbourhood, int batch, int heads) implements Cache {
     }
 
     /** Attention and its cache. */
@@ -79,6 +81,10 @@ public final class AttentionKernel {
 
     // ------------------------------------------------------------------------------------- windowed
 
+    /**
+     * Each (batch item, head) slice is gathered into small Java arrays, computed in double and scattered back, in
+     * parallel over slices: no whole-tensor copies on the Java heap (they made this kernel allocation-bound).
+     */
     public static Result windowed(INDArray q, INDArray k, INDArray v, int batch, int heads,
                                   WindowNeighbourhood neighbourhood) {
         int dim = (int) q.size(1);
@@ -86,24 +92,26 @@ public final class AttentionKernel {
         int tk = neighbourhood.keyTokens();
         int headDim = dim / heads;
         double scale = 1.0 / Math.sqrt(headDim);
-        double[] qa = ChunkedMap.toDoubles(q), ka = ChunkedMap.toDoubles(k), va = ChunkedMap.toDoubles(v);
         long[] pairOffset = new long[tq + 1];
         for (int t = 0; t < tq; t++) {
             pairOffset[t + 1] = pairOffset[t] + neighbourhood.keysOf(t).length;
         }
-        long pairsPerSlice = pairOffset[tq];
-        double[] probabilities = new double[Math.toIntExact(pairsPerSlice * batch * heads)];
-        double[] out = new double[qa.length];
+        int pairsPerSlice = Math.toIntExact(pairOffset[tq]);
+        double[] probabilities = new double[Math.toIntExact((long) pairsPerSlice * batch * heads)];
+        INDArray output = Nd4j.createUninitialized(q.dataType(), q.shape());
+        HeadSlices qs = new HeadSlices(q, tq, headDim), ks = new HeadSlices(k, tk, headDim);
+        HeadSlices vs = new HeadSlices(v, tk, headDim), os = new HeadSlices(output, tq, headDim);
         IntStream.range(0, batch * heads).parallel().forEach(slice -> {
             int b = slice / heads, h = slice % heads;
-            int col = h * headDim;
+            double[] qa = qs.read(b, h), ka = ks.read(b, h), va = vs.read(b, h);
+            double[] out = new double[qa.length];
             double[] scores = new double[tk];
             for (int t = 0; t < tq; t++) {
                 int[] keys = neighbourhood.keysOf(t);
-                int qBase = (b * tq + t) * dim + col;
+                int qBase = t * headDim;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < keys.length; j++) {
-                    int kBase = (b * tk + keys[j]) * dim + col;
+                    int kBase = keys[j] * headDim;
                     double s = 0;
                     for (int d = 0; d < headDim; d++) {
                         s += qa[qBase + d] * ka[kBase + d];
@@ -117,21 +125,55 @@ public final class AttentionKernel {
                     scores[j] = Math.exp(scores[j] - max);
                     sum += scores[j];
                 }
-                int pBase = (int) (slice * pairsPerSlice + pairOffset[t]);
+                int pBase = slice * pairsPerSlice + (int) pairOffset[t];
                 for (int j = 0; j < keys.length; j++) {
                     double p = scores[j] / sum;
                     probabilities[pBase + j] = p;
-                    int vBase = (b * tk + keys[j]) * dim + col;
+                    int vBase = keys[j] * headDim;
                     for (int d = 0; d < headDim; d++) {
                         out[qBase + d] += p * va[vBase + d];
                     }
                 }
             }
+            os.write(b, h, out);
         });
-        DataType dataType = q.dataType();
-        INDArray output = ChunkedMap.fromDoubles(out, dataType, q.shape());
-        return new Result(output, new WindowedCache(qa, ka, va, probabilities, pairOffset, neighbourhood,
-                batch, heads, dim, dataType));
+        return new Result(output, new WindowedCache(qs.matrix(), ks.matrix(), vs.matrix(), probabilities,
+                pairOffset, neighbourhood, batch, heads));
+    }
+
+    /** The {@code [T, dh]} block of one head of one batch item in a token matrix {@code [B·T, H·dh]}. */
+    private static final class HeadSlices {
+        private final INDArray matrix;
+        private final BufferAccess access;
+        private final int tokens, headDim, dim;
+
+        HeadSlices(INDArray matrix, int tokens, int headDim) {
+            this.matrix = ChunkedMap.isDense(matrix) ? matrix : matrix.dup('c');
+            this.access = new BufferAccess(this.matrix);
+            this.tokens = tokens;
+            this.headDim = headDim;
+            this.dim = (int) matrix.size(1);
+        }
+
+        INDArray matrix() {
+            return matrix;
+        }
+
+        double[] read(int b, int h) {
+            double[] block = new double[tokens * headDim];
+            float[] scratch = BufferAccess.scratch(matrix.dataType(), headDim);
+            for (int t = 0; t < tokens; t++) {
+                access.read((long) (b * tokens + t) * dim + (long) h * headDim, block, t * headDim, headDim, scratch);
+            }
+            return block;
+        }
+
+        void write(int b, int h, double[] block) {
+            float[] scratch = BufferAccess.scratch(matrix.dataType(), headDim);
+            for (int t = 0; t < tokens; t++) {
+                access.write((long) (b * tokens + t) * dim + (long) h * headDim, block, t * headDim, headDim, scratch);
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------- backward
@@ -196,25 +238,32 @@ public final class AttentionKernel {
 
     private static Gradients windowedBackward(INDArray dOut, WindowedCache c) {
         WindowNeighbourhood nb = c.neighbourhood();
-        int tq = nb.queryTokens(), tk = nb.keyTokens(), dim = c.dim(), heads = c.heads();
-        int headDim = dim / heads;
+        int tq = nb.queryTokens(), tk = nb.keyTokens(), heads = c.heads();
+        int headDim = (int) c.q().size(1) / heads;
         double scale = 1.0 / Math.sqrt(headDim);
-        double[] dO = ChunkedMap.toDoubles(dOut);
-        double[] qa = c.q(), ka = c.k(), va = c.v(), probabilities = c.probabilities();
-        double[] dQ = new double[qa.length], dK = new double[ka.length], dV = new double[va.length];
-        long pairsPerSlice = c.pairOffset()[tq];
-        // Each (batch, head) slice writes its own column block of its own batch rows: no races.
+        double[] probabilities = c.probabilities();
+        int pairsPerSlice = Math.toIntExact(c.pairOffset()[tq]);
+        DataType type = c.q().dataType();
+        INDArray dQuery = Nd4j.createUninitialized(type, c.q().shape());
+        INDArray dKey = Nd4j.createUninitialized(type, c.k().shape());
+        INDArray dValue = Nd4j.createUninitialized(type, c.v().shape());
+        HeadSlices qs = new HeadSlices(c.q(), tq, headDim), ks = new HeadSlices(c.k(), tk, headDim);
+        HeadSlices vs = new HeadSlices(c.v(), tk, headDim), gs = new HeadSlices(dOut, tq, headDim);
+        HeadSlices dqs = new HeadSlices(dQuery, tq, headDim), dks = new HeadSlices(dKey, tk, headDim);
+        HeadSlices dvs = new HeadSlices(dValue, tk, headDim);
+        // Each (batch, head) slice reads and writes only its own blocks: no races.
         IntStream.range(0, c.batch() * heads).parallel().forEach(slice -> {
             int b = slice / heads, h = slice % heads;
-            int col = h * headDim;
+            double[] qa = qs.read(b, h), ka = ks.read(b, h), va = vs.read(b, h), dO = gs.read(b, h);
+            double[] dQ = new double[qa.length], dK = new double[ka.length], dV = new double[va.length];
             double[] dP = new double[tk];
             for (int t = 0; t < tq; t++) {
                 int[] keys = nb.keysOf(t);
-                int qBase = (b * tq + t) * dim + col;
-                int pBase = (int) (slice * pairsPerSlice + c.pairOffset()[t]);
+                int qBase = t * headDim;
+                int pBase = slice * pairsPerSlice + (int) c.pairOffset()[t];
                 double rowDot = 0;
                 for (int j = 0; j < keys.length; j++) {
-                    int vBase = (b * tk + keys[j]) * dim + col;
+                    int vBase = keys[j] * headDim;
                     double p = probabilities[pBase + j];
                     double s = 0;
                     for (int d = 0; d < headDim; d++) {
@@ -226,20 +275,18 @@ public final class AttentionKernel {
                 }
                 for (int j = 0; j < keys.length; j++) {
                     double dS = probabilities[pBase + j] * (dP[j] - rowDot) * scale;
-                    int kBase = (b * tk + keys[j]) * dim + col;
+                    int kBase = keys[j] * headDim;
                     for (int d = 0; d < headDim; d++) {
                         dQ[qBase + d] += dS * ka[kBase + d];
                         dK[kBase + d] += dS * qa[qBase + d];
                     }
                 }
             }
+            dqs.write(b, h, dQ);
+            dks.write(b, h, dK);
+            dvs.write(b, h, dV);
         });
-        long[] qShape = {(long) c.batch() * tq, dim};
-        long[] kShape = {(long) c.batch() * tk, dim};
-        return new Gradients(
-                ChunkedMap.fromDoubles(dQ, c.dataType(), qShape),
-                ChunkedMap.fromDoubles(dK, c.dataType(), kShape),
-                ChunkedMap.fromDoubles(dV, c.dataType(), kShape));
+        return new Gradients(dQuery, dKey, dValue);
     }
 
     // -------------------------------------------------------------------------------------- layout

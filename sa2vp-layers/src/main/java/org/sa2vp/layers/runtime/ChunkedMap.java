@@ -5,9 +5,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
@@ -56,7 +53,7 @@ final class ChunkedMap {
             throw new IllegalArgumentException("Row length " + row + " does not divide " + out.shapeInfoToString());
         }
         int chunk = Math.max(1, CHUNK / row) * row;
-        Access[] in = new Access[inputs.length];
+        BufferAccess[] in = new BufferAccess[inputs.length];
         double[][] broadcast = new double[inputs.length][];
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i].dataType() != type || inputs[i].length() != n && inputs[i].length() != row) {
@@ -64,7 +61,7 @@ final class ChunkedMap {
                         + out.shapeInfoToString() + " or one row of " + row + ", got " + inputs[i].shapeInfoToString());
             }
             if (inputs[i].length() == n) {
-                in[i] = new Access(dense(inputs[i]));
+                in[i] = BufferAccess.of(inputs[i]);
             } else {
                 broadcast[i] = new double[chunk];
                 double[] values = vector(inputs[i]);
@@ -75,7 +72,7 @@ final class ChunkedMap {
         }
         boolean direct = isDense(out);
         INDArray target = direct ? out : Nd4j.createUninitialized(type, out.shape());
-        Access dst = new Access(target);
+        BufferAccess dst = new BufferAccess(target);
         int chunks = Math.toIntExact((n + chunk - 1) / chunk);
         int threads = Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(), chunks));
         IntStream parts = IntStream.range(0, threads);
@@ -83,19 +80,19 @@ final class ChunkedMap {
             double[][] a = new double[in.length][chunk];
             double[] b = new double[chunk];
             double[][] spare = new double[2][chunk];
-            float[] scratch = type == DataType.FLOAT ? new float[chunk] : null;
+            float[] scratch = BufferAccess.scratch(type, chunk);
             for (long c = (long) chunks * part / threads, end = (long) chunks * (part + 1) / threads; c < end; c++) {
                 long from = c * chunk;
                 int length = (int) Math.min(chunk, n - from);
                 for (int i = 0; i < in.length; i++) {
                     if (in[i] != null) {
-                        in[i].read(from, a[i], length, scratch);
+                        in[i].read(from, a[i], 0, length, scratch);
                     } else {
                         System.arraycopy(broadcast[i], 0, a[i], 0, length);
                     }
                 }
                 body.apply(a, b, spare, length);
-                dst.write(from, b, length, scratch);
+                dst.write(from, b, 0, length, scratch);
             }
         });
         if (!direct) {
@@ -116,20 +113,20 @@ final class ChunkedMap {
     /** Runs {@code body} on every row; outputs are written in place and must be dense row-major matrices. */
     static void mapRows(RowBody body, INDArray[] inputs, INDArray[] outputs) {
         long rows = outputs[0].size(0);
-        Access[] in = new Access[inputs.length];
+        BufferAccess[] in = new BufferAccess[inputs.length];
         int[] inWidth = new int[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
-            in[i] = new Access(dense(check(inputs[i], rows, outputs[0].dataType())));
+            in[i] = BufferAccess.of(check(inputs[i], rows, outputs[0].dataType()));
             inWidth[i] = Math.toIntExact(inputs[i].size(1));
         }
-        Access[] out = new Access[outputs.length];
+        BufferAccess[] out = new BufferAccess[outputs.length];
         int[] outWidth = new int[outputs.length];
         for (int i = 0; i < outputs.length; i++) {
             if (!isDense(check(outputs[i], rows, outputs[0].dataType()))) {
                 throw new IllegalArgumentException("Row-map outputs must be dense row-major matrices, got "
                         + outputs[i].shapeInfoToString());
             }
-            out[i] = new Access(outputs[i]);
+            out[i] = new BufferAccess(outputs[i]);
             outWidth[i] = Math.toIntExact(outputs[i].size(1));
         }
         int threads = (int) Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(), rows));
@@ -149,29 +146,14 @@ final class ChunkedMap {
             float[] scratch = new float[widest];
             for (long r = rows * part / threads, end = rows * (part + 1) / threads; r < end; r++) {
                 for (int i = 0; i < in.length; i++) {
-                    in[i].read(r * inWidth[i], a[i], inWidth[i], scratch);
+                    in[i].read(r * inWidth[i], a[i], 0, inWidth[i], scratch);
                 }
                 body.apply(a, b);
                 for (int i = 0; i < out.length; i++) {
-                    out[i].write(r * outWidth[i], b[i], outWidth[i], scratch);
+                    out[i].write(r * outWidth[i], b[i], 0, outWidth[i], scratch);
                 }
             }
         });
-    }
-
-    /** All elements of {@code x} in row-major order, as doubles (one bulk read; no ND4J copy or cast). */
-    static double[] toDoubles(INDArray x) {
-        double[] values = new double[Math.toIntExact(x.length())];
-        new Access(dense(x)).read(0, values, values.length, x.dataType() == DataType.FLOAT
-                ? new float[values.length] : null);
-        return values;
-    }
-
-    /** @return a new array of {@code shape} and {@code type} (in the current workspace) holding {@code values} */
-    static INDArray fromDoubles(double[] values, DataType type, long... shape) {
-        INDArray out = Nd4j.createUninitialized(type, shape);
-        new Access(out).write(0, values, values.length, type == DataType.FLOAT ? new float[values.length] : null);
-        return out;
     }
 
     /** A {@code [1, D]} (or {@code [D]}) parameter, as doubles. */
@@ -191,48 +173,4 @@ final class ChunkedMap {
         return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
     }
 
-    private static INDArray dense(INDArray x) {
-        return isDense(x) ? x : x.dup('c');
-    }
-
-    /** Absolute (thread-safe) bulk access to a dense array's elements. */
-    private static final class Access {
-        private final FloatBuffer floats;
-        private final DoubleBuffer doubles;
-        private final int offset;
-
-        Access(INDArray x) {
-            if (x.dataType() != DataType.FLOAT && x.dataType() != DataType.DOUBLE) {
-                throw new IllegalArgumentException("Fused kernels take FLOAT or DOUBLE arrays, got " + x.dataType());
-            }
-            var bytes = x.data().asNio().order(ByteOrder.nativeOrder());
-            floats = x.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
-            doubles = floats == null ? bytes.asDoubleBuffer() : null;
-            offset = Math.toIntExact(x.offset());
-        }
-
-        void read(long from, double[] dst, int length, float[] scratch) {
-            int at = Math.toIntExact(offset + from);
-            if (floats != null) {
-                floats.get(at, scratch, 0, length);
-                for (int i = 0; i < length; i++) {
-                    dst[i] = scratch[i];
-                }
-            } else {
-                doubles.get(at, dst, 0, length);
-            }
-        }
-
-        void write(long from, double[] src, int length, float[] scratch) {
-            int at = Math.toIntExact(offset + from);
-            if (floats != null) {
-                for (int i = 0; i < length; i++) {
-                    scratch[i] = (float) src[i];
-                }
-                floats.put(at, scratch, 0, length);
-            } else {
-                doubles.put(at, src, 0, length);
-            }
-        }
-    }
 }
