@@ -323,10 +323,13 @@ public class DualPathwayVertex extends Sa2vpVertex {
 
             // Both streams (and the deep map) go through the same block: fuse its q/k/v projections once.
             TransformerBlockKernel.FusedQkv fused = TransformerBlockKernel.FusedQkv.of(block.attention());
+            // What backward will accumulate into: the block keeps the inputs of only those weight GEMMs.
+            Map<String, INDArray> trainable = training ? trainableGradients() : null;
+            BlockWeights blockGrads = trainable == null ? null : BlockWeights.from(trainable);
             TransformerBlockKernel.Result imageOut = TransformerBlockKernel.forward(image, block, fused, eps, heads,
-                    b, c.getBlockDropout(), training);
+                    b, c.getBlockDropout(), training, blockGrads);
             TransformerBlockKernel.Result promptOut = TransformerBlockKernel.forward(prompt, block, fused, eps, heads,
-                    b, c.getBlockDropout(), training);
+                    b, c.getBlockDropout(), training, blockGrads);
             imageBlock = imageOut.cache();
             promptBlock = promptOut.cache();
             INDArray newImage = imageOut.output();
@@ -338,7 +341,7 @@ public class DualPathwayVertex extends Sa2vpVertex {
                         weights().get(DEEP_PROJ_B));
                 INDArray deepIn = copies == 1 ? deepMap : Nd4j.tile(deepMap, copies, 1);
                 TransformerBlockKernel.Result deep = TransformerBlockKernel.forward(deepIn, block, fused, eps, heads,
-                        copies, c.getBlockDropout(), training);
+                        copies, c.getBlockDropout(), training, blockGrads);
                 deepBlock = deep.cache();
                 deepOut = deep.output();
                 INDArray scaled = deepOut.mulRowVector(weights().get(DEEP_SCALE));

@@ -137,22 +137,31 @@ public class TransformerBlock extends BackboneLayer {
             int batch = (int) input.size(0);
             TransformerBlockKernel.Result r = TransformerBlockKernel.forward(
                     input.reshape('c', batch * input.size(1), input.size(2)), BlockWeights.from(weights()),
-                    c.getLayerNormEps(), c.getNumHeads(), batch, c.getDropout(), training);
+                    c.getLayerNormEps(), c.getNumHeads(), batch, c.getDropout(), training,
+                    training ? trainableGradients() : null);
             cache = r.cache();
             return r.output().reshape('c', input.shape());
         }
 
         @Override
         protected INDArray backward(INDArray epsilon) {
+            INDArray dx = TransformerBlockKernel.backward(
+                    epsilon.reshape('c', epsilon.size(0) * epsilon.size(1), epsilon.size(2)), cache,
+                    BlockWeights.from(weights()), trainableGradients());
+            return dx.reshape('c', epsilon.shape());
+        }
+
+        /** The gradient record with entries only for the parameters that train; null before gradients exist. */
+        private BlockWeights trainableGradients() {
+            if (gradientViews() == null) {
+                return null;
+            }
             TransformerBlock c = config();
             Map<String, INDArray> trainable = new HashMap<>();
             for (String param : gradientViews().keySet()) {
                 trainable.put(param, c.trainableGradient(gradientViews(), param));
             }
-            INDArray dx = TransformerBlockKernel.backward(
-                    epsilon.reshape('c', epsilon.size(0) * epsilon.size(1), epsilon.size(2)), cache,
-                    BlockWeights.from(weights()), BlockWeights.from(trainable));
-            return dx.reshape('c', epsilon.shape());
+            return BlockWeights.from(trainable);
         }
     }
 

@@ -23,6 +23,8 @@ public final class AttentionKernel {
 
     /** Forward state kept for backward. */
     public interface Cache {
+        /** This cache with its arrays passed through {@code keep} (see {@link KernelWorkspaces#keeper}). */
+        Cache kept(java.util.function.UnaryOperator<INDArray> keep);
     }
 
     /**
@@ -32,6 +34,11 @@ public final class AttentionKernel {
      */
     record DenseCache(INDArray q, INDArray k, INDArray v, INDArray probabilities, int batch, int heads,
                       boolean packed) implements Cache {
+        @Override
+        public Cache kept(java.util.function.UnaryOperator<INDArray> keep) {
+            return new DenseCache(keep.apply(q), keep.apply(k), keep.apply(v), keep.apply(probabilities), batch, heads,
+                    packed);
+        }
     }
 
     /**
@@ -40,6 +47,11 @@ public final class AttentionKernel {
      */
     record WindowedCache(INDArray q, INDArray k, INDArray v, double[] probabilities, long[] pairOffset,
                          WindowNeighbourhood neighbourhood, int batch, int heads) implements Cache {
+        @Override
+        public Cache kept(java.util.function.UnaryOperator<INDArray> keep) {
+            return new WindowedCache(keep.apply(q), keep.apply(k), keep.apply(v), probabilities, pairOffset,
+                    neighbourhood, batch, heads);
+        }
     }
 
     /** Attention and its cache. */

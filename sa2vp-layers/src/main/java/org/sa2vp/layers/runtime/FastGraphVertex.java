@@ -52,8 +52,14 @@ public abstract class FastGraphVertex<C extends Sa2vpVertex> extends SameDiffGra
         return conf.isFrozenParam(param) ? null : gradTable.get(param);
     }
 
-    /** Gradient views of the parameters that are trained; frozen ones are absent (no gradient computed). */
+    /**
+     * Gradient views of the parameters that are trained; frozen ones are absent (no gradient computed). Null
+     * before the graph has gradient views (a training-mode forward pass without backprop).
+     */
     protected Map<String, INDArray> trainableGradients() {
+        if (gradTable == null) {
+            return null;
+        }
         Map<String, INDArray> grads = new java.util.HashMap<>();
         for (Map.Entry<String, INDArray> e : gradTable.entrySet()) {
             if (!conf.isFrozenParam(e.getKey())) {

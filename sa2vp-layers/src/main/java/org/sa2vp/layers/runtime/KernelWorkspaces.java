@@ -1,6 +1,7 @@
 package org.sa2vp.layers.runtime;
 
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.memory.abstracts.Nd4jWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
@@ -10,6 +11,7 @@ import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * ND4J workspaces for the hand-written runtimes, so that their many intermediate tensors reuse memory instead of
@@ -21,6 +23,8 @@ import java.util.function.Function;
  *   <li>{@link LayerCache}: one per layer, reset at each training forward pass; it holds what backward needs and
  *       is borrowed while backward runs.</li>
  *   <li>{@link #backward()}: one per thread, shared, reset at every layer's backward call.</li>
+ *   <li>{@link #scratch()}: one per thread, the temporaries of a training forward pass that backward does not
+ *       read.</li>
  * </ul>
  * The shared ones learn their size on the first cycle, as DL4J's own layer workspaces.
  */
@@ -32,6 +36,7 @@ public final class KernelWorkspaces {
 
     private static final String INFERENCE = "SA2VP_KERNEL_INFERENCE";
     private static final String BACKWARD = "SA2VP_KERNEL_BACKWARD";
+    private static final String SCRATCH = "SA2VP_KERNEL_SCRATCH";
 
     private KernelWorkspaces() {
     }
@@ -42,6 +47,23 @@ public final class KernelWorkspaces {
 
     public static MemoryWorkspace backward() {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, BACKWARD);
+    }
+
+    /**
+     * Scratch for a training forward pass nested in a {@link LayerCache}: the kernel computes here and copies into
+     * the enclosing workspace only what its backward pass reads (see {@link #keeper}), so the cache does not hold
+     * every temporary of the pass. One per thread, reset at every use.
+     */
+    public static MemoryWorkspace scratch() {
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, SCRATCH);
+    }
+
+    /**
+     * Copies arrays into {@code target} (the workspace that was current before {@link #scratch()} opened; null
+     * means none, i.e. detached memory); an array already there is returned as is, and null stays null.
+     */
+    public static UnaryOperator<INDArray> keeper(MemoryWorkspace target) {
+        return a -> a == null ? null : target == null ? a.detach() : a.leverageTo(target.getId(), true);
     }
 
     /**

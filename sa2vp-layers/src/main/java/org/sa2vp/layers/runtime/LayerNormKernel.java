@@ -18,6 +18,10 @@ public final class LayerNormKernel {
 
     /** What the backward pass needs: the normalised input {@code [N, D]} and 1/σ {@code [N, 1]}. */
     public record Cache(INDArray normalised, INDArray inverseStd) {
+        /** This cache with its arrays passed through {@code keep} (see {@link KernelWorkspaces#keeper}). */
+        Cache kept(java.util.function.UnaryOperator<INDArray> keep) {
+            return new Cache(keep.apply(normalised), keep.apply(inverseStd));
+        }
     }
 
     /** @return {@code gamma ⊙ (x - μ)/√(σ² + eps) + beta}, {@code [N, D]}; the cache is written to {@code cache[0]}. */

@@ -1,9 +1,12 @@
 package org.sa2vp.layers.runtime;
 
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sa2vp.layers.AdapterActivation;
+
+import java.util.function.UnaryOperator;
 
 /**
  * A pre-LN ViT encoder block on a token matrix {@code [B·T, D]}, forward and backward:
@@ -40,13 +43,41 @@ public final class TransformerBlockKernel {
     }
 
     public static Result forward(INDArray x, BlockWeights w, double eps, int heads, int batch, double mlpDropout,
-                                 boolean training) {
-        return forward(x, w, FusedQkv.of(w.attention()), eps, heads, batch, mlpDropout, training);
+                                 boolean training, BlockWeights gradients) {
+        return forward(x, w, FusedQkv.of(w.attention()), eps, heads, batch, mlpDropout, training, gradients);
     }
 
-    /** As above with the block's fused q/k/v projections already built. */
+    /**
+     * As above with the block's fused q/k/v projections already built.
+     *
+     * <p>In training the pass runs in {@link KernelWorkspaces#scratch()} and only what backward reads is copied into
+     * the caller's workspace: the inputs of the weight GEMMs only for the weights whose entry in {@code gradients}
+     * is non-null (null: all of them), so a frozen block keeps about half of what its forward pass allocates.
+     */
     public static Result forward(INDArray x, BlockWeights w, FusedQkv fused, double eps, int heads, int batch,
-                                 double mlpDropout, boolean training) {
+                                 double mlpDropout, boolean training, BlockWeights gradients) {
+        if (!training) {
+            return compute(x, w, fused, eps, heads, batch, mlpDropout, false);
+        }
+        UnaryOperator<INDArray> keep = KernelWorkspaces.keeper(Nd4j.getMemoryManager().getCurrentWorkspace());
+        try (MemoryWorkspace scratch = KernelWorkspaces.scratch()) {
+            Result r = compute(x, w, fused, eps, heads, batch, mlpDropout, true);
+            Cache c = r.cache();
+            BlockWeights g = gradients;
+            AttentionWeights ga = g == null ? null : g.attention();
+            boolean qkvWeights = ga == null || ga.queryW() != null || ga.keyW() != null || ga.valueW() != null;
+            Cache kept = new Cache(c.norm1().kept(keep), qkvWeights ? keep.apply(c.normed1()) : null,
+                    keep.apply(c.qkvW()), c.attention().kept(keep),
+                    ga == null || ga.outW() != null ? keep.apply(c.attended()) : null, c.norm2().kept(keep),
+                    g == null || g.fc1W() != null ? keep.apply(c.normed2()) : null, keep.apply(c.preActivation()),
+                    g == null || g.fc2W() != null ? keep.apply(c.hidden()) : null, keep.apply(c.hiddenMask()),
+                    keep.apply(c.outputMask()));
+            return new Result(keep.apply(r.output()), kept);
+        }
+    }
+
+    private static Result compute(INDArray x, BlockWeights w, FusedQkv fused, double eps, int heads, int batch,
+                                  double mlpDropout, boolean training) {
         AttentionWeights a = w.attention();
         LayerNormKernel.Cache[] n1 = new LayerNormKernel.Cache[1];
         INDArray normed1 = LayerNormKernel.forward(x, a.normGamma(), a.normBeta(), eps, n1);
