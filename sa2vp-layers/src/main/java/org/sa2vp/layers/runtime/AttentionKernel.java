@@ -29,7 +29,7 @@ public final class AttentionKernel {
 
     /**
      * Dense attention state: head-major Q (already scaled by 1/√dh), K, V {@code [B,H,T,dh]} and the probabilities
-     * {@code [B,H,Tq,Tk]}; {@code packed} when Q, K, V are slices of one {@code [3,B,H,T,dh]} array
+     * {@code [B·H,Tq,Tk]}; {@code packed} when Q, K, V are slices of one {@code [3,B,H,T,dh]} array
      * ({@link #denseSelf}), so that backward can return their gradients packed as well.
      */
     record DenseCache(INDArray q, INDArray k, INDArray v, INDArray probabilities, int batch, int heads,
@@ -85,9 +85,10 @@ public final class AttentionKernel {
     private static Result attend(INDArray q4, INDArray k4, INDArray v4, int batch, int heads, boolean packed) {
         // The 1/√dh scale is applied to Q [B,H,T,dh] rather than to the T×T scores: 197/64 times fewer multiplies.
         q4.muli(1.0 / Math.sqrt(q4.size(3)));
-        INDArray scores = Nd4j.matmul(q4, k4, null, false, true, false);
-        INDArray probabilities = Nd4j.exec(new SoftMax(scores, scores, 3))[0];
-        INDArray out = Nd4j.matmul(probabilities, v4);
+        // Batched GEMMs on [B·H, T, dh]: libnd4j runs the rank-3 form 20–30 % faster than the rank-4 one.
+        INDArray scores = Nd4j.matmul(slices(q4), slices(k4), null, false, true, false);
+        INDArray probabilities = Nd4j.exec(new SoftMax(scores, scores, 2))[0];
+        INDArray out = Nd4j.matmul(probabilities, slices(v4)).reshape('c', q4.shape());
         return new Result(fromHeads(out), new DenseCache(q4, k4, v4, probabilities, batch, heads, packed));
     }
 
@@ -223,14 +224,14 @@ public final class AttentionKernel {
     /** Writes the head-major gradients of Q, K and V {@code [B,H,T,dh]} into the given arrays. */
     private static void denseBackward(INDArray dOut, DenseCache c, INDArray dQ, INDArray dK, INDArray dV) {
         double scale = 1.0 / Math.sqrt(c.q().size(3));
-        INDArray dOut4 = toHeads(dOut, c.batch(), c.heads());
+        INDArray dOut3 = slices(toHeads(dOut, c.batch(), c.heads()));
         INDArray p = c.probabilities();
-        INDArray dP = Nd4j.matmul(dOut4, c.v(), null, false, true, false);
-        Nd4j.matmul(p, dOut4, dV, true, false, false);
+        INDArray dP = Nd4j.matmul(dOut3, slices(c.v()), null, false, true, false);
+        Nd4j.matmul(p, dOut3, slices(dV), true, false, false);
         // softmax backward, one fused pass per row: dS = P ⊙ (dP − Σ_k dP⊙P). ND4J's ops for it (product, row sum,
         // a materialised broadcast, subtract, product) made five passes and a copy.
         // scores = (scale·Q)·Kᵀ, so dQ = scale·dS·K and dK = dSᵀ·(scale·Q).
-        int width = (int) p.size(3);
+        int width = (int) p.size(2);
         ChunkedMap.mapInto(dP, width, (in, ds, scratch, n) -> {
             double[] g = in[0], prob = in[1];
             for (int from = 0; from < n; from += width) {
@@ -244,8 +245,8 @@ public final class AttentionKernel {
                 }
             }
         }, dP, p);
-        Nd4j.matmul(dP, c.k(), dQ, false, false, false).muli(scale);
-        Nd4j.matmul(dP, c.q(), dK, true, false, false);
+        Nd4j.matmul(dP, slices(c.k()), slices(dQ), false, false, false).muli(scale);
+        Nd4j.matmul(dP, slices(c.q()), slices(dK), true, false, false);
     }
 
     private static Gradients windowedBackward(INDArray dOut, WindowedCache c) {
@@ -308,6 +309,11 @@ public final class AttentionKernel {
         long tokens = x.size(0) / batch;
         long dim = x.size(1);
         return x.reshape('c', batch, tokens, heads, dim / heads).permute(0, 2, 1, 3).dup('c');
+    }
+
+    /** A contiguous {@code [B, H, T, dh]} as {@code [B·H, T, dh]} (a view: writes go through). */
+    private static INDArray slices(INDArray x) {
+        return x.reshape('c', x.size(0) * x.size(1), x.size(2), x.size(3));
     }
 
     /** {@code [B, H, T, dh]} → {@code [B·T, H·dh]}. */
