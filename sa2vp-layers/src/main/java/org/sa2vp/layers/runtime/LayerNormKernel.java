@@ -47,19 +47,14 @@ public final class LayerNormKernel {
     /** One row: writes {@code y = gamma ⊙ x̂ + beta} and, when asked, x̂; @return 1/σ */
     private static double normalise(double[] x, double[] gamma, double[] beta, double eps, double[] y, double[] xhat) {
         int d = x.length;
-        double sum = 0;
+        double mean = sum(x, d) / d;
         for (int j = 0; j < d; j++) {
-            sum += x[j];
+            x[j] -= mean;
         }
-        double mean = sum / d;
-        double squares = 0;
-        for (int j = 0; j < d; j++) {
-            double c = x[j] - mean;
-            squares += c * c;
-        }
+        double squares = sumOfSquares(x, d);
         double inverseStd = 1.0 / Math.sqrt(squares / d + eps);
         for (int j = 0; j < d; j++) {
-            x[j] = (x[j] - mean) * inverseStd;
+            x[j] *= inverseStd;
         }
         for (int j = 0; j < d; j++) {
             y[j] = x[j] * gamma[j] + beta[j];
@@ -68,6 +63,38 @@ public final class LayerNormKernel {
             System.arraycopy(x, 0, xhat, 0, d);
         }
         return inverseStd;
+    }
+
+    /** Σ x[j] for j < n, with four partial sums: a single running sum is a chain of dependent adds. */
+    private static double sum(double[] x, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            s0 += x[j];
+            s1 += x[j + 1];
+            s2 += x[j + 2];
+            s3 += x[j + 3];
+        }
+        for (; j < n; j++) {
+            s0 += x[j];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Σ x[j]² for j < n, as {@link #sum}. */
+    private static double sumOfSquares(double[] x, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            s0 += x[j] * x[j];
+            s1 += x[j + 1] * x[j + 1];
+            s2 += x[j + 2] * x[j + 2];
+            s3 += x[j + 3] * x[j + 3];
+        }
+        for (; j < n; j++) {
+            s0 += x[j] * x[j];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /**
