@@ -24,9 +24,8 @@ public final class AdapterKernel {
         LayerNormKernel.Cache[] norm = new LayerNormKernel.Cache[1];
         INDArray normed = LayerNormKernel.forward(x, w.normGamma(), w.normBeta(), eps, norm);
         INDArray pre = LinearKernel.forward(normed, w.downW(), w.downB());
-        INDArray hidden = ActivationKernel.forward(activation, pre);
-        INDArray hiddenMask = DropoutKernel.mask(hidden, dropout, training);
-        DropoutKernel.apply(hidden, hiddenMask);
+        INDArray hiddenMask = DropoutKernel.mask(pre, dropout, training);
+        INDArray hidden = ActivationKernel.forward(activation, pre, hiddenMask);
         INDArray out = LinearKernel.forward(hidden, w.upW(), w.upB());
         INDArray outputMask = DropoutKernel.mask(out, dropout, training);
         DropoutKernel.apply(out, outputMask);
@@ -38,8 +37,7 @@ public final class AdapterKernel {
                                     AdapterActivation activation) {
         INDArray dUp = c.outputMask() == null ? dOut : dOut.mul(c.outputMask());
         INDArray dHidden = LinearKernel.backward(dUp, c.hidden(), w.upW(), g.upW(), g.upB(), true);
-        DropoutKernel.apply(dHidden, c.hiddenMask());
-        INDArray dPre = ActivationKernel.backward(activation, c.preActivation(), dHidden);
+        INDArray dPre = ActivationKernel.backward(activation, c.preActivation(), dHidden, c.hiddenMask());
         INDArray dNormed = LinearKernel.backward(dPre, c.normed(), w.downW(), g.downW(), g.downB(), true);
         return LayerNormKernel.backward(dNormed, c.norm(), w.normGamma(), g.normGamma(), g.normBeta());
     }

@@ -124,12 +124,7 @@ public final class AttentionKernel {
                 int qBase = t * headDim;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < keys.length; j++) {
-                    int kBase = keys[j] * headDim;
-                    double s = 0;
-                    for (int d = 0; d < headDim; d++) {
-                        s += qa[qBase + d] * ka[kBase + d];
-                    }
-                    s *= scale;
+                    double s = KernelMath.dot(qa, qBase, ka, keys[j] * headDim, headDim) * scale;
                     scores[j] = s;
                     max = Math.max(max, s);
                 }
@@ -236,10 +231,7 @@ public final class AttentionKernel {
             double[] g = in[0], prob = in[1];
             for (int from = 0; from < n; from += width) {
                 int to = from + width;
-                double dot = 0;
-                for (int j = from; j < to; j++) {
-                    dot += g[j] * prob[j];
-                }
+                double dot = KernelMath.dot(g, from, prob, from, width);
                 for (int j = from; j < to; j++) {
                     ds[j] = prob[j] * (g[j] - dot);
                 }
@@ -278,9 +270,8 @@ public final class AttentionKernel {
                 for (int j = 0; j < keys.length; j++) {
                     int vBase = keys[j] * headDim;
                     double p = probabilities[pBase + j];
-                    double s = 0;
+                    double s = KernelMath.dot(dO, qBase, va, vBase, headDim);
                     for (int d = 0; d < headDim; d++) {
-                        s += dO[qBase + d] * va[vBase + d];
                         dV[vBase + d] += p * dO[qBase + d];
                     }
                     dP[j] = s;

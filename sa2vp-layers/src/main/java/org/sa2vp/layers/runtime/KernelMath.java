@@ -1,8 +1,9 @@
 package org.sa2vp.layers.runtime;
 
 /**
- * Scalar functions for the fused Java kernels, written with multiplies, adds, one divide and clamps only, so that
- * C2 vectorises the loops that call them ({@code Math.exp} is a scalar call that keeps a loop scalar).
+ * Scalar functions and reductions for the fused Java kernels. The functions use multiplies, adds, one divide and
+ * clamps only, so that C2 vectorises the loops that call them ({@code Math.exp} is a scalar call that keeps a loop
+ * scalar); the reductions keep four partial sums, since C2 does not vectorise a floating-point sum.
  */
 final class KernelMath {
 
@@ -28,6 +29,38 @@ final class KernelMath {
     private static final double EXP_FLOOR = -64.0;
 
     private KernelMath() {
+    }
+
+    /** {@code Σ a[ai + d]·b[bi + d]} for d < n, with four partial sums (one running sum is a latency chain). */
+    static double dot(double[] a, int ai, double[] b, int bi, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int d = 0;
+        for (; d + 3 < n; d += 4) {
+            s0 += a[ai + d] * b[bi + d];
+            s1 += a[ai + d + 1] * b[bi + d + 1];
+            s2 += a[ai + d + 2] * b[bi + d + 2];
+            s3 += a[ai + d + 3] * b[bi + d + 3];
+        }
+        for (; d < n; d++) {
+            s0 += a[ai + d] * b[bi + d];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@code Σ x[j]} for j < n, with four partial sums as {@link #dot}. */
+    static double sum(double[] x, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            s0 += x[j];
+            s1 += x[j + 1];
+            s2 += x[j + 2];
+            s3 += x[j + 3];
+        }
+        for (; j < n; j++) {
+            s0 += x[j];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** The error function (see {@link #P0}). */

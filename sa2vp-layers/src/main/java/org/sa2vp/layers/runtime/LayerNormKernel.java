@@ -47,11 +47,11 @@ public final class LayerNormKernel {
     /** One row: writes {@code y = gamma ⊙ x̂ + beta} and, when asked, x̂; @return 1/σ */
     private static double normalise(double[] x, double[] gamma, double[] beta, double eps, double[] y, double[] xhat) {
         int d = x.length;
-        double mean = sum(x, d) / d;
+        double mean = KernelMath.sum(x, d) / d;
         for (int j = 0; j < d; j++) {
             x[j] -= mean;
         }
-        double squares = sumOfSquares(x, d);
+        double squares = KernelMath.dot(x, 0, x, 0, d);
         double inverseStd = 1.0 / Math.sqrt(squares / d + eps);
         for (int j = 0; j < d; j++) {
             x[j] *= inverseStd;
@@ -63,38 +63,6 @@ public final class LayerNormKernel {
             System.arraycopy(x, 0, xhat, 0, d);
         }
         return inverseStd;
-    }
-
-    /** Σ x[j] for j < n, with four partial sums: a single running sum is a chain of dependent adds. */
-    private static double sum(double[] x, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int j = 0;
-        for (; j + 3 < n; j += 4) {
-            s0 += x[j];
-            s1 += x[j + 1];
-            s2 += x[j + 2];
-            s3 += x[j + 3];
-        }
-        for (; j < n; j++) {
-            s0 += x[j];
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-
-    /** Σ x[j]² for j < n, as {@link #sum}. */
-    private static double sumOfSquares(double[] x, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int j = 0;
-        for (; j + 3 < n; j += 4) {
-            s0 += x[j] * x[j];
-            s1 += x[j + 1] * x[j + 1];
-            s2 += x[j + 2] * x[j + 2];
-            s3 += x[j + 3] * x[j + 3];
-        }
-        for (; j < n; j++) {
-            s0 += x[j] * x[j];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /**
@@ -118,13 +86,12 @@ public final class LayerNormKernel {
         // dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂ ⊙ x̂)) / σ with dx̂ = dy ⊙ gamma
         ChunkedMap.mapRows((in, o) -> {
             double[] dxhat = in[0], normalised = in[1], out = o[0];
-            double sum = 0, dot = 0;
             for (int j = 0; j < d; j++) {
                 dxhat[j] *= g[j];
-                sum += dxhat[j];
-                dot += dxhat[j] * normalised[j];
             }
-            double mean = sum / d, meanDot = dot / d, inverseStd = in[2][0];
+            double mean = KernelMath.sum(dxhat, d) / d;
+            double meanDot = KernelMath.dot(dxhat, 0, normalised, 0, d) / d;
+            double inverseStd = in[2][0];
             for (int j = 0; j < d; j++) {
                 out[j] = (dxhat[j] - mean - normalised[j] * meanDot) * inverseStd;
             }

@@ -88,9 +88,8 @@ public final class TransformerBlockKernel {
         LayerNormKernel.Cache[] n2 = new LayerNormKernel.Cache[1];
         INDArray normed2 = LayerNormKernel.forward(x1, w.norm2Gamma(), w.norm2Beta(), eps, n2);
         INDArray pre = LinearKernel.forward(normed2, w.fc1W(), w.fc1B());
-        INDArray hidden = ActivationKernel.forward(AdapterActivation.GELU, pre);
-        INDArray hiddenMask = DropoutKernel.mask(hidden, mlpDropout, training);
-        DropoutKernel.apply(hidden, hiddenMask);
+        INDArray hiddenMask = DropoutKernel.mask(pre, mlpDropout, training);
+        INDArray hidden = ActivationKernel.forward(AdapterActivation.GELU, pre, hiddenMask);
         INDArray mlp = LinearKernel.forward(hidden, w.fc2W(), w.fc2B());
         INDArray outputMask = DropoutKernel.mask(mlp, mlpDropout, training);
         INDArray out = DropoutKernel.apply(mlp, outputMask).addi(x1);
@@ -105,8 +104,7 @@ public final class TransformerBlockKernel {
         AttentionWeights ga = gb.attention();
         INDArray dMlp = c.outputMask() == null ? dOut : dOut.mul(c.outputMask());
         INDArray dHidden = LinearKernel.backward(dMlp, c.hidden(), w.fc2W(), gb.fc2W(), gb.fc2B(), true);
-        DropoutKernel.apply(dHidden, c.hiddenMask());
-        INDArray dPre = ActivationKernel.backward(AdapterActivation.GELU, c.preActivation(), dHidden);
+        INDArray dPre = ActivationKernel.backward(AdapterActivation.GELU, c.preActivation(), dHidden, c.hiddenMask());
         INDArray dNormed2 = LinearKernel.backward(dPre, c.normed2(), w.fc1W(), gb.fc1W(), gb.fc1B(), true);
         INDArray dx1 = LayerNormKernel.backward(dNormed2, c.norm2(), w.norm2Gamma(), gb.norm2Gamma(),
                 gb.norm2Beta()).addi(dOut);
