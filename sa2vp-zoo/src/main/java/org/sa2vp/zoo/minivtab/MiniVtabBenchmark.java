@@ -121,7 +121,11 @@ public final class MiniVtabBenchmark {
                 config.trainableParameters(), (System.nanoTime() - start) / 1e9);
     }
 
-    private static void deleteRecursively(Path directory) {
+    /** Deletes {@code directory} and everything below it; nothing when it does not exist. */
+    static void deleteRecursively(Path directory) {
+        if (!Files.exists(directory)) {
+            return;
+        }
         try (var files = Files.walk(directory)) {
             for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.delete(p);

@@ -1,0 +1,39 @@
+package org.sa2vp.zoo.minivtab;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The validation sweep: scores on val200 above chance, keeps no run folder, and skips finished rows on a rerun. */
+class MiniVtabSweepTest {
+
+    @TempDir
+    Path out;
+
+    @Test
+    void trainsOnTrain800ScoresOnVal200AndResumes() throws Exception {
+        String[] args = {"--out", out.toString(), "--tasks", "digit_location", "--methods", "linear-probe",
+            "--lrs", "3e-2", "--epochs", "2"};
+        MiniVtabSweep.main(args);
+        List<String> rows = Files.readAllLines(out.resolve("sweep.csv"));
+        assertEquals(2, rows.size(), "header and one run: " + rows);
+        String[] run = rows.get(1).split(",");
+        assertEquals("digit_location", run[0]);
+        assertEquals("linear-probe", run[1]);
+        assertEquals("2", run[3]);
+        // 9 location classes: chance is 11 %; the frozen backbone's features place a digit far better than that.
+        double accuracy = Double.parseDouble(run[5]);
+        assertTrue(accuracy > 0.25, "val200 accuracy " + accuracy);
+        assertFalse(Files.exists(out.resolve("run")), "the run folder is deleted");
+
+        MiniVtabSweep.main(args);
+        assertEquals(rows, Files.readAllLines(out.resolve("sweep.csv")), "a finished run is not repeated");
+    }
+}
