@@ -29,15 +29,14 @@ public final class AttentionKernel {
 
     /**
      * Dense attention state: head-major Q (already scaled by 1/√dh), K, V {@code [B,H,T,dh]} and the probabilities
-     * {@code [B·H,Tq,Tk]}; {@code packed} when Q, K, V are slices of one {@code [3,B,H,T,dh]} array
-     * ({@link #denseSelf}), so that backward can return their gradients packed as well.
+     * {@code [B·H,Tq,Tk]}.
      */
-    record DenseCache(INDArray q, INDArray k, INDArray v, INDArray probabilities, int batch, int heads,
-                      boolean packed) implements Cache {
+    record DenseCache(INDArray q, INDArray k, INDArray v, INDArray probabilities, int batch, int heads)
+            implements Cache {
         @Override
         public Cache kept(java.util.function.UnaryOperator<INDArray> keep) {
-            return new DenseCache(keep.apply(q), keep.apply(k), keep.apply(v), keep.apply(probabilities), batch, heads,
-                    packed);
+            return new DenseCache(keep.apply(q), keep.apply(k), keep.apply(v), keep.apply(probabilities), batch,
+                    heads);
         }
     }
 
@@ -65,8 +64,7 @@ public final class AttentionKernel {
     // ---------------------------------------------------------------------------------------- dense
 
     public static Result dense(INDArray q, INDArray k, INDArray v, int batch, int heads) {
-        return attend(toHeads(q, batch, heads), toHeads(k, batch, heads), toHeads(v, batch, heads), batch, heads,
-                false);
+        return attend(toHeads(q, batch, heads), toHeads(k, batch, heads), toHeads(v, batch, heads), batch, heads);
     }
 
     /**
@@ -79,17 +77,17 @@ public final class AttentionKernel {
         long headDim = qkv.size(1) / 3 / heads;
         // [B, T, 3, H, dh] → [3, B, H, T, dh]
         INDArray packed = qkv.reshape('c', batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4).dup('c');
-        return attend(packed.slice(0), packed.slice(1), packed.slice(2), batch, heads, true);
+        return attend(packed.slice(0), packed.slice(1), packed.slice(2), batch, heads);
     }
 
-    private static Result attend(INDArray q4, INDArray k4, INDArray v4, int batch, int heads, boolean packed) {
+    private static Result attend(INDArray q4, INDArray k4, INDArray v4, int batch, int heads) {
         // The 1/√dh scale is applied to Q [B,H,T,dh] rather than to the T×T scores: 197/64 times fewer multiplies.
         q4.muli(1.0 / Math.sqrt(q4.size(3)));
         // Batched GEMMs on [B·H, T, dh]: libnd4j runs the rank-3 form 20–30 % faster than the rank-4 one.
         INDArray scores = Nd4j.matmul(slices(q4), slices(k4), null, false, true, false);
         INDArray probabilities = Nd4j.exec(new SoftMax(scores, scores, 2))[0];
         INDArray out = Nd4j.matmul(probabilities, slices(v4)).reshape('c', q4.shape());
-        return new Result(fromHeads(out), new DenseCache(q4, k4, v4, probabilities, batch, heads, packed));
+        return new Result(fromHeads(out), new DenseCache(q4, k4, v4, probabilities, batch, heads));
     }
 
     // ------------------------------------------------------------------------------------- windowed
@@ -156,7 +154,7 @@ public final class AttentionKernel {
         private final int tokens, headDim, dim;
 
         HeadSlices(INDArray matrix, int tokens, int headDim) {
-            this.matrix = ChunkedMap.isDense(matrix) ? matrix : matrix.dup('c');
+            this.matrix = BufferAccess.dense(matrix);
             this.access = new BufferAccess(this.matrix);
             this.tokens = tokens;
             this.headDim = headDim;
@@ -188,36 +186,35 @@ public final class AttentionKernel {
 
     public static Gradients backward(INDArray dOut, Cache cache) {
         if (cache instanceof DenseCache c) {
-            return denseBackward(c, dOut);
+            return denseBackward(dOut, c);
         }
         return windowedBackward(dOut, (WindowedCache) cache);
     }
 
     /** Backward of {@link #denseSelf}: @return dL/d(qkv), {@code [B·T, 3D]} in the packed layout. */
     public static INDArray backwardPacked(INDArray dOut, Cache cache) {
-        DenseCache c = (DenseCache) cache;
-        if (!c.packed()) {
-            throw new IllegalArgumentException("backwardPacked needs the cache of denseSelf");
+        if (!(cache instanceof DenseCache c) || !java.util.Arrays.equals(c.q().shape(), c.k().shape())) {
+            throw new IllegalArgumentException("backwardPacked needs the cache of a dense self-attention (denseSelf)");
         }
         INDArray d5 = Nd4j.createUninitialized(c.q().dataType(), 3, c.batch(), c.heads(), c.q().size(2),
                 c.q().size(3));
-        denseBackward(dOut, c, d5.slice(0), d5.slice(1), d5.slice(2));
+        denseBackwardInto(dOut, c, d5.slice(0), d5.slice(1), d5.slice(2));
         long batch = c.batch(), tokens = c.q().size(2), heads = c.heads(), headDim = c.q().size(3);
         // [3, B, H, T, dh] → [B, T, 3, H, dh] → [B·T, 3D]
         return d5.permute(1, 3, 0, 2, 4).dup('c').reshape('c', batch * tokens, 3 * heads * headDim);
     }
 
-    private static Gradients denseBackward(DenseCache c, INDArray dOut) {
+    private static Gradients denseBackward(INDArray dOut, DenseCache c) {
         INDArray[] d = new INDArray[3];
         for (int i = 0; i < 3; i++) {
             d[i] = Nd4j.createUninitialized(c.q().dataType(), c.q().shape());
         }
-        denseBackward(dOut, c, d[0], d[1], d[2]);
+        denseBackwardInto(dOut, c, d[0], d[1], d[2]);
         return new Gradients(fromHeads(d[0]), fromHeads(d[1]), fromHeads(d[2]));
     }
 
     /** Writes the head-major gradients of Q, K and V {@code [B,H,T,dh]} into the given arrays. */
-    private static void denseBackward(INDArray dOut, DenseCache c, INDArray dQ, INDArray dK, INDArray dV) {
+    private static void denseBackwardInto(INDArray dOut, DenseCache c, INDArray dQ, INDArray dK, INDArray dV) {
         double scale = 1.0 / Math.sqrt(c.q().size(3));
         INDArray dOut3 = slices(toHeads(dOut, c.batch(), c.heads()));
         INDArray p = c.probabilities();

@@ -23,7 +23,7 @@ final class BufferAccess {
         if (x.dataType() != DataType.FLOAT && x.dataType() != DataType.DOUBLE) {
             throw new IllegalArgumentException("Fused kernels take FLOAT or DOUBLE arrays, got " + x.dataType());
         }
-        if (x.ordering() != 'c' || !Shape.hasDefaultStridesForShape(x)) {
+        if (!isDense(x)) {
             throw new IllegalArgumentException("Fused kernels need dense row-major arrays, got "
                     + x.shapeInfoToString());
         }
@@ -35,7 +35,17 @@ final class BufferAccess {
 
     /** Access to {@code x}, or to a dense copy of it (in the current workspace) when it is a strided view. */
     static BufferAccess of(INDArray x) {
-        return new BufferAccess(x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x) ? x : x.dup('c'));
+        return new BufferAccess(dense(x));
+    }
+
+    /** Whether {@code x} is row-major with its shape's default strides, i.e. its elements in one run. */
+    static boolean isDense(INDArray x) {
+        return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
+    }
+
+    /** {@code x}, or a dense row-major copy of it (in the current workspace). */
+    static INDArray dense(INDArray x) {
+        return isDense(x) ? x : x.dup('c');
     }
 
     /** {@code float[]} scratch a reader/writer of {@code type} needs for {@code length} elements (null for DOUBLE). */

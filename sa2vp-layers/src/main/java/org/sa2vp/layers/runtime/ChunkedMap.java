@@ -2,14 +2,13 @@ package org.sa2vp.layers.runtime;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.stream.IntStream;
 
 /**
  * Fused element-wise maps computed in Java over ND4J's off-heap buffers: each input is read once, in chunks that
- * stay in L1 cache, the whole expression is evaluated in double precision, and the result is written once.
+ * stay in cache, the whole expression is evaluated in double precision, and the result is written once.
  *
  * <p>Why: ND4J runs an expression such as GELU as one native pass per operator (and its {@code erf} alone took
  * 35 ms on a ViT-B MLP activation {@code [1576, 3072]}, seven times its {@code exp}); a fused map makes one pass.
@@ -42,8 +41,8 @@ final class ChunkedMap {
 
     /**
      * Writes the map into {@code out} (which may be one of the inputs) and returns it. With {@code rowLength > 1}
-     * the arrays are seen as rows of that length (the last axis): every chunk holds whole rows, so that the body
-     * can work row by row (a softmax), and an input of one row's length (a bias) is broadcast to every row.
+     * the arrays are seen as rows of that length (the last axis) and every chunk holds whole rows, so that the body
+     * can work row by row (a softmax backward).
      */
     static INDArray mapInto(INDArray out, long rowLength, Body body, INDArray... inputs) {
         DataType type = out.dataType();
@@ -54,23 +53,14 @@ final class ChunkedMap {
         }
         int chunk = Math.max(1, CHUNK / row) * row;
         BufferAccess[] in = new BufferAccess[inputs.length];
-        double[][] broadcast = new double[inputs.length][];
         for (int i = 0; i < inputs.length; i++) {
-            if (inputs[i].dataType() != type || inputs[i].length() != n && inputs[i].length() != row) {
+            if (inputs[i].dataType() != type || inputs[i].length() != n) {
                 throw new IllegalArgumentException("Fused element-wise inputs must match the output "
-                        + out.shapeInfoToString() + " or one row of " + row + ", got " + inputs[i].shapeInfoToString());
+                        + out.shapeInfoToString() + ", got " + inputs[i].shapeInfoToString());
             }
-            if (inputs[i].length() == n) {
-                in[i] = BufferAccess.of(inputs[i]);
-            } else {
-                broadcast[i] = new double[chunk];
-                double[] values = vector(inputs[i]);
-                for (int at = 0; at < chunk; at += row) {
-                    System.arraycopy(values, 0, broadcast[i], at, row);
-                }
-            }
+            in[i] = BufferAccess.of(inputs[i]);
         }
-        boolean direct = isDense(out);
+        boolean direct = BufferAccess.isDense(out);
         INDArray target = direct ? out : Nd4j.createUninitialized(type, out.shape());
         BufferAccess dst = new BufferAccess(target);
         int chunks = Math.toIntExact((n + chunk - 1) / chunk);
@@ -85,11 +75,7 @@ final class ChunkedMap {
                 long from = c * chunk;
                 int length = (int) Math.min(chunk, n - from);
                 for (int i = 0; i < in.length; i++) {
-                    if (in[i] != null) {
-                        in[i].read(from, a[i], 0, length, scratch);
-                    } else {
-                        System.arraycopy(broadcast[i], 0, a[i], 0, length);
-                    }
+                    in[i].read(from, a[i], 0, length, scratch);
                 }
                 body.apply(a, b, spare, length);
                 dst.write(from, b, 0, length, scratch);
@@ -122,11 +108,7 @@ final class ChunkedMap {
         BufferAccess[] out = new BufferAccess[outputs.length];
         int[] outWidth = new int[outputs.length];
         for (int i = 0; i < outputs.length; i++) {
-            if (!isDense(check(outputs[i], rows, outputs[0].dataType()))) {
-                throw new IllegalArgumentException("Row-map outputs must be dense row-major matrices, got "
-                        + outputs[i].shapeInfoToString());
-            }
-            out[i] = new BufferAccess(outputs[i]);
+            out[i] = new BufferAccess(check(outputs[i], rows, outputs[0].dataType()));
             outWidth[i] = Math.toIntExact(outputs[i].size(1));
         }
         int threads = (int) Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(), rows));
@@ -143,7 +125,7 @@ final class ChunkedMap {
                 b[i] = new double[outWidth[i]];
                 widest = Math.max(widest, outWidth[i]);
             }
-            float[] scratch = new float[widest];
+            float[] scratch = BufferAccess.scratch(outputs[0].dataType(), widest);
             for (long r = rows * part / threads, end = rows * (part + 1) / threads; r < end; r++) {
                 for (int i = 0; i < in.length; i++) {
                     in[i].read(r * inWidth[i], a[i], 0, inWidth[i], scratch);
@@ -167,10 +149,6 @@ final class ChunkedMap {
                     + " rows, got " + x.shapeInfoToString());
         }
         return x;
-    }
-
-    static boolean isDense(INDArray x) {
-        return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
     }
 
 }
