@@ -113,7 +113,10 @@ public final class BenchCommand implements Callable<Integer> {
                 "--patch", "" + v.getPatchSize(), "--rank", "" + c.getPromptRank(), "--adapter", "" + c.getAdapterSize(),
                 "--classes", "" + c.getNumClasses());
         System.err.println("PyTorch: " + String.join(" ", cmd));
-        String last = BenchSupport.lastJsonLine(cmd, "the PyTorch benchmark failed (needs Debian python3-torch)");
+        // PyTorch (Debian's, on OpenBLAS and libgomp) gains from the same thread settings as we do, so it gets them too:
+        // the comparison is between the two implementations, not between two environments.
+        String last = BenchSupport.lastJsonLine(cmd, BenchSupport.NATIVE_THREAD_ENVIRONMENT,
+                "the PyTorch benchmark failed (needs Debian python3-torch)");
         System.err.println(last);
         return last;
     }

@@ -120,9 +120,9 @@ public final class BackboneBenchmark {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BackboneBenchmark.class.getName(),
                 "--engine", engine, "--onnx", onnx.toString(), "--batch", Integer.toString(batch), "--steps",
                 Integer.toString(steps)));
-        // Our side runs as the sa2vp launcher runs it: OpenMP threads sleep between ND4J ops instead of spinning on
-        // the cores the Java kernels use. onnxruntime keeps its defaults.
-        Map<String, String> environment = engine.equals("dl4j") ? Map.of("OMP_WAIT_POLICY", "PASSIVE") : Map.of();
+        // Our side runs as the sa2vp launcher runs it: native worker threads sleep between ops instead of spinning on
+        // the cores the Java kernels use. onnxruntime (neither OpenMP nor OpenBLAS) keeps its defaults.
+        Map<String, String> environment = engine.equals("dl4j") ? BenchSupport.NATIVE_THREAD_ENVIRONMENT : Map.of();
         return BenchSupport.lastJsonLine(cmd, environment, engine + " benchmark failed");
     }
 }

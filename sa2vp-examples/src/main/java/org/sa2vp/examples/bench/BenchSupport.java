@@ -11,6 +11,15 @@ public final class BenchSupport {
     private BenchSupport() {
     }
 
+    /**
+     * The environment the {@code ./sa2vp} launcher gives the JVM (and the Maven test runs get from the pom): libgomp
+     * and OpenBLAS worker threads sleep as soon as an op ends instead of spinning (OpenBLAS: 2^4 cycles instead of
+     * 2^28, spent in sched_yield) on the cores our Java kernels run on next. Both are read when the native libraries
+     * load, so they only reach a JVM or Python process through its environment.
+     */
+    public static final java.util.Map<String, String> NATIVE_THREAD_ENVIRONMENT =
+            java.util.Map.of("OMP_WAIT_POLICY", "PASSIVE", "OPENBLAS_THREAD_TIMEOUT", "4");
+
     /** Median wall time of {@code steps} runs of {@code body} after one warm-up run, in seconds. */
     public static double median(int steps, Runnable body) {
         body.run();
