@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -102,5 +103,18 @@ class DemoAndMiniVtabCommandTest {
         assertEquals(2, badTask.code());
         assertTrue(badTask.err().strip().startsWith("sa2vp minivtab: unknown mini-VTAB task 'cifar'; expected one of"),
                 badTask.err());
+    }
+
+    /** The sweep's options are checked before any training (its runs are MiniVtabSweepTest's). */
+    @Test
+    void miniVtabSweepRejectsBadOptionsInOneLine(@TempDir Path dir) {
+        String out = dir.resolve("sweep").toString();
+        CliRun zeroLr = CliRun.of("minivtab-sweep", "--out", out, "--lrs", "1e-2,0");
+        assertEquals(2, zeroLr.code());
+        assertEquals("sa2vp minivtab-sweep: --lrs must be positive, got 0.0", zeroLr.err().strip());
+        CliRun badMethod = CliRun.of("minivtab-sweep", "--out", out, "--methods", "lora");
+        assertEquals(2, badMethod.code());
+        assertTrue(badMethod.err().strip().startsWith("sa2vp minivtab-sweep: "), badMethod.err());
+        assertFalse(Files.exists(dir.resolve("sweep").resolve("sweep.csv")), "nothing was written");
     }
 }

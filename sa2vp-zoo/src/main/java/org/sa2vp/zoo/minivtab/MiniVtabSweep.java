@@ -19,43 +19,40 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * A learning-rate and epoch sweep on the mini-VTAB <em>validation</em> split: each run trains on {@code train800}
  * and is scored on {@code val200}, so that choosing a recipe never looks at {@code test}. This is how the
- * benchmark's per-method recipes are checked (docs/MINIVTAB.md, "Why SA2VP trails VPT-deep on the natural group").
- * <pre>
- *   java -cp sa2vp-examples/target/sa2vp.jar org.sa2vp.zoo.minivtab.MiniVtabSweep --out DIR [--data DIR]
- *       [--tasks twemoji_category,...] [--methods vpt-deep,sa2vp] [--lrs 3e-3,1e-2,3e-2] [--epochs 5,10]
- *       [--seeds 1]
- * </pre>
- * {@code --data} defaults to {@code DIR/data}; missing tasks are generated there. Writes {@code sweep.csv} (one row
- * per run, appended as runs finish; finished rows are skipped on a rerun).
+ * benchmark's per-method recipes are checked (docs/MINIVTAB.md, "Why SA2VP trails VPT-deep on the natural group");
+ * the command line is {@code sa2vp minivtab-sweep}.
+ *
+ * <p>Writes {@code out/sweep.csv} (one row per run, appended as runs finish; finished rows are skipped on a rerun).
  */
 public final class MiniVtabSweep {
+
+    /** The CSV header; a row's first five fields identify its run. */
+    public static final String HEADER = "task,method,lr,epochs,seed,val_accuracy,seconds";
 
     private MiniVtabSweep() {
     }
 
-    public static void main(String[] args) throws IOException {
-        Path out = Path.of(argument(args, "--out", null));
-        Path data = Path.of(argument(args, "--data", out.resolve("data").toString()));
-        List<MiniVtab.Task> tasks = Arrays.stream(argument(args, "--tasks", "twemoji_category").split(","))
-                .map(MiniVtab.Task::fromFolderName).toList();
-        List<Method> methods = Arrays.stream(argument(args, "--methods", "vpt-deep,sa2vp").split(","))
-                .map(Method::parse).toList();
-        double[] lrs = Arrays.stream(argument(args, "--lrs", "3e-3,1e-2,3e-2").split(","))
-                .mapToDouble(Double::parseDouble).toArray();
-        int[] epochs = Arrays.stream(argument(args, "--epochs", String.valueOf(MiniVtabBenchmark.EPOCHS)).split(","))
-                .mapToInt(Integer::parseInt).toArray();
-        int seeds = Integer.parseInt(argument(args, "--seeds", "1"));
+    /**
+     * Runs every combination that {@code out/sweep.csv} does not hold yet.
+     *
+     * @param data  mini-VTAB tasks in VTAB-1k layout; missing tasks are generated there
+     * @param seeds seeds per combination: {@link MiniVtabBenchmark#BASE_SEED}, +1, ...
+     * @return all rows of the CSV, header first
+     */
+    public static List<String> run(Path out, Path data, List<MiniVtab.Task> tasks, List<Method> methods,
+                                   double[] lrs, int[] epochs, int seeds) throws IOException {
         Files.createDirectories(out);
         Path csv = out.resolve("sweep.csv");
-        List<String> rows = new ArrayList<>(Files.exists(csv) ? Files.readAllLines(csv)
-                : List.of("task,method,lr,epochs,seed,val_accuracy,seconds"));
+        List<String> rows = new ArrayList<>(Files.exists(csv) ? Files.readAllLines(csv) : List.of(HEADER));
+        if (rows.isEmpty() || !rows.get(0).equals(HEADER)) {
+            throw new IllegalArgumentException(csv + " is not a sweep file: its first line must be " + HEADER);
+        }
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
         for (MiniVtab.Task task : tasks) {
             if (!Files.exists(data.resolve(task.folderName()).resolve("test.txt"))) {
@@ -88,6 +85,7 @@ public final class MiniVtabSweep {
                 }
             }
         }
+        return rows;
     }
 
     /** Trains on train800 with the benchmark's recipe at learning rate {@code lr}; @return val200 accuracy. */
@@ -106,17 +104,5 @@ public final class MiniVtabSweep {
             Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
             MiniVtabBenchmark.deleteRecursively(directory);
         }
-    }
-
-    private static String argument(String[] args, String name, String fallback) {
-        for (int i = 0; i < args.length - 1; i++) {
-            if (args[i].equals(name)) {
-                return args[i + 1];
-            }
-        }
-        if (fallback == null) {
-            throw new IllegalArgumentException("missing " + name);
-        }
-        return fallback;
     }
 }

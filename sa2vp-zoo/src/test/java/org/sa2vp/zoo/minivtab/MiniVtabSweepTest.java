@@ -2,6 +2,7 @@ package org.sa2vp.zoo.minivtab;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sa2vp.train.Method;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The validation sweep: scores on val200 above chance, keeps no run folder, and skips finished rows on a rerun. */
@@ -19,10 +21,8 @@ class MiniVtabSweepTest {
 
     @Test
     void trainsOnTrain800ScoresOnVal200AndResumes() throws Exception {
-        String[] args = {"--out", out.toString(), "--tasks", "digit_location", "--methods", "linear-probe",
-            "--lrs", "3e-2", "--epochs", "2"};
-        MiniVtabSweep.main(args);
-        List<String> rows = Files.readAllLines(out.resolve("sweep.csv"));
+        List<String> rows = sweep();
+        assertEquals(rows, Files.readAllLines(out.resolve("sweep.csv")), "the returned rows are the file's");
         assertEquals(2, rows.size(), "header and one run: " + rows);
         String[] run = rows.get(1).split(",");
         assertEquals("digit_location", run[0]);
@@ -33,7 +33,18 @@ class MiniVtabSweepTest {
         assertTrue(accuracy > 0.25, "val200 accuracy " + accuracy);
         assertFalse(Files.exists(out.resolve("run")), "the run folder is deleted");
 
-        MiniVtabSweep.main(args);
-        assertEquals(rows, Files.readAllLines(out.resolve("sweep.csv")), "a finished run is not repeated");
+        assertEquals(rows, sweep(), "a finished run is not repeated");
+    }
+
+    @Test
+    void refusesAFileThatIsNotASweep() throws Exception {
+        Files.writeString(out.resolve("sweep.csv"), "task,method,seed,test_accuracy\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, this::sweep);
+        assertTrue(e.getMessage().contains("sweep.csv is not a sweep file"), e.getMessage());
+    }
+
+    private List<String> sweep() throws Exception {
+        return MiniVtabSweep.run(out, out.resolve("data"), List.of(MiniVtab.Task.fromFolderName("digit_location")),
+                List.of(Method.parse("linear-probe")), new double[]{3e-2}, new int[]{2}, 1);
     }
 }
