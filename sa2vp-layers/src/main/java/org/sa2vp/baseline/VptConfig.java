@@ -13,7 +13,7 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.layers.Parameters;
-import org.sa2vp.train.ConfigSupport;
+import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.train.TuningMethod;
 
 import java.nio.file.Path;

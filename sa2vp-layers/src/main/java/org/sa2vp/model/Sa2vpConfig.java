@@ -15,7 +15,7 @@ import org.sa2vp.layers.AdapterActivation;
 import org.sa2vp.layers.AttentionMode;
 import org.sa2vp.layers.Implementation;
 import org.sa2vp.train.AdapterFile;
-import org.sa2vp.train.ConfigSupport;
+import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.train.TuningMethod;
 
 import java.nio.file.Path;

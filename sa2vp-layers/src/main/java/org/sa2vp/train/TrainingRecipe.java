@@ -1,5 +1,7 @@
 package org.sa2vp.train;
 
+import org.sa2vp.config.ConfigSupport;
+
 import lombok.AllArgsConstructor;
 import lombok.Builder;
 import lombok.Data;

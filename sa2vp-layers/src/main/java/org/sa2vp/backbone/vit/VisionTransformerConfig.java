@@ -5,10 +5,8 @@ import lombok.Builder;
 import lombok.Data;
 import lombok.NoArgsConstructor;
 import lombok.With;
-import org.nd4j.shade.jackson.core.JsonProcessingException;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.sa2vp.config.ConfigSupport;
 
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +28,6 @@ import java.util.Map;
 @AllArgsConstructor
 public class VisionTransformerConfig {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Variant name, or "custom". */
     @Builder.Default
@@ -130,25 +127,14 @@ public class VisionTransformerConfig {
     }
 
     private void check(boolean ok, String field, String expected, Object actual) {
-        if (!ok) {
-            throw new IllegalArgumentException("VisionTransformerConfig '" + name + "': " + field + " must be "
-                    + expected + ", got " + actual);
-        }
+        ConfigSupport.check(ok, "VisionTransformerConfig '" + name + "'", field, expected, actual);
     }
 
     public String toJson() {
-        try {
-            return JSON.writeValueAsString(this);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ConfigSupport.toJson(this);
     }
 
     public static VisionTransformerConfig fromJson(String json) {
-        try {
-            return JSON.readValue(json, VisionTransformerConfig.class).validated();
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("Not a VisionTransformerConfig JSON: " + e.getOriginalMessage(), e);
-        }
+        return ConfigSupport.fromJson(json, VisionTransformerConfig.class).validated();
     }
 }

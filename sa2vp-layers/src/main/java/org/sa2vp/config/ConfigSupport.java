@@ -1,4 +1,4 @@
-package org.sa2vp.train;
+package org.sa2vp.config;
 
 import org.nd4j.shade.jackson.core.JsonProcessingException;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
@@ -6,9 +6,9 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 import java.io.UncheckedIOException;
 
 /**
- * What the method configurations ({@link TuningMethod}s) and the {@link TrainingRecipe} share: JSON through one
- * mapper, and field checks whose one-line message names the configuration, the field, the expected and the actual
- * value.
+ * What every serialisable configuration (the backbone's, the methods', the training recipe) shares: JSON through
+ * one mapper, and field checks whose one-line message names the configuration, the field, the expected and the
+ * actual value.
  */
 public final class ConfigSupport {
 
