@@ -9,6 +9,7 @@ import org.sa2vp.zoo.PretrainedTinyVit;
 import org.sa2vp.zoo.minivtab.MiniVtab;
 import org.sa2vp.zoo.minivtab.MiniVtabBenchmark;
 import org.sa2vp.zoo.minivtab.MiniVtabReport;
+import org.sa2vp.zoo.minivtab.MiniVtabSweep;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -64,6 +66,12 @@ public final class MiniVtabCommand implements Callable<Integer> {
             + MiniVtabBenchmark.EPOCHS + "; results of different epochs cannot share --out)")
     Integer epochs;
 
+    @Option(names = "--lr-factors", split = ",", paramLabel = "F", description = "choose each method's learning "
+            + "rate per task on val200 first, as VTAB-1k does: its recipe's rate times each factor, trained on "
+            + "train800 (seed 42, same epochs), highest val200 accuracy wins (scores in --out/selection.csv; the "
+            + "chosen rates in results.md). Default: the recipes' rates, no search")
+    double[] lrFactors;
+
     @Override
     public Integer call() {
         if (workers < 1) {
@@ -80,20 +88,34 @@ public final class MiniVtabCommand implements Callable<Integer> {
                 : tasks.stream().map(MiniVtab.Task::fromFolderName).toList();
         List<Method> methodList = methods == null ? MiniVtabBenchmark.METHODS
                 : methods.stream().map(Method::parse).toList();
+        if (lrFactors != null) {
+            for (double f : lrFactors) {
+                if (!(f > 0)) {
+                    throw new IllegalArgumentException("--lr-factors must be positive, got " + f);
+                }
+            }
+        }
         checkSettings(runEpochs);
         Path dataRoot = data != null ? data : out.resolve("data");
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
-        Path csv = out.resolve("results.csv");
-        List<MiniVtabBenchmark.Result> results = new ArrayList<>(MiniVtabReport.readCsv(csv));
-        List<Callable<MiniVtabBenchmark.Result>> jobs = new ArrayList<>();
-        int total = taskList.size() * methodList.size() * seeds;
+        Map<MiniVtab.Task, VtabTask> taskData = new LinkedHashMap<>();
         for (MiniVtab.Task task : taskList) {
             Path folder = dataRoot.resolve(task.folderName());
             if (data == null && !Files.exists(folder.resolve("test.txt"))) {
                 MiniVtab.generate(dataRoot, MiniVtab.DEFAULT_SEED, task);
             }
-            VtabTask taskData = VtabTask.open(folder);
+            taskData.put(task, VtabTask.open(folder));
+        }
+        MiniVtabSweep.Sheet selection = lrFactors == null ? null : selectLearningRates(taskData, methodList,
+                runEpochs, backbone);
+        Path csv = out.resolve("results.csv");
+        List<MiniVtabBenchmark.Result> results = new ArrayList<>(MiniVtabReport.readCsv(csv));
+        List<Callable<MiniVtabBenchmark.Result>> jobs = new ArrayList<>();
+        int total = taskList.size() * methodList.size() * seeds;
+        for (MiniVtab.Task task : taskList) {
             for (Method method : methodList) {
+                double lr = selection == null ? defaultLearningRate(method, runEpochs)
+                        : selection.bestLearningRate(task, method, runEpochs, candidates(method, runEpochs));
                 for (int k = 0; k < seeds; k++) {
                     long seed = MiniVtabBenchmark.BASE_SEED + k;
                     if (results.stream().anyMatch(r -> r.task() == task && r.method() == method && r.seed() == seed)) {
@@ -103,8 +125,8 @@ public final class MiniVtabCommand implements Callable<Integer> {
                             seed);
                     jobs.add(() -> {
                         System.out.printf(Locale.ROOT, "start %s%n", name);
-                        MiniVtabBenchmark.Result result = MiniVtabBenchmark.run(task, taskData, method, seed,
-                                runEpochs, backbone, out.resolve("runs").resolve(task.folderName())
+                        MiniVtabBenchmark.Result result = MiniVtabBenchmark.run(task, taskData.get(task), method,
+                                seed, runEpochs, lr, backbone, out.resolve("runs").resolve(task.folderName())
                                         .resolve(method.label()).resolve("seed-" + seed),
                                 workers == 1 ? ProgressBar.console() : new ProgressBar(System.err, false));
                         synchronized (results) {
@@ -127,6 +149,51 @@ public final class MiniVtabCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Scores every candidate rate of every method on every task (train800 → val200, seed 42), as many side by side
+     * as --workers, skipping those already in selection.csv; @return the scores.
+     */
+    private MiniVtabSweep.Sheet selectLearningRates(Map<MiniVtab.Task, VtabTask> taskData, List<Method> methodList,
+                                                    int runEpochs, VitCheckpoint backbone) {
+        MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(out.resolve("selection.csv"));
+        List<Callable<MiniVtabSweep.Score>> searches = new ArrayList<>();
+        for (Map.Entry<MiniVtab.Task, VtabTask> task : taskData.entrySet()) {
+            for (Method method : methodList) {
+                for (double lr : candidates(method, runEpochs)) {
+                    MiniVtabSweep.Run run = new MiniVtabSweep.Run(task.getKey(), method, lr, runEpochs,
+                            MiniVtabBenchmark.BASE_SEED);
+                    if (sheet.has(run)) {
+                        continue;
+                    }
+                    Path directory = out.resolve("selection").resolve(task.getKey().folderName())
+                            .resolve(method.label()).resolve("lr-" + lr);
+                    searches.add(() -> {
+                        MiniVtabSweep.Score score = MiniVtabSweep.score(run, task.getValue(), backbone, directory,
+                                workers == 1 ? ProgressBar.console() : new ProgressBar(System.err, false));
+                        sheet.add(score);
+                        return score;
+                    });
+                }
+            }
+        }
+        if (!searches.isEmpty()) {
+            System.out.printf(Locale.ROOT, "choosing learning rates on val200: %d runs%n", searches.size());
+        }
+        ParallelRuns.run(searches, workers);
+        return sheet;
+    }
+
+    private static double defaultLearningRate(Method method, int runEpochs) {
+        return MiniVtabBenchmark.recipe(method, MiniVtabBenchmark.BASE_SEED, runEpochs).getLearningRate();
+    }
+
+    /** The recipe's rate times each --lr-factors value, to six significant digits (3 × 0.01 is 0.03). */
+    private double[] candidates(Method method, int runEpochs) {
+        double base = defaultLearningRate(method, runEpochs);
+        return Arrays.stream(lrFactors).map(f -> Double.parseDouble(String.format(Locale.ROOT, "%.6g", f * base)))
+                .distinct().toArray();
+    }
+
     private String writeTables(List<MiniVtabBenchmark.Result> results, List<Method> methodList,
                                List<MiniVtab.Task> taskList, int runEpochs) {
         Map<String, Map<Method, MiniVtabReport.Summary>> table = MiniVtabReport.table(results, methodList, taskList);
@@ -134,7 +201,12 @@ public final class MiniVtabCommand implements Callable<Integer> {
         long seedCount = results.stream().mapToLong(MiniVtabBenchmark.Result::seed).distinct().count();
         String title = String.format(Locale.ROOT, "Mini-VTAB test accuracy (%%), %s backbone, %d epochs, mean ± std "
                 + "over %d seed(s)", PretrainedTinyVit.NAME, runEpochs, seedCount);
-        AtomicFiles.writeString(out.resolve("results.md"), "# " + title + "\n\n" + markdown);
+        String rates = lrFactors == null ? "Each method's recipe (`MiniVtabBenchmark.recipe`)."
+                : "Chosen per task and method on val200 among the recipe's rate times " + Arrays.toString(lrFactors)
+                + " (`selection.csv`).";
+        AtomicFiles.writeString(out.resolve("results.md"), "# " + title + "\n\n" + markdown
+                + "\n## Learning rates\n\n" + rates + "\n\n"
+                + MiniVtabReport.learningRates(results, methodList, taskList));
         MiniVtabReport.writeBarChart(out.resolve("results.png"), table, methodList, title);
         return markdown;
     }
@@ -142,13 +214,14 @@ public final class MiniVtabCommand implements Callable<Integer> {
     /** Results of a different number of epochs must not be mixed into one table. */
     private void checkSettings(int runEpochs) {
         Path settings = out.resolve("settings.txt");
-        String wanted = "epochs=" + runEpochs + "\n";
+        String wanted = "epochs=" + runEpochs + "\n"
+                + (lrFactors == null ? "" : "lr-factors=" + Arrays.toString(lrFactors) + "\n");
         try {
             if (Files.exists(settings)) {
                 String stored = Files.readString(settings);
                 if (!stored.equals(wanted)) {
-                    throw new IllegalArgumentException(out + " holds results of " + stored.trim() + "; use another "
-                            + "--out for --epochs " + runEpochs);
+                    throw new IllegalArgumentException(out + " holds results of " + stored.trim().replace('\n', ' ')
+                            + "; use another --out for " + wanted.trim().replace('\n', ' '));
                 }
             } else {
                 Files.createDirectories(out);

@@ -65,10 +65,10 @@ public final class MiniVtabSweepCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--epochs must be >= 1, got " + e);
             }
         }
-        List<String> rows = MiniVtabSweep.run(out, data != null ? data : out.resolve("data"),
+        List<MiniVtabSweep.Score> scores = MiniVtabSweep.run(out, data != null ? data : out.resolve("data"),
                 tasks.stream().map(MiniVtab.Task::fromFolderName).toList(),
                 methods.stream().map(Method::parse).toList(), lrs, epochs, seeds);
-        System.out.println("wrote " + out.resolve("sweep.csv") + " (" + (rows.size() - 1) + " runs)");
+        System.out.println("wrote " + out.resolve("sweep.csv") + " (" + scores.size() + " runs)");
         return 0;
     }
 }

@@ -97,12 +97,47 @@ class DemoAndMiniVtabCommandTest {
 
         CliRun otherEpochs = CliRun.of("minivtab", "--out", out.toString(), "--tasks", "digit_count", "--epochs", "3");
         assertEquals(2, otherEpochs.code());
-        assertEquals("sa2vp minivtab: " + out + " holds results of epochs=1; use another --out for --epochs 3",
+        assertEquals("sa2vp minivtab: " + out + " holds results of epochs=1; use another --out for epochs=3",
                 otherEpochs.err().strip());
         CliRun badTask = CliRun.of("minivtab", "--out", dir.resolve("x").toString(), "--tasks", "cifar");
         assertEquals(2, badTask.code());
         assertTrue(badTask.err().strip().startsWith("sa2vp minivtab: unknown mini-VTAB task 'cifar'; expected one of"),
                 badTask.err());
+    }
+
+    /** --lr-factors: every candidate rate is scored on val200 first, and the final runs use the best one. */
+    @Test
+    void miniVtabChoosesEachMethodsLearningRateOnVal200(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("bench");
+        String[] args = {"minivtab", "--out", out.toString(), "--tasks", "digit_count", "--methods", "linear-probe",
+                "--seeds", "1", "--epochs", "1", "--workers", "2", "--lr-factors", "0.1,1"};
+        CliRun run = CliRun.of(args);
+        assertEquals(0, run.code(), run.err());
+        List<String> selection = Files.readAllLines(out.resolve("selection.csv"));
+        assertEquals(3, selection.size(), "header + the probe's rate 0.03 × 0.1 and × 1: " + selection);
+        double low = 0, high = 0;
+        for (String row : selection.subList(1, 3)) {
+            String[] f = row.split(",");
+            assertEquals("42", f[4], "seed 42 only");
+            if (Double.parseDouble(f[2]) == 0.003) {
+                low = Double.parseDouble(f[5]);
+            } else {
+                assertEquals(0.03, Double.parseDouble(f[2]), 0.0, row);
+                high = Double.parseDouble(f[5]);
+            }
+        }
+        String chosen = high > low ? "0.03" : "0.003";
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertEquals(2, csv.size());
+        assertEquals(chosen, csv.get(1).split(",")[4], "the final run uses the rate with the better val200 score");
+        String md = Files.readString(out.resolve("results.md"));
+        assertTrue(md.contains("## Learning rates\n\nChosen per task and method on val200") && md.contains(
+                "| digit_count | " + chosen + " |"), md);
+
+        CliRun plain = CliRun.of("minivtab", "--out", out.toString(), "--tasks", "digit_count", "--epochs", "1");
+        assertEquals(2, plain.code());
+        assertEquals("sa2vp minivtab: " + out + " holds results of epochs=1 lr-factors=[0.1, 1.0]; use another --out "
+                + "for epochs=1", plain.err().strip());
     }
 
     /** The sweep's options are checked before any training (its runs are MiniVtabSweepTest's). */

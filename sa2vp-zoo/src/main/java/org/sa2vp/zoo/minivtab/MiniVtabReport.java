@@ -36,7 +36,11 @@ public final class MiniVtabReport {
     /** The row of the mean over all tasks. */
     public static final String OVERALL = "All tasks (mean)";
 
-    private static final String HEADER = "task,group,method,seed,accuracy,correct,count,trainable_parameters,seconds";
+    private static final String HEADER =
+            "task,group,method,seed,lr,accuracy,correct,count,trainable_parameters,seconds";
+    /** The layout before the learning rate was recorded: every run used its method's fixed recipe. */
+    private static final String HEADER_FIXED_RECIPE =
+            "task,group,method,seed,accuracy,correct,count,trainable_parameters,seconds";
     private static final Color[] PALETTE = {new Color(127, 127, 127), new Color(174, 199, 232),
             new Color(31, 119, 180), new Color(255, 187, 120), new Color(214, 39, 40)};
 
@@ -59,14 +63,14 @@ public final class MiniVtabReport {
     public static void writeCsv(Path file, List<MiniVtabBenchmark.Result> results) {
         StringBuilder csv = new StringBuilder(HEADER).append('\n');
         for (MiniVtabBenchmark.Result r : results) {
-            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%.6f,%d,%d,%d,%.1f%n", r.task().folderName(),
-                    r.task().group(), r.method().label(), r.seed(), r.accuracy(), r.correct(), r.count(),
-                    r.trainableParameters(), r.seconds()));
+            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%s,%.6f,%d,%d,%d,%.1f%n", r.task().folderName(),
+                    r.task().group(), r.method().label(), r.seed(), learningRate(r.learningRate()), r.accuracy(),
+                    r.correct(), r.count(), r.trainableParameters(), r.seconds()));
         }
         AtomicFiles.writeString(file, csv.toString());
     }
 
-    /** The rows of a {@link #writeCsv} file; an absent file has none. */
+    /** The rows of a {@link #writeCsv} file (or of one written before the learning rate was); none if absent. */
     public static List<MiniVtabBenchmark.Result> readCsv(Path file) {
         List<MiniVtabBenchmark.Result> out = new ArrayList<>();
         List<String> lines;
@@ -77,18 +81,27 @@ public final class MiniVtabReport {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
+        boolean fixedRecipe = !lines.isEmpty() && lines.get(0).equals(HEADER_FIXED_RECIPE);
+        if (lines.isEmpty() || !(fixedRecipe || lines.get(0).equals(HEADER))) {
             throw new IllegalArgumentException(file + ": not a mini-VTAB results file (expected the header '" + HEADER
                     + "')");
         }
+        int fields = fixedRecipe ? 9 : 10;
         for (int i = 1; i < lines.size(); i++) {
             String[] f = lines.get(i).split(",");
-            if (f.length != 9) {
-                throw new IllegalArgumentException(file + ":" + (i + 1) + ": expected 9 fields, got " + f.length);
+            if (f.length != fields) {
+                throw new IllegalArgumentException(file + ":" + (i + 1) + ": expected " + fields + " fields, got "
+                        + f.length);
             }
-            out.add(new MiniVtabBenchmark.Result(MiniVtab.Task.fromFolderName(f[0]), Method.parse(f[2]),
-                    Long.parseLong(f[3]), Double.parseDouble(f[4]), Integer.parseInt(f[5]), Integer.parseInt(f[6]),
-                    Long.parseLong(f[7]), Double.parseDouble(f[8])));
+            Method method = Method.parse(f[2]);
+            long seed = Long.parseLong(f[3]);
+            // Old rows: insert the recipe's rate where the new layout has its column.
+            int k = fixedRecipe ? 4 : 5;
+            double lr = fixedRecipe ? MiniVtabBenchmark.recipe(method, seed, MiniVtabBenchmark.EPOCHS)
+                    .getLearningRate() : Double.parseDouble(f[4]);
+            out.add(new MiniVtabBenchmark.Result(MiniVtab.Task.fromFolderName(f[0]), method, seed, lr,
+                    Double.parseDouble(f[k]), Integer.parseInt(f[k + 1]), Integer.parseInt(f[k + 2]),
+                    Long.parseLong(f[k + 3]), Double.parseDouble(f[k + 4])));
         }
         return out;
     }
@@ -144,6 +157,36 @@ public final class MiniVtabReport {
             }
         }
         return row;
+    }
+
+    /** A learning rate as the tables print it: {@code 0.03}, {@code 0.0005}, no trailing zeros. */
+    static String learningRate(double lr) {
+        return java.math.BigDecimal.valueOf(lr).round(new java.math.MathContext(6)).stripTrailingZeros()
+                .toPlainString();
+    }
+
+    /**
+     * Markdown: the learning rate each method trained with on each task (several, comma-separated, if its seeds
+     * differ); a table that used each method's fixed recipe has one value per column.
+     */
+    public static String learningRates(List<MiniVtabBenchmark.Result> results, List<Method> methods,
+                                       List<MiniVtab.Task> tasks) {
+        StringBuilder md = new StringBuilder("| task |");
+        for (Method m : methods) {
+            md.append(' ').append(m.label()).append(" |");
+        }
+        md.append("\n|---|").append("---|".repeat(methods.size())).append('\n');
+        for (MiniVtab.Task task : tasks) {
+            md.append("| ").append(task.folderName()).append(" |");
+            for (Method m : methods) {
+                List<String> lrs = results.stream().filter(r -> r.task() == task && r.method() == m)
+                        .map(MiniVtabBenchmark.Result::learningRate).distinct().sorted()
+                        .map(MiniVtabReport::learningRate).toList();
+                md.append(' ').append(lrs.isEmpty() ? "–" : String.join(", ", lrs)).append(" |");
+            }
+            md.append('\n');
+        }
+        return md.toString();
     }
 
     /** The table as markdown, with the best mean of each row in bold. */

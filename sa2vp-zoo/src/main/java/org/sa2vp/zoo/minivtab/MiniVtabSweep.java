@@ -16,6 +16,7 @@ import org.sa2vp.train.TuningMethod;
 import org.sa2vp.zoo.PretrainedTinyVit;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,83 +24,192 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A learning-rate and epoch sweep on the mini-VTAB <em>validation</em> split: each run trains on {@code train800}
- * and is scored on {@code val200}, so that choosing a recipe never looks at {@code test}. This is how the
- * benchmark's per-method recipes are checked (docs/MINIVTAB.md, "Why SA2VP trails VPT-deep on the natural group");
- * the command line is {@code sa2vp minivtab-sweep}.
+ * Learning rates and epoch counts scored on the mini-VTAB <em>validation</em> split: each run trains on
+ * {@code train800} and is scored on {@code val200}, so that choosing a recipe never looks at {@code test} (VTAB-1k's
+ * protocol). {@code sa2vp minivtab-sweep} runs a grid of them; {@code sa2vp minivtab --lr-factors} uses them to
+ * choose each method's learning rate per task before its final runs.
  *
- * <p>Writes {@code out/sweep.csv} (one row per run, appended as runs finish; finished rows are skipped on a rerun).
+ * <p>Scores are kept in a CSV ({@link Sheet}), one row per run, rewritten atomically as runs finish, so a stopped
+ * sweep resumes where it was.
  */
 public final class MiniVtabSweep {
 
     /** The CSV header; a row's first five fields identify its run. */
     public static final String HEADER = "task,method,lr,epochs,seed,val_accuracy,seconds";
 
+    /** One validation run. */
+    public record Run(MiniVtab.Task task, Method method, double learningRate, int epochs, long seed) {
+        /** The row prefix that identifies the run in a {@link Sheet}. */
+        String key() {
+            return String.format(Locale.ROOT, "%s,%s,%s,%d,%d,", task.folderName(), method.label(),
+                    rate(learningRate), epochs, seed);
+        }
+    }
+
+    /** A learning rate as the sheet writes it (six significant digits), so that 3 × 0.01 is the row 0.03. */
+    static String rate(double lr) {
+        return String.format(Locale.ROOT, "%g", lr);
+    }
+
+    static boolean sameRate(double a, double b) {
+        return rate(a).equals(rate(b));
+    }
+
+    /** A finished run: its {@code val200} accuracy and wall time. */
+    public record Score(Run run, double accuracy, double seconds) {
+        String row() {
+            return run.key() + String.format(Locale.ROOT, "%.4f,%.0f", accuracy, seconds);
+        }
+
+        static Score parse(Path file, int line, String row) {
+            String[] f = row.split(",");
+            if (f.length != 7) {
+                throw new IllegalArgumentException(file + ":" + line + ": expected 7 fields (" + HEADER + "), got "
+                        + f.length);
+            }
+            return new Score(new Run(MiniVtab.Task.fromFolderName(f[0]), Method.parse(f[1]),
+                    Double.parseDouble(f[2]), Integer.parseInt(f[3]), Long.parseLong(f[4])),
+                    Double.parseDouble(f[5]), Double.parseDouble(f[6]));
+        }
+    }
+
+    /** The scores of a sweep CSV; thread-safe, so that runs on several workers can add to it. */
+    public static final class Sheet {
+        private final Path file;
+        private final List<Score> scores = new ArrayList<>();
+
+        /** Reads {@code file} (none yet: empty); a file without the sweep header is refused. */
+        public Sheet(Path file) {
+            this.file = file;
+            if (!Files.exists(file)) {
+                return;
+            }
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            }
+            if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
+                throw new IllegalArgumentException(file + " is not a sweep file: its first line must be " + HEADER);
+            }
+            for (int i = 1; i < lines.size(); i++) {
+                scores.add(Score.parse(file, i + 1, lines.get(i)));
+            }
+        }
+
+        public synchronized boolean has(Run run) {
+            return scores.stream().anyMatch(s -> s.run().key().equals(run.key()));
+        }
+
+        /** Appends {@code score} and rewrites the file. */
+        public synchronized void add(Score score) {
+            scores.add(score);
+            StringBuilder csv = new StringBuilder(HEADER).append('\n');
+            scores.forEach(s -> csv.append(s.row()).append('\n'));
+            try {
+                Files.createDirectories(file.toAbsolutePath().getParent());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            AtomicFiles.writeString(file, csv.toString());
+        }
+
+        public synchronized List<Score> scores() {
+            return List.copyOf(scores);
+        }
+
+        /**
+         * The learning rate among {@code candidates} with the best mean {@code val200} accuracy over the seeds
+         * scored for {@code task}, {@code method} and {@code epochs}; a tie goes to the smaller rate.
+         *
+         * @throws IllegalStateException when a candidate has no score yet
+         */
+        public synchronized double bestLearningRate(MiniVtab.Task task, Method method, int epochs,
+                                                    double[] candidates) {
+            double best = Double.NaN;
+            double bestAccuracy = Double.NEGATIVE_INFINITY;
+            double[] sorted = candidates.clone();
+            java.util.Arrays.sort(sorted);
+            for (double lr : sorted) {
+                double accuracy = scores.stream().filter(s -> s.run().task() == task && s.run().method() == method
+                                && s.run().epochs() == epochs && sameRate(s.run().learningRate(), lr))
+                        .mapToDouble(Score::accuracy).average().orElseThrow(() -> new IllegalStateException(
+                                file + " has no score for " + task.folderName() + ", " + method.label() + ", lr "
+                                        + rate(lr) + ", " + epochs + " epochs"));
+                if (accuracy > bestAccuracy) {
+                    bestAccuracy = accuracy;
+                    best = lr;
+                }
+            }
+            return best;
+        }
+    }
+
     private MiniVtabSweep() {
     }
 
     /**
-     * Runs every combination that {@code out/sweep.csv} does not hold yet.
+     * Runs every combination that {@code out/sweep.csv} does not hold yet, one after another.
      *
      * @param data  mini-VTAB tasks in VTAB-1k layout; missing tasks are generated there
      * @param seeds seeds per combination: {@link MiniVtabBenchmark#BASE_SEED}, +1, ...
-     * @return all rows of the CSV, header first
+     * @return all scores in the sheet
      */
-    public static List<String> run(Path out, Path data, List<MiniVtab.Task> tasks, List<Method> methods,
-                                   double[] lrs, int[] epochs, int seeds) throws IOException {
-        Files.createDirectories(out);
-        Path csv = out.resolve("sweep.csv");
-        List<String> rows = new ArrayList<>(Files.exists(csv) ? Files.readAllLines(csv) : List.of(HEADER));
-        if (rows.isEmpty() || !rows.get(0).equals(HEADER)) {
-            throw new IllegalArgumentException(csv + " is not a sweep file: its first line must be " + HEADER);
-        }
+    public static List<Score> run(Path out, Path data, List<MiniVtab.Task> tasks, List<Method> methods,
+                                  double[] lrs, int[] epochs, int seeds) {
+        Sheet sheet = new Sheet(out.resolve("sweep.csv"));
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
         for (MiniVtab.Task task : tasks) {
-            if (!Files.exists(data.resolve(task.folderName()).resolve("test.txt"))) {
-                MiniVtab.generate(data, MiniVtab.DEFAULT_SEED, task);
-            }
-            VtabTask taskData = VtabTask.open(data.resolve(task.folderName()));
-            InMemoryImages train = MiniVtabBenchmark.load(taskData, VtabSplit.TRAIN800);
-            InMemoryImages validation = MiniVtabBenchmark.load(taskData, VtabSplit.VAL200);
+            VtabTask taskData = openOrGenerate(data, task);
             for (Method method : methods) {
                 for (int runEpochs : epochs) {
                     for (double lr : lrs) {
                         for (int k = 0; k < seeds; k++) {
-                            long seed = MiniVtabBenchmark.BASE_SEED + k;
-                            String key = String.format(Locale.ROOT, "%s,%s,%g,%d,%d,", task.folderName(),
-                                    method.label(), lr, runEpochs, seed);
-                            if (rows.stream().anyMatch(r -> r.startsWith(key))) {
-                                continue;
+                            Run run = new Run(task, method, lr, runEpochs, MiniVtabBenchmark.BASE_SEED + k);
+                            if (!sheet.has(run)) {
+                                sheet.add(score(run, taskData, backbone, out.resolve("run"), ProgressBar.console()));
                             }
-                            long start = System.nanoTime();
-                            double accuracy = run(taskData, method, lr, runEpochs, seed, backbone, train,
-                                    validation, out.resolve("run"));
-                            double seconds = (System.nanoTime() - start) / 1e9;
-                            rows.add(key + String.format(Locale.ROOT, "%.4f,%.0f", accuracy, seconds));
-                            AtomicFiles.writeString(csv, String.join("\n", rows) + "\n");
-                            System.out.printf(Locale.ROOT, "%s lr %g, %d epochs, seed %d: val200 %.1f%% (%.0f s)%n",
-                                    task.folderName() + " " + method.label(), lr, runEpochs, seed, 100 * accuracy,
-                                    seconds);
                         }
                     }
                 }
             }
         }
-        return rows;
+        return sheet.scores();
     }
 
-    /** Trains on train800 with the benchmark's recipe at learning rate {@code lr}; @return val200 accuracy. */
-    private static double run(VtabTask data, Method method, double lr, int epochs, long seed, VitCheckpoint backbone,
-                              InMemoryImages train, InMemoryImages validation, Path directory) {
+    /** The task in {@code data}, generated there first when it is missing. */
+    public static VtabTask openOrGenerate(Path data, MiniVtab.Task task) {
+        if (!Files.exists(data.resolve(task.folderName()).resolve("test.txt"))) {
+            MiniVtab.generate(data, MiniVtab.DEFAULT_SEED, task);
+        }
+        return VtabTask.open(data.resolve(task.folderName()));
+    }
+
+    /**
+     * Trains {@code run.method()} on {@code train800} with the benchmark's recipe at {@code run.learningRate()} in
+     * {@code directory} (deleted afterwards) and scores it on {@code val200}.
+     */
+    public static Score score(Run run, VtabTask data, VitCheckpoint backbone, Path directory, ProgressBar progress) {
+        long start = System.nanoTime();
         MiniVtabBenchmark.deleteRecursively(directory);
-        TuningMethod config = MiniVtabBenchmark.method(method, backbone.config(), data.numClasses());
-        TrainingRecipe recipe = MiniVtabBenchmark.recipe(method, seed, epochs).withLearningRate(lr);
+        InMemoryImages train = MiniVtabBenchmark.load(data, VtabSplit.TRAIN800);
+        InMemoryImages validation = MiniVtabBenchmark.load(data, VtabSplit.VAL200);
+        TuningMethod config = MiniVtabBenchmark.method(run.method(), backbone.config(), data.numClasses());
+        TrainingRecipe recipe = MiniVtabBenchmark.recipe(run.method(), run.seed(), run.epochs())
+                .withLearningRate(run.learningRate());
         try {
             ComputationGraph graph = Trainer.newGraph(config, recipe, train.size());
             config.loadBackbone(graph, backbone);
             Trainer trainer = Trainer.start(graph, config, recipe, train, null, directory);
-            trainer.progress(ProgressBar.console()).fit();
-            return Evaluation.of(trainer.graph(), config, validation, recipe.effectiveEvalBatchSize()).accuracy();
+            trainer.progress(progress).fit();
+            double accuracy = Evaluation.of(trainer.graph(), config, validation, recipe.effectiveEvalBatchSize())
+                    .accuracy();
+            Score score = new Score(run, accuracy, (System.nanoTime() - start) / 1e9);
+            System.out.printf(Locale.ROOT, "%s %s lr %g, %d epochs, seed %d: val200 %.1f%% (%.0f s)%n",
+                    run.task().folderName(), run.method().label(), run.learningRate(), run.epochs(), run.seed(),
+                    100 * accuracy, score.seconds());
+            return score;
         } finally {
             Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
             MiniVtabBenchmark.deleteRecursively(directory);

@@ -32,8 +32,8 @@ class MiniVtabReportTest {
             for (int m = 0; m < METHODS.size(); m++) {
                 for (int s = 0; s < seeds; s++) {
                     int correct = 100 * task.ordinal() + 200 * m + 10 * s;
-                    results.add(new MiniVtabBenchmark.Result(task, METHODS.get(m), 42 + s, correct / 1000.0,
-                            correct, 1000, 100 + m, 1.5));
+                    results.add(new MiniVtabBenchmark.Result(task, METHODS.get(m), 42 + s, m == 0 ? 0.03 : 0.01,
+                            correct / 1000.0, correct, 1000, 100 + m, 1.5));
                 }
             }
         }
@@ -80,5 +80,30 @@ class MiniVtabReportTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MiniVtabReport.readCsv(csv));
         assertTrue(e.getMessage().startsWith(csv + ": not a mini-VTAB results file"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
+    }
+
+    /** Files written before the learning rate was recorded still load: their runs used the fixed recipes. */
+    @Test
+    void readsTheFixedRecipeLayoutWithTheRecipesRates(@TempDir Path dir) throws IOException {
+        Path csv = dir.resolve("results.csv");
+        Files.writeString(csv, "task,group,method,seed,accuracy,correct,count,trainable_parameters,seconds\n"
+                + "twemoji_category,NATURAL,sa2vp,43,0.450331,408,906,30153,80.2\n");
+        assertEquals(List.of(new MiniVtabBenchmark.Result(MiniVtab.Task.TWEMOJI_CATEGORY, Method.SA2VP, 43, 1e-2,
+                0.450331, 408, 906, 30153, 80.2)), MiniVtabReport.readCsv(csv));
+        Files.writeString(csv, "task,group,method,seed,accuracy,correct,count,trainable_parameters,seconds\n"
+                + "twemoji_category,NATURAL,sa2vp,43,0.03,0.450331,408,906,30153,80.2\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MiniVtabReport.readCsv(csv));
+        assertEquals(csv + ":2: expected 9 fields, got 10", e.getMessage());
+    }
+
+    @Test
+    void learningRatesTableListsEachMethodsRatePerTask() {
+        List<MiniVtabBenchmark.Result> results = new ArrayList<>(synthetic(2));
+        results.add(new MiniVtabBenchmark.Result(MiniVtab.Task.TEXTURE_PATCH, Method.SA2VP, 44, 0.0005, 0.5, 500,
+                1000, 101, 1.5));
+        String md = MiniVtabReport.learningRates(results, METHODS, TASKS);
+        assertTrue(md.startsWith("| task | linear-probe | sa2vp |\n|---|---|---|\n"), md);
+        assertTrue(md.contains("| twemoji_category | 0.03 | 0.01 |\n"), md);
+        assertTrue(md.contains("| texture_patch | 0.03 | 0.0005, 0.01 |\n"), md);
     }
 }

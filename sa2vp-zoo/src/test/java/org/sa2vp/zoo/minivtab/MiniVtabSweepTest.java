@@ -21,19 +21,47 @@ class MiniVtabSweepTest {
 
     @Test
     void trainsOnTrain800ScoresOnVal200AndResumes() throws Exception {
-        List<String> rows = sweep();
-        assertEquals(rows, Files.readAllLines(out.resolve("sweep.csv")), "the returned rows are the file's");
+        List<MiniVtabSweep.Score> scores = sweep();
+        List<String> rows = Files.readAllLines(out.resolve("sweep.csv"));
+        assertEquals(List.of(MiniVtabSweep.HEADER), rows.subList(0, 1));
         assertEquals(2, rows.size(), "header and one run: " + rows);
+        assertEquals(1, scores.size());
         String[] run = rows.get(1).split(",");
         assertEquals("digit_location", run[0]);
         assertEquals("linear-probe", run[1]);
+        assertEquals(0.03, Double.parseDouble(run[2]), 0.0);
         assertEquals("2", run[3]);
         // 9 location classes: chance is 11 %; the frozen backbone's features place a digit far better than that.
         double accuracy = Double.parseDouble(run[5]);
         assertTrue(accuracy > 0.25, "val200 accuracy " + accuracy);
+        assertEquals(accuracy, scores.get(0).accuracy(), 1e-4);
         assertFalse(Files.exists(out.resolve("run")), "the run folder is deleted");
 
-        assertEquals(rows, sweep(), "a finished run is not repeated");
+        assertEquals(1, sweep().size(), "a finished run is not repeated");
+        assertEquals(rows, Files.readAllLines(out.resolve("sweep.csv")));
+    }
+
+    /** The best rate by mean val200 accuracy over seeds; ties go to the smaller rate; a missing score is an error. */
+    @Test
+    void bestLearningRateAveragesSeedsAndPrefersTheSmallerOnATie() throws Exception {
+        MiniVtab.Task task = MiniVtab.Task.fromFolderName("digit_count");
+        Method sa2vp = Method.parse("sa2vp");
+        MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(out.resolve("sweep.csv"));
+        double[][] runs = {{0.01, 42, 0.60}, {0.01, 43, 0.70}, {0.03, 42, 0.66}, {0.03, 43, 0.66}, {0.1, 42, 0.64},
+            {0.1, 43, 0.68}};
+        for (double[] r : runs) {
+            sheet.add(new MiniVtabSweep.Score(new MiniVtabSweep.Run(task, sa2vp, r[0], 5, (long) r[1]), r[2], 1));
+        }
+        // means: 0.65, 0.66, 0.66; 3 × 0.01 must find the 0.03 rows
+        assertEquals(0.03, sheet.bestLearningRate(task, sa2vp, 5, new double[]{0.1, 3 * 0.01, 0.01}), 1e-12);
+        assertEquals(0.01, sheet.bestLearningRate(task, sa2vp, 5, new double[]{0.01}), 0.0);
+        MiniVtabSweep.Sheet reread = new MiniVtabSweep.Sheet(out.resolve("sweep.csv"));
+        assertEquals(sheet.scores().size(), reread.scores().size());
+        assertTrue(reread.has(new MiniVtabSweep.Run(task, sa2vp, 0.1, 5, 43)));
+        IllegalStateException missing = assertThrows(IllegalStateException.class,
+                () -> reread.bestLearningRate(task, sa2vp, 10, new double[]{0.01}));
+        assertEquals(out.resolve("sweep.csv") + " has no score for digit_count, sa2vp, lr 0.0100000, 10 epochs",
+                missing.getMessage());
     }
 
     @Test
@@ -43,7 +71,7 @@ class MiniVtabSweepTest {
         assertTrue(e.getMessage().contains("sweep.csv is not a sweep file"), e.getMessage());
     }
 
-    private List<String> sweep() throws Exception {
+    private List<MiniVtabSweep.Score> sweep() {
         return MiniVtabSweep.run(out, out.resolve("data"), List.of(MiniVtab.Task.fromFolderName("digit_location")),
                 List.of(Method.parse("linear-probe")), new double[]{3e-2}, new int[]{2}, 1);
     }
