@@ -11,6 +11,7 @@ import org.sa2vp.zoo.minivtab.MiniVtabBenchmark;
 import org.sa2vp.zoo.minivtab.MiniVtabReport;
 import org.sa2vp.zoo.minivtab.MiniVtabSweep;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -39,12 +39,8 @@ import java.util.concurrent.Callable;
                         + "--epochs 2"})
 public final class MiniVtabCommand implements Callable<Integer> {
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
-    Path out;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "mini-VTAB tasks in VTAB-1k layout (default: "
-            + "generated into --out/data from the bundled sources)")
-    Path data;
+    @Mixin
+    MiniVtabFolders folders;
 
     @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "tasks (default all)")
     List<String> tasks;
@@ -96,19 +92,11 @@ public final class MiniVtabCommand implements Callable<Integer> {
             }
         }
         checkSettings(runEpochs);
-        Path dataRoot = data != null ? data : out.resolve("data");
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
-        Map<MiniVtab.Task, VtabTask> taskData = new LinkedHashMap<>();
-        for (MiniVtab.Task task : taskList) {
-            Path folder = dataRoot.resolve(task.folderName());
-            if (data == null && !Files.exists(folder.resolve("test.txt"))) {
-                MiniVtab.generate(dataRoot, MiniVtab.DEFAULT_SEED, task);
-            }
-            taskData.put(task, VtabTask.open(folder));
-        }
+        Map<MiniVtab.Task, VtabTask> taskData = folders.open(taskList);
         MiniVtabSweep.Sheet selection = lrFactors == null ? null : selectLearningRates(taskData, methodList,
                 runEpochs, backbone);
-        Path csv = out.resolve("results.csv");
+        Path csv = folders.out.resolve("results.csv");
         List<MiniVtabBenchmark.Result> results = new ArrayList<>(MiniVtabReport.readCsv(csv));
         List<Callable<MiniVtabBenchmark.Result>> jobs = new ArrayList<>();
         int total = taskList.size() * methodList.size() * seeds;
@@ -126,7 +114,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
                     jobs.add(() -> {
                         System.out.printf(Locale.ROOT, "start %s%n", name);
                         MiniVtabBenchmark.Result result = MiniVtabBenchmark.run(task, taskData.get(task), method,
-                                seed, runEpochs, lr, backbone, out.resolve("runs").resolve(task.folderName())
+                                seed, runEpochs, lr, backbone, folders.out.resolve("runs").resolve(task.folderName())
                                         .resolve(method.label()).resolve("seed-" + seed),
                                 workers == 1 ? ProgressBar.console() : new ProgressBar(System.err, false));
                         synchronized (results) {
@@ -145,7 +133,8 @@ public final class MiniVtabCommand implements Callable<Integer> {
         String markdown = writeTables(results, methodList, taskList, runEpochs);
         System.out.println();
         System.out.print(markdown);
-        System.out.println("\nwrote " + out.resolve("results.md") + ", " + out.resolve("results.png") + ", " + csv);
+        System.out.println("\nwrote " + folders.out.resolve("results.md") + ", " + folders.out.resolve("results.png")
+                + ", " + csv);
         return 0;
     }
 
@@ -155,7 +144,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
      */
     private MiniVtabSweep.Sheet selectLearningRates(Map<MiniVtab.Task, VtabTask> taskData, List<Method> methodList,
                                                     int runEpochs, VitCheckpoint backbone) {
-        MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(out.resolve("selection.csv"));
+        MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(folders.out.resolve("selection.csv"));
         List<Callable<MiniVtabSweep.Score>> searches = new ArrayList<>();
         for (Map.Entry<MiniVtab.Task, VtabTask> task : taskData.entrySet()) {
             for (Method method : methodList) {
@@ -165,7 +154,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
                     if (sheet.has(run)) {
                         continue;
                     }
-                    Path directory = out.resolve("selection").resolve(task.getKey().folderName())
+                    Path directory = folders.out.resolve("selection").resolve(task.getKey().folderName())
                             .resolve(method.label()).resolve("lr-" + lr);
                     searches.add(() -> {
                         MiniVtabSweep.Score score = MiniVtabSweep.score(run, task.getValue(), backbone, directory,
@@ -204,27 +193,28 @@ public final class MiniVtabCommand implements Callable<Integer> {
         String rates = lrFactors == null ? "Each method's recipe (`MiniVtabBenchmark.recipe`)."
                 : "Chosen per task and method on val200 among the recipe's rate times " + Arrays.toString(lrFactors)
                 + " (`selection.csv`).";
-        AtomicFiles.writeString(out.resolve("results.md"), "# " + title + "\n\n" + markdown
+        AtomicFiles.writeString(folders.out.resolve("results.md"), "# " + title + "\n\n" + markdown
                 + "\n## Learning rates\n\n" + rates + "\n\n"
                 + MiniVtabReport.learningRates(results, methodList, taskList));
-        MiniVtabReport.writeBarChart(out.resolve("results.png"), table, methodList, title);
+        MiniVtabReport.writeBarChart(folders.out.resolve("results.png"), table, methodList, title);
         return markdown;
     }
 
     /** Results of a different number of epochs must not be mixed into one table. */
     private void checkSettings(int runEpochs) {
-        Path settings = out.resolve("settings.txt");
+        Path settings = folders.out.resolve("settings.txt");
         String wanted = "epochs=" + runEpochs + "\n"
                 + (lrFactors == null ? "" : "lr-factors=" + Arrays.toString(lrFactors) + "\n");
         try {
             if (Files.exists(settings)) {
                 String stored = Files.readString(settings);
                 if (!stored.equals(wanted)) {
-                    throw new IllegalArgumentException(out + " holds results of " + stored.trim().replace('\n', ' ')
-                            + "; use another --out for " + wanted.trim().replace('\n', ' '));
+                    throw new IllegalArgumentException(folders.out + " holds results of "
+                            + stored.trim().replace('\n', ' ') + "; use another --out for "
+                            + wanted.trim().replace('\n', ' '));
                 }
             } else {
-                Files.createDirectories(out);
+                Files.createDirectories(folders.out);
                 AtomicFiles.writeString(settings, wanted);
             }
         } catch (IOException e) {

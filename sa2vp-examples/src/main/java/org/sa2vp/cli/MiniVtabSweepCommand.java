@@ -5,9 +5,9 @@ import org.sa2vp.zoo.minivtab.MiniVtab;
 import org.sa2vp.zoo.minivtab.MiniVtabBenchmark;
 import org.sa2vp.zoo.minivtab.MiniVtabSweep;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -22,12 +22,8 @@ import java.util.concurrent.Callable;
                 + "--methods vpt-deep,sa2vp --lrs 3e-3,1e-2,3e-2,1e-1 --seeds 2"})
 public final class MiniVtabSweepCommand implements Callable<Integer> {
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
-    Path out;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "mini-VTAB tasks in VTAB-1k layout (default: "
-            + "generated into --out/data from the bundled sources)")
-    Path data;
+    @Mixin
+    MiniVtabFolders folders;
 
     @Option(names = "--tasks", split = ",", paramLabel = "TASK", defaultValue = "twemoji_category",
             description = "tasks (default ${DEFAULT-VALUE})")
@@ -65,10 +61,11 @@ public final class MiniVtabSweepCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--epochs must be >= 1, got " + e);
             }
         }
-        List<MiniVtabSweep.Score> scores = MiniVtabSweep.run(out, data != null ? data : out.resolve("data"),
-                tasks.stream().map(MiniVtab.Task::fromFolderName).toList(),
-                methods.stream().map(Method::parse).toList(), lrs, epochs, seeds);
-        System.out.println("wrote " + out.resolve("sweep.csv") + " (" + scores.size() + " runs)");
+        List<MiniVtab.Task> taskList = tasks.stream().map(MiniVtab.Task::fromFolderName).toList();
+        List<Method> methodList = methods.stream().map(Method::parse).toList();
+        List<MiniVtabSweep.Score> scores = MiniVtabSweep.run(folders.out, folders.open(taskList), methodList, lrs,
+                epochs, seeds);
+        System.out.println("wrote " + folders.out.resolve("sweep.csv") + " (" + scores.size() + " runs)");
         return 0;
     }
 }

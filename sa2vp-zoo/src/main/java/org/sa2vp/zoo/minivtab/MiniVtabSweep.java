@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Learning rates and epoch counts scored on the mini-VTAB <em>validation</em> split: each run trains on
@@ -152,23 +153,23 @@ public final class MiniVtabSweep {
     /**
      * Runs every combination that {@code out/sweep.csv} does not hold yet, one after another.
      *
-     * @param data  mini-VTAB tasks in VTAB-1k layout; missing tasks are generated there
+     * @param tasks the tasks' data, in VTAB-1k layout
      * @param seeds seeds per combination: {@link MiniVtabBenchmark#BASE_SEED}, +1, ...
      * @return all scores in the sheet
      */
-    public static List<Score> run(Path out, Path data, List<MiniVtab.Task> tasks, List<Method> methods,
-                                  double[] lrs, int[] epochs, int seeds) {
+    public static List<Score> run(Path out, Map<MiniVtab.Task, VtabTask> tasks, List<Method> methods, double[] lrs,
+                                  int[] epochs, int seeds) {
         Sheet sheet = new Sheet(out.resolve("sweep.csv"));
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
-        for (MiniVtab.Task task : tasks) {
-            VtabTask taskData = openOrGenerate(data, task);
+        for (Map.Entry<MiniVtab.Task, VtabTask> task : tasks.entrySet()) {
             for (Method method : methods) {
                 for (int runEpochs : epochs) {
                     for (double lr : lrs) {
                         for (int k = 0; k < seeds; k++) {
-                            Run run = new Run(task, method, lr, runEpochs, MiniVtabBenchmark.BASE_SEED + k);
+                            Run run = new Run(task.getKey(), method, lr, runEpochs, MiniVtabBenchmark.BASE_SEED + k);
                             if (!sheet.has(run)) {
-                                sheet.add(score(run, taskData, backbone, out.resolve("run"), ProgressBar.console()));
+                                sheet.add(score(run, task.getValue(), backbone, out.resolve("run"),
+                                        ProgressBar.console()));
                             }
                         }
                     }
@@ -176,14 +177,6 @@ public final class MiniVtabSweep {
             }
         }
         return sheet.scores();
-    }
-
-    /** The task in {@code data}, generated there first when it is missing. */
-    public static VtabTask openOrGenerate(Path data, MiniVtab.Task task) {
-        if (!Files.exists(data.resolve(task.folderName()).resolve("test.txt"))) {
-            MiniVtab.generate(data, MiniVtab.DEFAULT_SEED, task);
-        }
-        return VtabTask.open(data.resolve(task.folderName()));
     }
 
     /**

@@ -2,11 +2,13 @@ package org.sa2vp.zoo.minivtab;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sa2vp.data.VtabTask;
 import org.sa2vp.train.Method;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -72,7 +74,12 @@ class MiniVtabSweepTest {
     }
 
     private List<MiniVtabSweep.Score> sweep() {
-        return MiniVtabSweep.run(out, out.resolve("data"), List.of(MiniVtab.Task.fromFolderName("digit_location")),
+        MiniVtab.Task task = MiniVtab.Task.fromFolderName("digit_location");
+        Path data = out.resolve("data");
+        if (!Files.exists(data.resolve(task.folderName()))) {
+            MiniVtab.generate(data, MiniVtab.DEFAULT_SEED, task);
+        }
+        return MiniVtabSweep.run(out, Map.of(task, VtabTask.open(data.resolve(task.folderName()))),
                 List.of(Method.parse("linear-probe")), new double[]{3e-2}, new int[]{2}, 1);
     }
 }
