@@ -116,7 +116,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
                         MiniVtabBenchmark.Result result = MiniVtabBenchmark.run(task, taskData.get(task), method,
                                 seed, runEpochs, lr, backbone, folders.out.resolve("runs").resolve(task.folderName())
                                         .resolve(method.label()).resolve("seed-" + seed),
-                                workers == 1 ? ProgressBar.console() : new ProgressBar(System.err, false));
+                                progress());
                         synchronized (results) {
                             results.add(result);
                             MiniVtabReport.writeCsv(csv, results);
@@ -147,22 +147,25 @@ public final class MiniVtabCommand implements Callable<Integer> {
         MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(folders.out.resolve("selection.csv"));
         List<Callable<MiniVtabSweep.Score>> searches = new ArrayList<>();
         for (Map.Entry<MiniVtab.Task, VtabTask> task : taskData.entrySet()) {
+            List<MiniVtabSweep.Run> pending = new ArrayList<>();
             for (Method method : methodList) {
                 for (double lr : candidates(method, runEpochs)) {
                     MiniVtabSweep.Run run = new MiniVtabSweep.Run(task.getKey(), method, lr, runEpochs,
                             MiniVtabBenchmark.BASE_SEED);
-                    if (sheet.has(run)) {
-                        continue;
+                    if (!sheet.has(run)) {
+                        pending.add(run);
                     }
-                    Path directory = folders.out.resolve("selection").resolve(task.getKey().folderName())
-                            .resolve(method.label()).resolve("lr-" + lr);
-                    searches.add(() -> {
-                        MiniVtabSweep.Score score = MiniVtabSweep.score(run, task.getValue(), backbone, directory,
-                                workers == 1 ? ProgressBar.console() : new ProgressBar(System.err, false));
-                        sheet.add(score);
-                        return score;
-                    });
                 }
+            }
+            MiniVtabSweep.Splits splits = pending.isEmpty() ? null : MiniVtabSweep.Splits.of(task.getValue());
+            for (MiniVtabSweep.Run run : pending) {
+                Path directory = folders.out.resolve("selection").resolve(task.getKey().folderName())
+                        .resolve(run.method().label()).resolve("lr-" + run.learningRate());
+                searches.add(() -> {
+                    MiniVtabSweep.Score score = MiniVtabSweep.score(run, splits, backbone, directory, progress());
+                    sheet.add(score);
+                    return score;
+                });
             }
         }
         if (!searches.isEmpty()) {
@@ -172,15 +175,19 @@ public final class MiniVtabCommand implements Callable<Integer> {
         return sheet;
     }
 
+    /** One run's progress: a redrawn bar when runs go one at a time, plain lines when several share the console. */
+    private ProgressBar progress() {
+        return workers == 1 ? ProgressBar.console() : new ProgressBar(System.err, false);
+    }
+
     private static double defaultLearningRate(Method method, int runEpochs) {
         return MiniVtabBenchmark.recipe(method, MiniVtabBenchmark.BASE_SEED, runEpochs).getLearningRate();
     }
 
-    /** The recipe's rate times each --lr-factors value, to six significant digits (3 × 0.01 is 0.03). */
+    /** The recipe's rate times each --lr-factors value, rounded as the sweep sheet records rates. */
     private double[] candidates(Method method, int runEpochs) {
         double base = defaultLearningRate(method, runEpochs);
-        return Arrays.stream(lrFactors).map(f -> Double.parseDouble(String.format(Locale.ROOT, "%.6g", f * base)))
-                .distinct().toArray();
+        return Arrays.stream(lrFactors).map(f -> MiniVtabSweep.round(f * base)).distinct().toArray();
     }
 
     private String writeTables(List<MiniVtabBenchmark.Result> results, List<Method> methodList,

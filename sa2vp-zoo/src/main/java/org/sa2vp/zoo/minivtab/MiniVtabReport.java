@@ -159,10 +159,9 @@ public final class MiniVtabReport {
         return row;
     }
 
-    /** A learning rate as the tables print it: {@code 0.03}, {@code 0.0005}, no trailing zeros. */
+    /** A learning rate as the tables print it: the sweep's six digits without trailing zeros (0.03, 0.0005). */
     static String learningRate(double lr) {
-        return java.math.BigDecimal.valueOf(lr).round(new java.math.MathContext(6)).stripTrailingZeros()
-                .toPlainString();
+        return new java.math.BigDecimal(MiniVtabSweep.rate(lr)).stripTrailingZeros().toPlainString();
     }
 
     /**

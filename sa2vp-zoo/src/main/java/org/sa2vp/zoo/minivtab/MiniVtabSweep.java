@@ -38,6 +38,14 @@ public final class MiniVtabSweep {
     /** The CSV header; a row's first five fields identify its run. */
     public static final String HEADER = "task,method,lr,epochs,seed,val_accuracy,seconds";
 
+    /** A task's train800 and val200 splits as network input: read once per task, shared by all its runs. */
+    public record Splits(int numClasses, InMemoryImages train, InMemoryImages validation) {
+        public static Splits of(VtabTask data) {
+            return new Splits(data.numClasses(), MiniVtabBenchmark.load(data, VtabSplit.TRAIN800),
+                    MiniVtabBenchmark.load(data, VtabSplit.VAL200));
+        }
+    }
+
     /** One validation run. */
     public record Run(MiniVtab.Task task, Method method, double learningRate, int epochs, long seed) {
         /** The row prefix that identifies the run in a {@link Sheet}. */
@@ -50,6 +58,11 @@ public final class MiniVtabSweep {
     /** A learning rate as the sheet writes it (six significant digits), so that 3 × 0.01 is the row 0.03. */
     static String rate(double lr) {
         return String.format(Locale.ROOT, "%g", lr);
+    }
+
+    /** {@code lr} rounded as the sheet writes it: 3 × 0.01 becomes 0.03, the rate a row of 0.03 reads back as. */
+    public static double round(double lr) {
+        return Double.parseDouble(rate(lr));
     }
 
     static boolean sameRate(double a, double b) {
@@ -162,15 +175,17 @@ public final class MiniVtabSweep {
         Sheet sheet = new Sheet(out.resolve("sweep.csv"));
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
         for (Map.Entry<MiniVtab.Task, VtabTask> task : tasks.entrySet()) {
+            Splits splits = null;
             for (Method method : methods) {
                 for (int runEpochs : epochs) {
                     for (double lr : lrs) {
                         for (int k = 0; k < seeds; k++) {
                             Run run = new Run(task.getKey(), method, lr, runEpochs, MiniVtabBenchmark.BASE_SEED + k);
-                            if (!sheet.has(run)) {
-                                sheet.add(score(run, task.getValue(), backbone, out.resolve("run"),
-                                        ProgressBar.console()));
+                            if (sheet.has(run)) {
+                                continue;
                             }
+                            splits = splits != null ? splits : Splits.of(task.getValue());
+                            sheet.add(score(run, splits, backbone, out.resolve("run"), ProgressBar.console()));
                         }
                     }
                 }
@@ -183,12 +198,11 @@ public final class MiniVtabSweep {
      * Trains {@code run.method()} on {@code train800} with the benchmark's recipe at {@code run.learningRate()} in
      * {@code directory} (deleted afterwards) and scores it on {@code val200}.
      */
-    public static Score score(Run run, VtabTask data, VitCheckpoint backbone, Path directory, ProgressBar progress) {
+    public static Score score(Run run, Splits splits, VitCheckpoint backbone, Path directory, ProgressBar progress) {
         long start = System.nanoTime();
         MiniVtabBenchmark.deleteRecursively(directory);
-        InMemoryImages train = MiniVtabBenchmark.load(data, VtabSplit.TRAIN800);
-        InMemoryImages validation = MiniVtabBenchmark.load(data, VtabSplit.VAL200);
-        TuningMethod config = MiniVtabBenchmark.method(run.method(), backbone.config(), data.numClasses());
+        InMemoryImages train = splits.train();
+        TuningMethod config = MiniVtabBenchmark.method(run.method(), backbone.config(), splits.numClasses());
         TrainingRecipe recipe = MiniVtabBenchmark.recipe(run.method(), run.seed(), run.epochs())
                 .withLearningRate(run.learningRate());
         try {
@@ -196,8 +210,8 @@ public final class MiniVtabSweep {
             config.loadBackbone(graph, backbone);
             Trainer trainer = Trainer.start(graph, config, recipe, train, null, directory);
             trainer.progress(progress).fit();
-            double accuracy = Evaluation.of(trainer.graph(), config, validation, recipe.effectiveEvalBatchSize())
-                    .accuracy();
+            double accuracy = Evaluation.of(trainer.graph(), config, splits.validation(),
+                    recipe.effectiveEvalBatchSize()).accuracy();
             Score score = new Score(run, accuracy, (System.nanoTime() - start) / 1e9);
             System.out.printf(Locale.ROOT, "%s %s lr %g, %d epochs, seed %d: val200 %.1f%% (%.0f s)%n",
                     run.task().folderName(), run.method().label(), run.learningRate(), run.epochs(), run.seed(),
