@@ -40,7 +40,7 @@ public final class PretrainedTinyVit extends ZooModel<PretrainedTinyVit> {
     public static final String NAME = "vit_tiny_patch4_32_fashion";
     public static final String WEIGHTS_RESOURCE = "/org/sa2vp/zoo/" + NAME + ".safetensors";
     /** SHA-256 of {@link #WEIGHTS_RESOURCE}, as recorded in {@code docs/DATA.md}. */
-    public static final String WEIGHTS_SHA256 = "2133b4768002a8ae4cc447c0d46e7619d309b052e514f89764306f3824057595";
+    public static final String WEIGHTS_SHA256 = "4dd3c27369be93d56d12a20e5d4ee0bddd5aa6adc2da67045dd86be417bc01a8";
     public static final double MEAN = 0.5;
     public static final double STD = 0.5;
     public static final int IMAGE_SIZE = 32;
@@ -56,7 +56,7 @@ public final class PretrainedTinyVit extends ZooModel<PretrainedTinyVit> {
      * pixel shifts and horizontal flips.
      */
     public static final TrainingRecipe PRETRAINING = TrainingRecipe.builder().learningRate(2e-3).minLearningRate(1e-5)
-            .weightDecay(0.05).epochs(3).warmupEpochs(1).batchSize(128).evalBatchSize(500).seed(42).build()
+            .weightDecay(0.05).epochs(13).warmupEpochs(1).batchSize(128).evalBatchSize(500).seed(42).build()
             .validated();
     /** Maximum shift of the pretraining augmentation, in pixels. */
     public static final int PRETRAINING_SHIFT = 4;
