@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,13 +29,15 @@ import java.util.concurrent.Callable;
 /** {@code sa2vp minivtab}: every method on every mini-VTAB task with several seeds; a results table and chart. */
 @Command(name = "minivtab", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Adapts the bundled tiny ViT to every mini-VTAB task with each method the paper compares "
-                + "(linear probe, VPT-shallow, VPT-deep, full fine-tuning, SA2VP), one fixed recipe per method, "
-                + "training on train800val200 and testing on test, for several seeds.",
+                + "(linear probe, VPT-shallow, VPT-deep, full fine-tuning, SA2VP), one recipe per method (its learning "
+                + "rate chosen per task on val200 with --lr-factors), training on train800val200 and testing on test, "
+                + "for several seeds.",
                 "--out receives results.csv (one row per run; rerunning the command skips finished runs and resumes "
                         + "an interrupted one), results.md (test accuracy, mean ± std over seeds, per task, per VTAB "
-                        + "group and overall), results.png (the same as a bar chart) and runs/<task>/<method>/seed-N "
+                        + "group and overall), results.png (the same as a bar chart) and "
+                        + "runs/<task>/<method>/lr-<rate>/seed-N "
                         + "(metrics.csv, curves.png, the trained tensors)."},
-        footer = {"", "Example:", "  sa2vp minivtab --out runs/minivtab",
+        footer = {"", "Example:", "  sa2vp minivtab --out runs/minivtab --workers 2 --lr-factors 0.3,1,3,9",
                 "  sa2vp minivtab --out runs/quick --tasks digit_location --methods linear-probe,sa2vp --seeds 1 "
                         + "--epochs 2"})
 public final class MiniVtabCommand implements Callable<Integer> {
@@ -68,6 +71,14 @@ public final class MiniVtabCommand implements Callable<Integer> {
             + "chosen rates in results.md). Default: the recipes' rates, no search")
     double[] lrFactors;
 
+    @Option(names = "--lr-widen", paramLabel = "N", defaultValue = "2", description = "with --lr-factors: when the "
+            + "best rate is the largest (smallest) scored, also score the rate " + "3× above (below) it, at most N "
+            + "times per task and method (default 2; 0: the factors only)")
+    int lrWiden;
+
+    /** How far past an edge of the learning-rate grid --lr-widen looks. */
+    static final double WIDEN_STEP = 3;
+
     @Override
     public Integer call() {
         if (workers < 1) {
@@ -91,31 +102,43 @@ public final class MiniVtabCommand implements Callable<Integer> {
                 }
             }
         }
+        if (lrWiden < 0) {
+            throw new IllegalArgumentException("--lr-widen must be >= 0, got " + lrWiden);
+        }
         checkSettings(runEpochs);
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
         Map<MiniVtab.Task, VtabTask> taskData = folders.open(taskList);
-        MiniVtabSweep.Sheet selection = lrFactors == null ? null : selectLearningRates(taskData, methodList,
-                runEpochs, backbone);
+        Map<MiniVtab.Task, Map<Method, Double>> chosen = lrFactors == null ? null
+                : selectLearningRates(taskData, methodList, runEpochs, backbone);
         Path csv = folders.out.resolve("results.csv");
         List<MiniVtabBenchmark.Result> results = new ArrayList<>(MiniVtabReport.readCsv(csv));
         List<Callable<MiniVtabBenchmark.Result>> jobs = new ArrayList<>();
         int total = taskList.size() * methodList.size() * seeds;
         for (MiniVtab.Task task : taskList) {
             for (Method method : methodList) {
-                double lr = selection == null ? defaultLearningRate(method, runEpochs)
-                        : selection.bestLearningRate(task, method, runEpochs, candidates(method, runEpochs));
+                double lr = chosen == null ? defaultLearningRate(method, runEpochs) : chosen.get(task).get(method);
                 for (int k = 0; k < seeds; k++) {
                     long seed = MiniVtabBenchmark.BASE_SEED + k;
-                    if (results.stream().anyMatch(r -> r.task() == task && r.method() == method && r.seed() == seed)) {
+                    MiniVtabBenchmark.Result done = results.stream().filter(r -> r.task() == task
+                            && r.method() == method && r.seed() == seed).findFirst().orElse(null);
+                    if (done != null && MiniVtabSweep.sameRate(done.learningRate(), lr)) {
                         continue;
                     }
                     String name = String.format(Locale.ROOT, "%s, %s, seed %d", task.folderName(), method.label(),
                             seed);
+                    if (done != null) {
+                        // More scores widened the grid since this run: its rate is no longer the chosen one.
+                        System.out.printf(Locale.ROOT, "%s: the chosen rate is now %s, not %s: running it again%n",
+                                name, MiniVtabReport.learningRate(lr),
+                                MiniVtabReport.learningRate(done.learningRate()));
+                        results.remove(done);
+                    }
                     jobs.add(() -> {
                         System.out.printf(Locale.ROOT, "start %s%n", name);
                         MiniVtabBenchmark.Result result = MiniVtabBenchmark.run(task, taskData.get(task), method,
                                 seed, runEpochs, lr, backbone, folders.out.resolve("runs").resolve(task.folderName())
-                                        .resolve(method.label()).resolve("seed-" + seed),
+                                        .resolve(method.label()).resolve("lr-" + MiniVtabReport.learningRate(lr))
+                                        .resolve("seed-" + seed),
                                 progress());
                         synchronized (results) {
                             results.add(result);
@@ -139,28 +162,64 @@ public final class MiniVtabCommand implements Callable<Integer> {
     }
 
     /**
-     * Scores every candidate rate of every method on every task (train800 → val200, seed 42), as many side by side
-     * as --workers, skipping those already in selection.csv; @return the scores.
+     * Chooses each method's learning rate per task: scores every candidate rate (train800 → val200, seed 42), as many
+     * side by side as --workers, skipping those already in selection.csv; then, up to --lr-widen times, scores one
+     * more rate past the grid's edge wherever the best rate is at that edge. @return the best rate per task and method
      */
-    private MiniVtabSweep.Sheet selectLearningRates(Map<MiniVtab.Task, VtabTask> taskData, List<Method> methodList,
-                                                    int runEpochs, VitCheckpoint backbone) {
+    private Map<MiniVtab.Task, Map<Method, Double>> selectLearningRates(Map<MiniVtab.Task, VtabTask> taskData,
+                                                                       List<Method> methodList, int runEpochs,
+                                                                       VitCheckpoint backbone) {
         MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(folders.out.resolve("selection.csv"));
-        List<Callable<MiniVtabSweep.Score>> searches = new ArrayList<>();
-        for (Map.Entry<MiniVtab.Task, VtabTask> task : taskData.entrySet()) {
-            List<MiniVtabSweep.Run> pending = new ArrayList<>();
+        Map<MiniVtab.Task, Map<Method, double[]>> grids = new LinkedHashMap<>();
+        for (MiniVtab.Task task : taskData.keySet()) {
             for (Method method : methodList) {
-                for (double lr : candidates(method, runEpochs)) {
-                    MiniVtabSweep.Run run = new MiniVtabSweep.Run(task.getKey(), method, lr, runEpochs,
+                grids.computeIfAbsent(task, t -> new LinkedHashMap<>()).put(method, candidates(method, runEpochs));
+            }
+        }
+        for (int round = 0; ; round++) {
+            score(sheet, grids, taskData, runEpochs, backbone, round == 0 ? "choosing learning rates on val200"
+                    : "widening the learning-rate grid where its edge scored best");
+            Map<MiniVtab.Task, Map<Method, Double>> chosen = new LinkedHashMap<>();
+            boolean widened = false;
+            for (Map.Entry<MiniVtab.Task, Map<Method, double[]>> task : grids.entrySet()) {
+                for (Map.Entry<Method, double[]> grid : task.getValue().entrySet()) {
+                    double best = sheet.bestLearningRate(task.getKey(), grid.getKey(), runEpochs, grid.getValue());
+                    chosen.computeIfAbsent(task.getKey(), t -> new LinkedHashMap<>()).put(grid.getKey(), best);
+                    double next = round < lrWiden ? MiniVtabSweep.widen(grid.getValue(), best, WIDEN_STEP) : Double.NaN;
+                    if (!Double.isNaN(next)) {
+                        double[] wider = Arrays.copyOf(grid.getValue(), grid.getValue().length + 1);
+                        wider[wider.length - 1] = next;
+                        grid.setValue(wider);
+                        widened = true;
+                    }
+                }
+            }
+            if (!widened) {
+                return chosen;
+            }
+        }
+    }
+
+    /** Scores the grids' rates that selection.csv does not hold yet, as many side by side as --workers. */
+    private void score(MiniVtabSweep.Sheet sheet, Map<MiniVtab.Task, Map<Method, double[]>> grids,
+                       Map<MiniVtab.Task, VtabTask> taskData, int runEpochs, VitCheckpoint backbone, String what) {
+        List<Callable<MiniVtabSweep.Score>> searches = new ArrayList<>();
+        for (Map.Entry<MiniVtab.Task, Map<Method, double[]>> task : grids.entrySet()) {
+            List<MiniVtabSweep.Run> pending = new ArrayList<>();
+            for (Map.Entry<Method, double[]> grid : task.getValue().entrySet()) {
+                for (double lr : grid.getValue()) {
+                    MiniVtabSweep.Run run = new MiniVtabSweep.Run(task.getKey(), grid.getKey(), lr, runEpochs,
                             MiniVtabBenchmark.BASE_SEED);
                     if (!sheet.has(run)) {
                         pending.add(run);
                     }
                 }
             }
-            MiniVtabSweep.Splits splits = pending.isEmpty() ? null : MiniVtabSweep.Splits.of(task.getValue());
+            MiniVtabSweep.Splits splits = pending.isEmpty() ? null
+                    : MiniVtabSweep.Splits.of(taskData.get(task.getKey()));
             for (MiniVtabSweep.Run run : pending) {
                 Path directory = folders.out.resolve("selection").resolve(task.getKey().folderName())
-                        .resolve(run.method().label()).resolve("lr-" + run.learningRate());
+                        .resolve(run.method().label()).resolve("lr-" + MiniVtabReport.learningRate(run.learningRate()));
                 searches.add(() -> {
                     MiniVtabSweep.Score score = MiniVtabSweep.score(run, splits, backbone, directory, progress());
                     sheet.add(score);
@@ -169,10 +228,9 @@ public final class MiniVtabCommand implements Callable<Integer> {
             }
         }
         if (!searches.isEmpty()) {
-            System.out.printf(Locale.ROOT, "choosing learning rates on val200: %d runs%n", searches.size());
+            System.out.printf(Locale.ROOT, "%s: %d runs%n", what, searches.size());
         }
         ParallelRuns.run(searches, workers);
-        return sheet;
     }
 
     /** One run's progress: a redrawn bar when runs go one at a time, plain lines when several share the console. */
@@ -199,7 +257,8 @@ public final class MiniVtabCommand implements Callable<Integer> {
                 + "over %d seed(s)", PretrainedTinyVit.NAME, runEpochs, seedCount);
         String rates = lrFactors == null ? "Each method's recipe (`MiniVtabBenchmark.recipe`)."
                 : "Chosen per task and method on val200 among the recipe's rate times " + Arrays.toString(lrFactors)
-                + " (`selection.csv`).";
+                + (lrWiden == 0 ? "" : ", widened " + (int) WIDEN_STEP + "× past the grid's edge up to " + lrWiden
+                + " times where the edge scored best") + " (`selection.csv`).";
         AtomicFiles.writeString(folders.out.resolve("results.md"), "# " + title + "\n\n" + markdown
                 + "\n## Learning rates\n\n" + rates + "\n\n"
                 + MiniVtabReport.learningRates(results, methodList, taskList));
@@ -211,7 +270,8 @@ public final class MiniVtabCommand implements Callable<Integer> {
     private void checkSettings(int runEpochs) {
         Path settings = folders.out.resolve("settings.txt");
         String wanted = "epochs=" + runEpochs + "\n"
-                + (lrFactors == null ? "" : "lr-factors=" + Arrays.toString(lrFactors) + "\n");
+                + (lrFactors == null ? "" : "lr-factors=" + Arrays.toString(lrFactors) + "\n"
+                + (lrWiden == 0 ? "" : "lr-widen=" + lrWiden + "\n"));
         try {
             if (Files.exists(settings)) {
                 String stored = Files.readString(settings);

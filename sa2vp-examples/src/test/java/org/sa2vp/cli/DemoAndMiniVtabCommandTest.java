@@ -7,10 +7,15 @@ import org.sa2vp.train.Trainer;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -89,7 +94,7 @@ class DemoAndMiniVtabCommandTest {
         assertTrue(md.contains("| digit_count |") && md.contains("| **All tasks (mean)** |"), md);
         assertTrue(Files.size(out.resolve("results.png")) > 0);
         assertTrue(Files.exists(out.resolve("data/digit_count/train800val200.txt")), "VTAB-1k layout generated");
-        assertTrue(Files.exists(out.resolve("runs/digit_count/vpt-shallow/seed-43/metrics.csv")));
+        assertTrue(Files.exists(out.resolve("runs/digit_count/vpt-shallow/lr-0.03/seed-43/metrics.csv")));
 
         CliRun again = CliRun.of(args);
         assertEquals(0, again.code());
@@ -105,39 +110,75 @@ class DemoAndMiniVtabCommandTest {
                 badTask.err());
     }
 
-    /** --lr-factors: every candidate rate is scored on val200 first, and the final runs use the best one. */
+    /**
+     * --lr-factors: every candidate rate is scored on val200 first, the grid is widened past the edge that scored
+     * best (--lr-widen 1: once), and the final runs use the best rate of all; a rerun with a wider grid reruns the
+     * final run whose rate it changes.
+     */
     @Test
     void miniVtabChoosesEachMethodsLearningRateOnVal200(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("bench");
         String[] args = {"minivtab", "--out", out.toString(), "--tasks", "digit_count", "--methods", "linear-probe",
-                "--seeds", "1", "--epochs", "1", "--workers", "2", "--lr-factors", "0.1,1"};
+                "--seeds", "1", "--epochs", "1", "--workers", "2", "--lr-factors", "0.1,1", "--lr-widen", "1"};
         CliRun run = CliRun.of(args);
         assertEquals(0, run.code(), run.err());
-        List<String> selection = Files.readAllLines(out.resolve("selection.csv"));
-        assertEquals(3, selection.size(), "header + the probe's rate 0.03 × 0.1 and × 1: " + selection);
-        double low = 0, high = 0;
-        for (String row : selection.subList(1, 3)) {
-            String[] f = row.split(",");
-            assertEquals("42", f[4], "seed 42 only");
-            if (Double.parseDouble(f[2]) == 0.003) {
-                low = Double.parseDouble(f[5]);
-            } else {
-                assertEquals(0.03, Double.parseDouble(f[2]), 0.0, row);
-                high = Double.parseDouble(f[5]);
-            }
-        }
-        String chosen = high > low ? "0.03" : "0.003";
+        Map<String, Double> scores = selectionScores(out);
+        assertEquals(3, scores.size(), "the probe's rate 0.03 × 0.1 and × 1, then one past the better: " + scores);
+        String widened = scores.get("0.03") > scores.get("0.003") ? "0.09" : "0.001";
+        assertTrue(scores.containsKey(widened), widened + " was scored: " + scores);
+        String chosen = best(scores);
         List<String> csv = Files.readAllLines(out.resolve("results.csv"));
         assertEquals(2, csv.size());
-        assertEquals(chosen, csv.get(1).split(",")[4], "the final run uses the rate with the better val200 score");
+        assertEquals(chosen, csv.get(1).split(",")[4], "the final run uses the rate with the best val200 score");
+        assertTrue(Files.exists(out.resolve("runs/digit_count/linear-probe/lr-" + chosen + "/seed-42/metrics.csv")));
         String md = Files.readString(out.resolve("results.md"));
-        assertTrue(md.contains("## Learning rates\n\nChosen per task and method on val200") && md.contains(
+        assertTrue(md.contains("## Learning rates\n\nChosen per task and method on val200 among the recipe's rate "
+                + "times [0.1, 1.0], widened 3× past the grid's edge up to 1 times") && md.contains(
                 "| digit_count | " + chosen + " |"), md);
 
         CliRun plain = CliRun.of("minivtab", "--out", out.toString(), "--tasks", "digit_count", "--epochs", "1");
         assertEquals(2, plain.code());
-        assertEquals("sa2vp minivtab: " + out + " holds results of epochs=1 lr-factors=[0.1, 1.0]; use another --out "
-                + "for epochs=1", plain.err().strip());
+        assertEquals("sa2vp minivtab: " + out + " holds results of epochs=1 lr-factors=[0.1, 1.0] lr-widen=1; use "
+                + "another --out for epochs=1", plain.err().strip());
+
+        // Scores that move the choice (here edited by hand) make the next run redo the final run at the new rate.
+        boolean widenedWon = chosen.equals(widened);
+        List<String> rows = new ArrayList<>();
+        for (String row : Files.readAllLines(out.resolve("selection.csv"))) {
+            String[] f = row.split(",");
+            if (!f[2].equals("lr") && new BigDecimal(f[2]).stripTrailingZeros().toPlainString().equals(widened)) {
+                f[5] = widenedWon ? "0.0000" : "1.0000";
+            }
+            rows.add(String.join(",", f));
+        }
+        Files.write(out.resolve("selection.csv"), rows);
+        scores.remove(widened);
+        String now = widenedWon ? best(scores) : widened;
+        CliRun again = CliRun.of(args);
+        assertEquals(0, again.code(), again.err());
+        List<String> rerun = Files.readAllLines(out.resolve("results.csv"));
+        assertEquals(2, rerun.size(), "one final run per seed: " + rerun);
+        assertEquals(now, rerun.get(1).split(",")[4]);
+        assertTrue(again.out().contains("digit_count, linear-probe, seed 42: the chosen rate is now " + now + ", not "
+                + chosen + ": running it again"), again.out());
+    }
+
+    /** selection.csv's val200 accuracy by learning rate, as results.md writes rates (0.09, not 0.0900000). */
+    private static Map<String, Double> selectionScores(Path out) throws IOException {
+        Map<String, Double> scores = new TreeMap<>();
+        List<String> rows = Files.readAllLines(out.resolve("selection.csv"));
+        for (String row : rows.subList(1, rows.size())) {
+            String[] f = row.split(",");
+            assertEquals("42", f[4], "seed 42 only");
+            scores.put(new BigDecimal(f[2]).stripTrailingZeros().toPlainString(), Double.parseDouble(f[5]));
+        }
+        return scores;
+    }
+
+    /** The best rate, the smaller on a tie (as MiniVtabSweep.Sheet chooses). */
+    private static String best(Map<String, Double> scores) {
+        return scores.entrySet().stream().min(Comparator.<Map.Entry<String, Double>>comparingDouble(
+                e -> -e.getValue()).thenComparingDouble(e -> Double.parseDouble(e.getKey()))).orElseThrow().getKey();
     }
 
     /** The sweep's options are checked before any training (its runs are MiniVtabSweepTest's). */

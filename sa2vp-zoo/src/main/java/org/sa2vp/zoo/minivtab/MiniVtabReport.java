@@ -159,8 +159,9 @@ public final class MiniVtabReport {
         return row;
     }
 
-    /** A learning rate as the tables print it: the sweep's six digits without trailing zeros (0.03, 0.0005). */
-    static String learningRate(double lr) {
+    /** A learning rate as the tables print it: the sweep's six digits without trailing zeros (0.03, 0.0005); also names
+     * the runs' folders ({@code lr-0.03}). */
+    public static String learningRate(double lr) {
         return new java.math.BigDecimal(MiniVtabSweep.rate(lr)).stripTrailingZeros().toPlainString();
     }
 

@@ -65,8 +65,35 @@ public final class MiniVtabSweep {
         return Double.parseDouble(rate(lr));
     }
 
-    static boolean sameRate(double a, double b) {
+    /** Whether two rates are the same row of the sheet (equal to six significant digits). */
+    public static boolean sameRate(double a, double b) {
         return rate(a).equals(rate(b));
+    }
+
+    /**
+     * The next candidate past an edge of the grid, or none: a grid whose best rate is its largest (smallest) is
+     * widened by one rate {@code step} times above (below) it, so that the choice is not capped by where the grid
+     * happened to end. {@link Sheet#bestLearningRate} gives a tie to the smaller rate, so a tie between the two
+     * largest rates does not widen the grid upwards.
+     *
+     * @param candidates the rates scored so far (any order)
+     * @param best       the best of them
+     * @param step       the factor between the edge and the new rate, {@code > 1}
+     * @return the rate to score next (rounded as the sheet records it), or {@code NaN} when {@code best} is inside
+     */
+    public static double widen(double[] candidates, double best, double step) {
+        if (!(step > 1)) {
+            throw new IllegalArgumentException("step must be > 1, got " + step);
+        }
+        double lowest = java.util.Arrays.stream(candidates).min().orElseThrow();
+        double highest = java.util.Arrays.stream(candidates).max().orElseThrow();
+        if (candidates.length > 1 && sameRate(best, highest)) {
+            return round(highest * step);
+        }
+        if (candidates.length > 1 && sameRate(best, lowest)) {
+            return round(lowest / step);
+        }
+        return Double.NaN;
     }
 
     /** A finished run: its {@code val200} accuracy and wall time. */

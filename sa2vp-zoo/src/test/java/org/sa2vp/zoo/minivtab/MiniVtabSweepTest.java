@@ -66,6 +66,20 @@ class MiniVtabSweepTest {
                 missing.getMessage());
     }
 
+    /** A best rate at the grid's edge asks for the next rate past it (rounded as the sheet writes it); inside: none. */
+    @Test
+    void widenLooksPastTheEdgeWhereTheBestRateIs() {
+        double[] grid = {0.03, 0.009, 0.09};
+        assertEquals(0.27, MiniVtabSweep.widen(grid, 0.09, 3), 0.0);
+        assertEquals(0.003, MiniVtabSweep.widen(grid, 0.009, 3), 0.0);
+        assertTrue(Double.isNaN(MiniVtabSweep.widen(grid, 0.03, 3)));
+        assertEquals(0.81, MiniVtabSweep.widen(new double[]{0.27, 0.03, 0.009, 0.09}, 3 * 0.09 * 1.0000001, 3), 0.0);
+        assertTrue(Double.isNaN(MiniVtabSweep.widen(new double[]{0.03}, 0.03, 3)), "one rate has no edge to pass");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MiniVtabSweep.widen(grid, 0.09, 1));
+        assertEquals("step must be > 1, got 1.0", e.getMessage());
+    }
+
     @Test
     void refusesAFileThatIsNotASweep() throws Exception {
         Files.writeString(out.resolve("sweep.csv"), "task,method,seed,test_accuracy\n");
