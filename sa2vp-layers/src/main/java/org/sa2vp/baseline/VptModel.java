@@ -4,19 +4,19 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.sa2vp.backbone.vit.PatchEmbedding;
 import org.sa2vp.backbone.vit.PooledLayerNorm;
 import org.sa2vp.backbone.vit.TransformerBlock;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.layers.ClassifierLoss;
 import org.sa2vp.layers.Implementation;
 import org.sa2vp.layers.Parameters;
 
@@ -98,8 +98,7 @@ public final class VptModel {
                 .implementation(implementation).build(), previous);
         g.addLayer(HEAD, new DenseLayer.Builder().nIn(d).nOut(config.getNumClasses()).activation(Activation.IDENTITY)
                 .build(), FEATURES);
-        g.addLayer(OUTPUT, new LossLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
-                .build(), HEAD);
+        g.addLayer(OUTPUT, ClassifierLoss.softmax(config.getNumClasses(), new LossMCXENT()), HEAD);
         return g.setOutputs(OUTPUT).build();
     }
 

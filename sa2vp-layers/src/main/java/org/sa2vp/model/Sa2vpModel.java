@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.conf.graph.SubsetVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,6 +14,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.layers.DualPathwayVertex;
+import org.sa2vp.layers.ClassifierLoss;
 import org.sa2vp.layers.Implementation;
 import org.sa2vp.layers.InteractionDirection;
 import org.sa2vp.layers.Parameters;
@@ -95,8 +95,8 @@ public final class Sa2vpModel {
 
     /** Softmax cross-entropy scaled by {@code weight} (a constant class weight scales the loss exactly). */
     private static LossLayer weightedCrossEntropy(int classes, double weight) {
-        return new LossLayer.Builder(new LossMCXENT(Nd4j.valueArrayOf(new long[]{1, classes}, weight, DataType.DOUBLE)))
-                .activation(Activation.SOFTMAX).build();
+        return ClassifierLoss.softmax(classes,
+                new LossMCXENT(Nd4j.valueArrayOf(new long[]{1, classes}, weight, DataType.DOUBLE)));
     }
 
     /** A new graph with random backbone stand-ins and the authors' prompt/adapter/head initialisation. */
