@@ -115,6 +115,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
         List<Callable<MiniVtabBenchmark.Result>> jobs = new ArrayList<>();
         int total = taskList.size() * methodList.size() * seeds;
         for (MiniVtab.Task task : taskList) {
+            MiniVtabBenchmark.Splits splits = null; // read once, when the task's first run is pending
             for (Method method : methodList) {
                 double lr = chosen == null ? defaultLearningRate(method, runEpochs) : chosen.get(task).get(method);
                 for (int k = 0; k < seeds; k++) {
@@ -133,9 +134,13 @@ public final class MiniVtabCommand implements Callable<Integer> {
                                 MiniVtabReport.learningRate(done.learningRate()));
                         results.remove(done);
                     }
+                    if (splits == null) {
+                        splits = MiniVtabBenchmark.Splits.finals(taskData.get(task));
+                    }
+                    MiniVtabBenchmark.Splits taskSplits = splits;
                     jobs.add(() -> {
                         System.out.printf(Locale.ROOT, "start %s%n", name);
-                        MiniVtabBenchmark.Result result = MiniVtabBenchmark.run(task, taskData.get(task), method,
+                        MiniVtabBenchmark.Result result = MiniVtabBenchmark.run(task, taskSplits, method,
                                 seed, runEpochs, lr, backbone, folders.out.resolve("runs").resolve(task.folderName())
                                         .resolve(method.label()).resolve("lr-" + MiniVtabReport.learningRate(lr))
                                         .resolve("seed-" + seed),
@@ -215,8 +220,8 @@ public final class MiniVtabCommand implements Callable<Integer> {
                     }
                 }
             }
-            MiniVtabSweep.Splits splits = pending.isEmpty() ? null
-                    : MiniVtabSweep.Splits.of(taskData.get(task.getKey()));
+            MiniVtabBenchmark.Splits splits = pending.isEmpty() ? null
+                    : MiniVtabBenchmark.Splits.selection(taskData.get(task.getKey()));
             for (MiniVtabSweep.Run run : pending) {
                 Path directory = folders.out.resolve("selection").resolve(task.getKey().folderName())
                         .resolve(run.method().label()).resolve("lr-" + MiniVtabReport.learningRate(run.learningRate()));

@@ -74,23 +74,38 @@ public final class MiniVtabBenchmark {
         return config instanceof Sa2vpConfig sa2vp ? sa2vp.withDropout(0).validated() : config;
     }
 
+    /**
+     * A task's training and evaluation splits as network input, read once per task and shared by all its runs:
+     * {@code train800 → val200} to choose a learning rate, {@code train800val200 → test} for the final runs.
+     */
+    public record Splits(int numClasses, InMemoryImages train, InMemoryImages evaluation) {
+        /** {@code train800} and {@code val200}: for choosing a recipe without looking at {@code test}. */
+        public static Splits selection(VtabTask data) {
+            return new Splits(data.numClasses(), load(data, VtabSplit.TRAIN800), load(data, VtabSplit.VAL200));
+        }
+
+        /** {@code train800val200} and {@code test}: VTAB-1k's final protocol. */
+        public static Splits finals(VtabTask data) {
+            return new Splits(data.numClasses(), load(data, VtabSplit.TRAIN800VAL200), load(data, VtabSplit.TEST));
+        }
+    }
+
     /** The task's split as network input: grey 32×32, normalised as the backbone was trained. */
-    public static InMemoryImages load(VtabTask task, VtabSplit split) {
+    private static InMemoryImages load(VtabTask task, VtabSplit split) {
         InMemoryImages pixels = task.split(split, PretrainedTinyVit.CONFIG.getInChannels(), PretrainedTinyVit.IMAGE_SIZE);
         return pixels.withImages(PretrainedTinyVit.normalize(pixels.images()));
     }
 
     /**
      * Trains {@code method} on the task's {@code train800val200} in {@code runDirectory} (resumed if it holds an
-     * unfinished run) and evaluates the result on {@code test}. Only the run's metrics, curves and trained tensors are
-     * kept; the network checkpoints are deleted when the run is done.
+     * unfinished run) and evaluates the result on {@code test} ({@code splits}: {@link Splits#finals}). Only the
+     * run's metrics, curves and trained tensors are kept; the network checkpoints are deleted when the run is done.
      */
-    public static Result run(MiniVtab.Task task, VtabTask data, Method method, long seed, int epochs,
+    public static Result run(MiniVtab.Task task, Splits splits, Method method, long seed, int epochs,
                              double learningRate, VitCheckpoint backbone, Path runDirectory, ProgressBar progress) {
         long start = System.nanoTime();
-        InMemoryImages train = load(data, VtabSplit.TRAIN800VAL200);
-        InMemoryImages test = load(data, VtabSplit.TEST);
-        TuningMethod config = method(method, backbone.config(), data.numClasses());
+        InMemoryImages train = splits.train();
+        TuningMethod config = method(method, backbone.config(), splits.numClasses());
         TrainingRecipe recipe = recipe(method, seed, epochs).withLearningRate(learningRate);
         Trainer trainer;
         if (Files.exists(runDirectory.resolve(Trainer.STATE)) && !Files.exists(runDirectory.resolve(Trainer.LAST))) {
@@ -110,7 +125,7 @@ public final class MiniVtabBenchmark {
             if (!result.finished()) {
                 throw new IllegalStateException("run in " + runDirectory + " stopped before its last epoch");
             }
-            evaluation = Evaluation.of(trainer.graph(), config, test, recipe.effectiveEvalBatchSize());
+            evaluation = Evaluation.of(trainer.graph(), config, splits.evaluation(), recipe.effectiveEvalBatchSize());
         } finally {
             // The kernels' per-layer training caches are workspaces of this thread; a benchmark trains a hundred
             // networks on the same threads, so free them with the network.

@@ -3,7 +3,6 @@ package org.sa2vp.zoo.minivtab;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.data.VtabSplit;
 import org.sa2vp.data.VtabTask;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Evaluation;
@@ -37,14 +36,6 @@ public final class MiniVtabSweep {
 
     /** The CSV header; a row's first five fields identify its run. */
     public static final String HEADER = "task,method,lr,epochs,seed,val_accuracy,seconds";
-
-    /** A task's train800 and val200 splits as network input: read once per task, shared by all its runs. */
-    public record Splits(int numClasses, InMemoryImages train, InMemoryImages validation) {
-        public static Splits of(VtabTask data) {
-            return new Splits(data.numClasses(), MiniVtabBenchmark.load(data, VtabSplit.TRAIN800),
-                    MiniVtabBenchmark.load(data, VtabSplit.VAL200));
-        }
-    }
 
     /** One validation run. */
     public record Run(MiniVtab.Task task, Method method, double learningRate, int epochs, long seed) {
@@ -202,7 +193,7 @@ public final class MiniVtabSweep {
         Sheet sheet = new Sheet(out.resolve("sweep.csv"));
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
         for (Map.Entry<MiniVtab.Task, VtabTask> task : tasks.entrySet()) {
-            Splits splits = null;
+            MiniVtabBenchmark.Splits splits = null;
             for (Method method : methods) {
                 for (int runEpochs : epochs) {
                     for (double lr : lrs) {
@@ -211,7 +202,7 @@ public final class MiniVtabSweep {
                             if (sheet.has(run)) {
                                 continue;
                             }
-                            splits = splits != null ? splits : Splits.of(task.getValue());
+                            splits = splits != null ? splits : MiniVtabBenchmark.Splits.selection(task.getValue());
                             sheet.add(score(run, splits, backbone, out.resolve("run"), ProgressBar.console()));
                         }
                     }
@@ -223,9 +214,11 @@ public final class MiniVtabSweep {
 
     /**
      * Trains {@code run.method()} on {@code train800} with the benchmark's recipe at {@code run.learningRate()} in
-     * {@code directory} (deleted afterwards) and scores it on {@code val200}.
+     * {@code directory} (deleted afterwards) and scores it on {@code val200} ({@code splits}:
+     * {@link MiniVtabBenchmark.Splits#selection}).
      */
-    public static Score score(Run run, Splits splits, VitCheckpoint backbone, Path directory, ProgressBar progress) {
+    public static Score score(Run run, MiniVtabBenchmark.Splits splits, VitCheckpoint backbone, Path directory,
+                              ProgressBar progress) {
         long start = System.nanoTime();
         MiniVtabBenchmark.deleteRecursively(directory);
         InMemoryImages train = splits.train();
@@ -237,7 +230,7 @@ public final class MiniVtabSweep {
             config.loadBackbone(graph, backbone);
             Trainer trainer = Trainer.start(graph, config, recipe, train, null, directory);
             trainer.progress(progress).fit();
-            double accuracy = Evaluation.of(trainer.graph(), config, splits.validation(),
+            double accuracy = Evaluation.of(trainer.graph(), config, splits.evaluation(),
                     recipe.effectiveEvalBatchSize()).accuracy();
             Score score = new Score(run, accuracy, (System.nanoTime() - start) / 1e9);
             System.out.printf(Locale.ROOT, "%s %s lr %g, %d epochs, seed %d: val200 %.1f%% (%.0f s)%n",
