@@ -8,7 +8,7 @@ import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.model.AuthorsNames;
 import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.train.AdapterFile;
+import org.sa2vp.model.AdapterFile;
 
 import java.nio.file.Path;
 import java.util.List;

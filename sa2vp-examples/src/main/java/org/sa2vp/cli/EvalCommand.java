@@ -4,9 +4,9 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.train.AdapterFile;
+import org.sa2vp.model.AdapterFile;
 import org.sa2vp.train.Evaluation;
-import org.sa2vp.train.InMemoryImages;
+import org.sa2vp.data.InMemoryImages;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

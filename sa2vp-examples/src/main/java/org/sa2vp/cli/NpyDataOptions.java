@@ -2,8 +2,8 @@ package org.sa2vp.cli;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.weights.NpzReader;
-import org.sa2vp.train.InMemoryImages;
-import org.sa2vp.train.LabelledImages;
+import org.sa2vp.data.InMemoryImages;
+import org.sa2vp.data.LabelledImages;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import org.sa2vp.data.AugmentedImages;
 import org.sa2vp.data.FashionMnist;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Evaluation;
-import org.sa2vp.train.InMemoryImages;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.zoo.PretrainedTinyVit;

@@ -1,7 +1,7 @@
 package org.sa2vp.cli;
 
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.layers.AdapterActivation;
+import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.AttentionMode;
 import org.sa2vp.model.Sa2vpConfig;
 import picocli.CommandLine.Option;

@@ -15,7 +15,7 @@ import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.config.ConfigSupport;
-import org.sa2vp.train.TuningMethod;
+import org.sa2vp.method.TuningMethod;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -3,7 +3,6 @@ package org.sa2vp.data;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.sa2vp.train.InMemoryImages;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;

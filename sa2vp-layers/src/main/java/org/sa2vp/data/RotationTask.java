@@ -1,6 +1,5 @@
 package org.sa2vp.data;
 
-import org.sa2vp.train.InMemoryImages;
 
 import java.util.Random;
 

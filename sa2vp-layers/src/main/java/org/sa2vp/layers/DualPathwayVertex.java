@@ -1,5 +1,9 @@
 package org.sa2vp.layers;
 
+import org.sa2vp.layers.runtime.WindowNeighbourhood;
+
+import org.sa2vp.layers.runtime.AdapterActivation;
+
 import lombok.Data;
 import lombok.EqualsAndHashCode;
 import lombok.NoArgsConstructor;
@@ -19,7 +23,6 @@ import org.sa2vp.layers.runtime.AdapterWeights;
 import org.sa2vp.layers.runtime.AttentionWeights;
 import org.sa2vp.layers.runtime.BlockWeights;
 import org.sa2vp.layers.runtime.CrossAttentionKernel;
-import org.sa2vp.layers.runtime.FastGraphVertex;
 import org.sa2vp.layers.runtime.LinearKernel;
 import org.sa2vp.layers.runtime.TransformerBlockKernel;
 

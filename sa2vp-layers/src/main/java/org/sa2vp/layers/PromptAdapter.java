@@ -1,5 +1,7 @@
 package org.sa2vp.layers;
 
+import org.sa2vp.layers.runtime.AdapterActivation;
+
 import lombok.Data;
 import lombok.EqualsAndHashCode;
 import lombok.NoArgsConstructor;

@@ -10,7 +10,6 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.sa2vp.layers.runtime.FastGraphVertex;
 
 import java.util.Map;
 

@@ -1,5 +1,7 @@
 package org.sa2vp.layers;
 
+import org.sa2vp.layers.runtime.AdapterActivation;
+
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.factory.Nd4j;

@@ -1,5 +1,7 @@
 package org.sa2vp.layers;
 
+import org.sa2vp.layers.runtime.WindowNeighbourhood;
+
 import lombok.Data;
 import lombok.EqualsAndHashCode;
 import lombok.NoArgsConstructor;
@@ -12,7 +14,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.layers.runtime.AttentionWeights;
 import org.sa2vp.layers.runtime.CrossAttentionKernel;
-import org.sa2vp.layers.runtime.FastGraphVertex;
 
 import java.util.Map;
 

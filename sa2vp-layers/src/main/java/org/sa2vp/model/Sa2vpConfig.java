@@ -11,12 +11,11 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.layers.AdapterActivation;
+import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.AttentionMode;
 import org.sa2vp.layers.Implementation;
-import org.sa2vp.train.AdapterFile;
 import org.sa2vp.config.ConfigSupport;
-import org.sa2vp.train.TuningMethod;
+import org.sa2vp.method.TuningMethod;
 
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,5 +1,7 @@
 package org.sa2vp.train;
 
+import org.sa2vp.method.TuningMethod;
+
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.baseline.VitTuningConfig;
 import org.sa2vp.baseline.VptConfig;

@@ -1,5 +1,11 @@
 package org.sa2vp.train;
 
+import org.sa2vp.method.TuningMethod;
+
+import org.sa2vp.model.AdapterFile;
+
+import org.sa2vp.data.LabelledImages;
+
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,5 +1,7 @@
 package org.sa2vp.train;
 
+import org.sa2vp.method.TuningMethod;
+
 import lombok.Data;
 import lombok.NoArgsConstructor;
 import org.nd4j.shade.jackson.databind.ObjectMapper;

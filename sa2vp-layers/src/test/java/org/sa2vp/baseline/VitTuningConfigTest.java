@@ -16,7 +16,7 @@ import org.sa2vp.train.Method;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.train.TrainingState;
 import org.sa2vp.train.Trainer;
-import org.sa2vp.train.TuningMethod;
+import org.sa2vp.method.TuningMethod;
 
 import java.nio.file.Path;
 import java.util.List;

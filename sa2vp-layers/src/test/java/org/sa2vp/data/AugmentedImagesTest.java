@@ -4,8 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.sa2vp.train.InMemoryImages;
-import org.sa2vp.train.LabelledImages;
 
 import java.util.HashSet;
 import java.util.Set;

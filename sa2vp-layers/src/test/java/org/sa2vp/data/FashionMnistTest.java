@@ -7,7 +7,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.sa2vp.train.InMemoryImages;
 
 import java.io.IOException;
 import java.io.OutputStream;

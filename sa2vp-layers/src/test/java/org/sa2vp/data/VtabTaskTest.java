@@ -5,7 +5,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.sa2vp.train.InMemoryImages;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;

@@ -1,5 +1,7 @@
 package org.sa2vp.layers;
 
+import org.sa2vp.layers.runtime.AdapterActivation;
+
 import java.util.Locale;
 
 /** Builds each layer's configuration from a PyTorch fixture's JSON, with dropout off (deterministic). */

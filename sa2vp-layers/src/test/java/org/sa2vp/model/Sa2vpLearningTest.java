@@ -17,7 +17,7 @@ import org.sa2vp.data.FashionMnist;
 import org.sa2vp.data.ImageTransforms;
 import org.sa2vp.data.RotationTask;
 import org.sa2vp.layers.Implementation;
-import org.sa2vp.train.InMemoryImages;
+import org.sa2vp.data.InMemoryImages;
 
 import java.util.Arrays;
 import java.util.List;

@@ -15,7 +15,7 @@ import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
-import org.sa2vp.layers.AdapterActivation;
+import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.Implementation;
 
 import java.io.File;

@@ -1,5 +1,7 @@
 package org.sa2vp.train;
 
+import org.sa2vp.data.InMemoryImages;
+
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,5 +1,7 @@
 package org.sa2vp.train;
 
+import org.sa2vp.data.LabelledImages;
+
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;

@@ -33,7 +33,7 @@ import java.util.HexFormat;
  *
  * <p>Inputs are {@code [N, 1, 32, 32]} with pixels in [0, 1] normalised by {@link #MEAN}/{@link #STD} (so a black
  * background is −1); Fashion-MNIST's 28×28 images are padded with black to 32×32. {@link #backbone()} is the
- * checkpoint for SA2VP and the baselines ({@link org.sa2vp.train.TuningMethod#loadBackbone}).
+ * checkpoint for SA2VP and the baselines ({@link org.sa2vp.method.TuningMethod#loadBackbone}).
  */
 public final class PretrainedTinyVit extends ZooModel<PretrainedTinyVit> {
 

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.data.FashionMnist;
-import org.sa2vp.train.InMemoryImages;
+import org.sa2vp.data.InMemoryImages;
 
 import java.io.IOException;
 import java.nio.file.Files;

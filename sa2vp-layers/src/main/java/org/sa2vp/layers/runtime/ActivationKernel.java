@@ -2,7 +2,6 @@ package org.sa2vp.layers.runtime;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
-import org.sa2vp.layers.AdapterActivation;
 
 /**
  * Element-wise activations with exact derivatives. GELU is the exact erf form used by the authors' code,

@@ -1,7 +1,6 @@
 package org.sa2vp.layers.runtime;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.sa2vp.layers.AdapterActivation;
 
 /**
  * Prompt adapter (authors' {@code Mlp_small} behind {@code ffn_norm}), on token matrices {@code [N, D]}:

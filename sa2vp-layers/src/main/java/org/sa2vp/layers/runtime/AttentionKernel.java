@@ -4,7 +4,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
-import org.sa2vp.layers.WindowNeighbourhood;
 
 import java.util.stream.IntStream;
 

@@ -1,7 +1,6 @@
 package org.sa2vp.layers.runtime;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.sa2vp.layers.WindowNeighbourhood;
 
 /**
  * Spatially aligned cross attention, forward and backward, on token matrices:

@@ -1,5 +1,7 @@
 package org.sa2vp.layers.runtime;
 
+import org.sa2vp.layers.FastGraphVertex;
+
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;

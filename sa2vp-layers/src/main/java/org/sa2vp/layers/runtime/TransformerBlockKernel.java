@@ -4,7 +4,6 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.sa2vp.layers.AdapterActivation;
 
 import java.util.function.UnaryOperator;
 

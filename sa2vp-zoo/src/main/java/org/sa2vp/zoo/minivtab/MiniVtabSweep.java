@@ -6,12 +6,12 @@ import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.data.VtabTask;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Evaluation;
-import org.sa2vp.train.InMemoryImages;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.train.Method;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
-import org.sa2vp.train.TuningMethod;
+import org.sa2vp.method.TuningMethod;
 import org.sa2vp.zoo.PretrainedTinyVit;
 
 import java.io.IOException;

@@ -4,7 +4,7 @@ import lombok.EqualsAndHashCode;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.BaseActivationFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.sa2vp.layers.AdapterActivation;
+import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.runtime.ActivationKernel;
 
 /**

@@ -1,4 +1,7 @@
-package org.sa2vp.layers;
+package org.sa2vp.layers.runtime;
+
+import org.sa2vp.layers.TokenGrid;
+import org.sa2vp.layers.AttentionMode;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,4 +1,4 @@
-package org.sa2vp.train;
+package org.sa2vp.model;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;

@@ -1,4 +1,8 @@
-package org.sa2vp.train;
+package org.sa2vp.data;
+
+import org.sa2vp.train.Trainer;
+
+import org.sa2vp.data.InMemoryImages;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 

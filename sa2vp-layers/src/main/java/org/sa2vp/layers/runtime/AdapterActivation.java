@@ -1,4 +1,4 @@
-package org.sa2vp.layers;
+package org.sa2vp.layers.runtime;
 
 /** Activation of the prompt adapter's bottleneck. */
 public enum AdapterActivation {

@@ -1,4 +1,6 @@
-package org.sa2vp.train;
+package org.sa2vp.method;
+
+import org.sa2vp.train.Trainer;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;

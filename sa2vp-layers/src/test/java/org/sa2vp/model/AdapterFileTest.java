@@ -1,4 +1,6 @@
-package org.sa2vp.train;
+package org.sa2vp.model;
+
+import org.sa2vp.model.AdapterFile;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;

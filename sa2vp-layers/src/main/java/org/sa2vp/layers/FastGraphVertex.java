@@ -1,4 +1,6 @@
-package org.sa2vp.layers.runtime;
+package org.sa2vp.layers;
+
+import org.sa2vp.layers.runtime.KernelWorkspaces;
 
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;

@@ -1,4 +1,5 @@
-package org.sa2vp.train;
+package org.sa2vp.data;
+
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
