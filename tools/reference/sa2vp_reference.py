@@ -1,6 +1,6 @@
 """Independent, deliberately plain float64 PyTorch reference for the SA2VP building blocks.
 
-Written from /work/shared/notes/official-sa2vp-behaviour.md (sections 1.3-1.4) and the paper (Eq. 2-5),
+Written from docs/AUTHORS-CODE.md (sections 1.3-1.4) and the paper (Eq. 2-5),
 not from any product code. It is the slow, obviously-correct check for the DL4J layers:
 
 * spatially aligned cross attention ``cross_attention`` (local window / global), with the local window

@@ -323,7 +323,7 @@ def check_vit_b_counts():
     n_fr = sum(p.numel() for p in m.parameters() if not p.requires_grad)
     n_vit = n_tr - m.class_head.weight.numel() - m.class_head.bias.numel()
     assert len(tr) == 83 and n_vit == 372912 and n_tr == 380602 and n_fr == 114165504, (len(tr), n_vit, n_tr, n_fr)
-    return "ViT-B/16 counts as in the notes: 83 trainable tensors, vit_base 372,912, total 380,602, frozen 114,165,504"
+    return "ViT-B/16 counts as in docs/AUTHORS-CODE.md §1.6: 83 trainable tensors, vit_base 372,912, total 380,602, frozen 114,165,504"
 
 
 def check_plain_vit(cfg, backbone, trainables, x):

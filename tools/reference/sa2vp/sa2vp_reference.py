@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent PyTorch reference of the complete SA2VP-ViT model, as the authors' code computes it.
 
-Written from /work/shared/notes/official-sa2vp-behaviour.md, section 1 (what tommy-xq/SA2VP
+Written from docs/AUTHORS-CODE.md, section 1 (what tommy-xq/SA2VP
 vit_tinypara.py + vit_train_sa2vp.py compute), NOT from the paper's text where the two differ, and not from
 any product (Java) code. The module tree, and therefore every ``state_dict`` key, mirrors the authors'
 classes (``Dual_model`` -> ``vit_base`` = jeonsworld ``VisionTransformer`` -> ``transformer`` ->

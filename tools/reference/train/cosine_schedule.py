@@ -5,8 +5,8 @@
 
 Default output: sa2vp-layers/src/test/resources/fixtures/train/cosine_schedule.json (relative to the repo root).
 
-`cosine_scheduler` below is the authors' `utils.cosine_scheduler` (SA2VP repository, also BEiT/ConvNeXt), as
-described in official-sa2vp-behaviour.md section 1.7: a linear warm-up `np.linspace(start, base, warmup_iters)`
+`cosine_scheduler` below is the authors' schedule, as
+described in docs/AUTHORS-CODE.md §1.7: a linear warm-up `np.linspace(start, base, warmup_iters)`
 followed by `final + 0.5 (base - final) (1 + cos(pi i / T))` for i = 0..T-1, one value per iteration. The
 engine indexes it with the global iteration, so the first step uses lr 0.
 

@@ -4,19 +4,18 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.data.ImageFolder;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.StratifiedSplit;
 import org.sa2vp.data.VtabSplit;
 import org.sa2vp.data.VtabTask;
+import org.sa2vp.method.TuningMethod;
 import org.sa2vp.model.PromptSimilarity;
 import org.sa2vp.model.Sa2vpConfig;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Evaluation;
-import org.sa2vp.data.InMemoryImages;
-import org.sa2vp.train.Method;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
-import org.sa2vp.method.TuningMethod;
 import org.sa2vp.zoo.PretrainedTinyVit;
 import org.sa2vp.zoo.minivtab.MiniVtab;
 import org.sa2vp.zoo.minivtab.MiniVtabBenchmark;
@@ -51,6 +50,10 @@ import java.util.concurrent.Callable;
                 "  sa2vp demo --data my_images/   (one sub-folder per class; images are made grey 32x32)"})
 public final class DemoCommand implements Callable<Integer> {
 
+    /** The two methods the demo compares, by their registered names. */
+    private static final String SA2VP = "sa2vp";
+    private static final String LINEAR_PROBE = "linear-probe";
+
     static final String DEFAULT_TASK = "digit_location";
     static final int DEFAULT_EPOCHS = 5;
     /** Test images shown in the similarity figure. */
@@ -77,7 +80,7 @@ public final class DemoCommand implements Callable<Integer> {
     long seed;
 
     /** A finished training and its test evaluation (null when it was stopped). */
-    private record Trained(Method method, TuningMethod config, ComputationGraph graph, Evaluation evaluation) {
+    private record Trained(String method, TuningMethod config, ComputationGraph graph, Evaluation evaluation) {
     }
 
     /** Train, validation and test images as pixels in [0, 1]; the networks see them normalised. */
@@ -99,11 +102,11 @@ public final class DemoCommand implements Callable<Integer> {
         // SA2VP shows its progress; the linear probe trains beside it, quietly, on the other core.
         List<Callable<Trained>> jobs = new ArrayList<>();
         StringBuilder sizes = new StringBuilder();
-        for (Method method : List.of(Method.SA2VP, Method.LINEAR_PROBE)) {
+        for (String method : List.of(SA2VP, LINEAR_PROBE)) {
             TuningMethod config = MiniVtabBenchmark.method(method, backbone.config(), classes);
             sizes.append(String.format(Locale.ROOT, "%s%s (%,d trainable values)", sizes.length() == 0 ? "" : " and ",
-                    method.label(), config.trainableParameters()));
-            ProgressBar progress = method == Method.SA2VP ? ProgressBar.console()
+                    method, config.trainableParameters()));
+            ProgressBar progress = method.equals(SA2VP) ? ProgressBar.console()
                     : new ProgressBar(new PrintStream(OutputStream.nullOutputStream()), false);
             jobs.add(() -> {
                 Trainer trainer = trainer(method, config, backbone, normalised(splits.train()),
@@ -115,7 +118,7 @@ public final class DemoCommand implements Callable<Integer> {
             });
         }
         System.out.printf(Locale.ROOT, "training %s side by side for %d epochs; SA2VP's progress:%n", sizes, epochs);
-        Map<Method, Trained> runs = new LinkedHashMap<>();
+        Map<String, Trained> runs = new LinkedHashMap<>();
         for (Trained t : ParallelRuns.run(jobs, 2)) {
             if (t.evaluation() == null) {
                 System.out.println("stopped; rerun the same command to continue");
@@ -124,15 +127,15 @@ public final class DemoCommand implements Callable<Integer> {
             runs.put(t.method(), t);
         }
         Path curves = out.resolve("curves.png");
-        AtomicFiles.copy(out.resolve(Method.SA2VP.label()).resolve(Trainer.CURVES), curves);
+        AtomicFiles.copy(out.resolve(SA2VP).resolve(Trainer.CURVES), curves);
         Path figure = out.resolve("similarity.png");
-        Trained sa2vp = runs.get(Method.SA2VP);
+        Trained sa2vp = runs.get(SA2VP);
         writeSimilarityFigure(figure, sa2vp.graph(), (Sa2vpConfig) sa2vp.config(), splits.test());
 
         System.out.printf(Locale.ROOT, "%n%s, test accuracy on %d images (%d epochs each):%n", splits.name(),
                 splits.test().size(), epochs);
         for (Trained t : runs.values()) {
-            System.out.printf(Locale.ROOT, "  %-13s %6.2f%%  (%,d trainable values)%n", t.method().label(),
+            System.out.printf(Locale.ROOT, "  %-13s %6.2f%%  (%,d trainable values)%n", t.method(),
                     100 * t.evaluation().accuracy(), t.config().trainableParameters());
         }
         System.out.printf(Locale.ROOT, "wrote %s and %s; runs in %s (%.0f s)%n", curves, figure, out,
@@ -164,9 +167,9 @@ public final class DemoCommand implements Callable<Integer> {
         return new Splits(data + " " + folder.classNames(), split.train(), split.validation(), split.test());
     }
 
-    private Trainer trainer(Method method, TuningMethod config, VitCheckpoint backbone, InMemoryImages train,
+    private Trainer trainer(String method, TuningMethod config, VitCheckpoint backbone, InMemoryImages train,
                             InMemoryImages validation) {
-        Path directory = out.resolve(method.label());
+        Path directory = out.resolve(method);
         if (Files.exists(directory.resolve(Trainer.STATE))) {
             return Trainer.resume(directory, train, validation);
         }

@@ -3,10 +3,10 @@ package org.sa2vp.cli;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.model.AdapterFile;
-import org.sa2vp.train.Evaluation;
 import org.sa2vp.data.InMemoryImages;
+import org.sa2vp.model.AdapterFile;
+import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.train.Evaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

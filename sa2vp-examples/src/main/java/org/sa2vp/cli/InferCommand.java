@@ -10,8 +10,8 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.NpzWriter;
-import org.sa2vp.backbone.weights.StateDict;
-import org.sa2vp.model.AuthorsNames;
+import org.sa2vp.model.AdapterFile;
+import org.sa2vp.model.Sa2vpConfig;
 import org.sa2vp.model.Sa2vpModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -130,13 +130,10 @@ public final class InferCommand implements Callable<Integer> {
     }
 
     private int runSa2vp(VitCheckpoint checkpoint, INDArray images) {
-        AdapterParameters.Loaded loaded = AdapterParameters.load(prompts,
-                checkpoint.config().withNumClasses(0).withDropout(0), sa2vp);
-        org.sa2vp.model.Sa2vpConfig config = loaded.config();
-        StateDict params = loaded.tensors();
-        ComputationGraph graph = Sa2vpModel.create(config);
-        Sa2vpModel.loadBackbone(graph, config, checkpoint);
-        AuthorsNames.load(graph, config, params);
+        AdapterFile.Contents loaded = AdapterFile.readAny(prompts,
+                sa2vp.toConfig(checkpoint.config().withNumClasses(0).withDropout(0), 1));
+        Sa2vpConfig config = loaded.config();
+        ComputationGraph graph = loaded.graph(checkpoint);
         System.err.printf("%s + %s: SA2VP rank %d, adapter %d, deep layers %s, %d classes%n", backbone, prompts,
                 config.getPromptRank(), config.getAdapterSize(), config.getDeepPromptLayers(), config.getNumClasses());
         List<INDArray> base = new ArrayList<>();

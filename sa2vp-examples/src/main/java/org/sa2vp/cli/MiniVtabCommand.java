@@ -2,8 +2,8 @@ package org.sa2vp.cli;
 
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.data.VtabTask;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.AtomicFiles;
-import org.sa2vp.train.Method;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.zoo.PretrainedTinyVit;
 import org.sa2vp.zoo.minivtab.MiniVtab;
@@ -93,8 +93,8 @@ public final class MiniVtabCommand implements Callable<Integer> {
         }
         List<MiniVtab.Task> taskList = tasks == null ? Arrays.asList(MiniVtab.Task.values())
                 : tasks.stream().map(MiniVtab.Task::fromFolderName).toList();
-        List<Method> methodList = methods == null ? MiniVtabBenchmark.METHODS
-                : methods.stream().map(Method::parse).toList();
+        List<String> methodList = methods == null ? MiniVtabBenchmark.METHODS
+                : methods.stream().map(TuningMethods::canonicalName).toList();
         if (lrFactors != null) {
             for (double f : lrFactors) {
                 if (!(f > 0)) {
@@ -108,7 +108,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
         checkSettings(runEpochs);
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
         Map<MiniVtab.Task, VtabTask> taskData = folders.open(taskList);
-        Map<MiniVtab.Task, Map<Method, Double>> chosen = lrFactors == null ? null
+        Map<MiniVtab.Task, Map<String, Double>> chosen = lrFactors == null ? null
                 : selectLearningRates(taskData, methodList, runEpochs, backbone);
         Path csv = folders.out.resolve("results.csv");
         List<MiniVtabBenchmark.Result> results = new ArrayList<>(MiniVtabReport.readCsv(csv));
@@ -116,7 +116,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
         int total = taskList.size() * methodList.size() * seeds;
         for (MiniVtab.Task task : taskList) {
             MiniVtabBenchmark.Splits splits = null; // read once, when the task's first run is pending
-            for (Method method : methodList) {
+            for (String method : methodList) {
                 double lr = chosen == null ? defaultLearningRate(method, runEpochs) : chosen.get(task).get(method);
                 for (int k = 0; k < seeds; k++) {
                     long seed = MiniVtabBenchmark.BASE_SEED + k;
@@ -125,7 +125,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
                     if (done != null && MiniVtabSweep.sameRate(done.learningRate(), lr)) {
                         continue;
                     }
-                    String name = String.format(Locale.ROOT, "%s, %s, seed %d", task.folderName(), method.label(),
+                    String name = String.format(Locale.ROOT, "%s, %s, seed %d", task.folderName(), method,
                             seed);
                     if (done != null) {
                         // More scores widened the grid since this run: its rate is no longer the chosen one.
@@ -142,7 +142,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
                         System.out.printf(Locale.ROOT, "start %s%n", name);
                         MiniVtabBenchmark.Result result = MiniVtabBenchmark.run(task, taskSplits, method,
                                 seed, runEpochs, lr, backbone, folders.out.resolve("runs").resolve(task.folderName())
-                                        .resolve(method.label()).resolve("lr-" + MiniVtabReport.learningRate(lr))
+                                        .resolve(method).resolve("lr-" + MiniVtabReport.learningRate(lr))
                                         .resolve("seed-" + seed),
                                 progress());
                         synchronized (results) {
@@ -171,23 +171,23 @@ public final class MiniVtabCommand implements Callable<Integer> {
      * side by side as --workers, skipping those already in selection.csv; then, up to --lr-widen times, scores one
      * more rate past the grid's edge wherever the best rate is at that edge. @return the best rate per task and method
      */
-    private Map<MiniVtab.Task, Map<Method, Double>> selectLearningRates(Map<MiniVtab.Task, VtabTask> taskData,
-                                                                       List<Method> methodList, int runEpochs,
+    private Map<MiniVtab.Task, Map<String, Double>> selectLearningRates(Map<MiniVtab.Task, VtabTask> taskData,
+                                                                       List<String> methodList, int runEpochs,
                                                                        VitCheckpoint backbone) {
         MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(folders.out.resolve("selection.csv"));
-        Map<MiniVtab.Task, Map<Method, double[]>> grids = new LinkedHashMap<>();
+        Map<MiniVtab.Task, Map<String, double[]>> grids = new LinkedHashMap<>();
         for (MiniVtab.Task task : taskData.keySet()) {
-            for (Method method : methodList) {
+            for (String method : methodList) {
                 grids.computeIfAbsent(task, t -> new LinkedHashMap<>()).put(method, candidates(method, runEpochs));
             }
         }
         for (int round = 0; ; round++) {
             score(sheet, grids, taskData, runEpochs, backbone, round == 0 ? "choosing learning rates on val200"
                     : "widening the learning-rate grid where its edge scored best");
-            Map<MiniVtab.Task, Map<Method, Double>> chosen = new LinkedHashMap<>();
+            Map<MiniVtab.Task, Map<String, Double>> chosen = new LinkedHashMap<>();
             boolean widened = false;
-            for (Map.Entry<MiniVtab.Task, Map<Method, double[]>> task : grids.entrySet()) {
-                for (Map.Entry<Method, double[]> grid : task.getValue().entrySet()) {
+            for (Map.Entry<MiniVtab.Task, Map<String, double[]>> task : grids.entrySet()) {
+                for (Map.Entry<String, double[]> grid : task.getValue().entrySet()) {
                     double best = sheet.bestLearningRate(task.getKey(), grid.getKey(), runEpochs, grid.getValue());
                     chosen.computeIfAbsent(task.getKey(), t -> new LinkedHashMap<>()).put(grid.getKey(), best);
                     double next = round < lrWiden ? MiniVtabSweep.widen(grid.getValue(), best, WIDEN_STEP) : Double.NaN;
@@ -206,12 +206,12 @@ public final class MiniVtabCommand implements Callable<Integer> {
     }
 
     /** Scores the grids' rates that selection.csv does not hold yet, as many side by side as --workers. */
-    private void score(MiniVtabSweep.Sheet sheet, Map<MiniVtab.Task, Map<Method, double[]>> grids,
+    private void score(MiniVtabSweep.Sheet sheet, Map<MiniVtab.Task, Map<String, double[]>> grids,
                        Map<MiniVtab.Task, VtabTask> taskData, int runEpochs, VitCheckpoint backbone, String what) {
         List<Callable<MiniVtabSweep.Score>> searches = new ArrayList<>();
-        for (Map.Entry<MiniVtab.Task, Map<Method, double[]>> task : grids.entrySet()) {
+        for (Map.Entry<MiniVtab.Task, Map<String, double[]>> task : grids.entrySet()) {
             List<MiniVtabSweep.Run> pending = new ArrayList<>();
-            for (Map.Entry<Method, double[]> grid : task.getValue().entrySet()) {
+            for (Map.Entry<String, double[]> grid : task.getValue().entrySet()) {
                 for (double lr : grid.getValue()) {
                     MiniVtabSweep.Run run = new MiniVtabSweep.Run(task.getKey(), grid.getKey(), lr, runEpochs,
                             MiniVtabBenchmark.BASE_SEED);
@@ -224,7 +224,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
                     : MiniVtabBenchmark.Splits.selection(taskData.get(task.getKey()));
             for (MiniVtabSweep.Run run : pending) {
                 Path directory = folders.out.resolve("selection").resolve(task.getKey().folderName())
-                        .resolve(run.method().label()).resolve("lr-" + MiniVtabReport.learningRate(run.learningRate()));
+                        .resolve(run.method()).resolve("lr-" + MiniVtabReport.learningRate(run.learningRate()));
                 searches.add(() -> {
                     MiniVtabSweep.Score score = MiniVtabSweep.score(run, splits, backbone, directory, progress());
                     sheet.add(score);
@@ -243,19 +243,19 @@ public final class MiniVtabCommand implements Callable<Integer> {
         return workers == 1 ? ProgressBar.console() : new ProgressBar(System.err, false);
     }
 
-    private static double defaultLearningRate(Method method, int runEpochs) {
+    private static double defaultLearningRate(String method, int runEpochs) {
         return MiniVtabBenchmark.recipe(method, MiniVtabBenchmark.BASE_SEED, runEpochs).getLearningRate();
     }
 
     /** The recipe's rate times each --lr-factors value, rounded as the sweep sheet records rates. */
-    private double[] candidates(Method method, int runEpochs) {
+    private double[] candidates(String method, int runEpochs) {
         double base = defaultLearningRate(method, runEpochs);
         return Arrays.stream(lrFactors).map(f -> MiniVtabSweep.round(f * base)).distinct().toArray();
     }
 
-    private String writeTables(List<MiniVtabBenchmark.Result> results, List<Method> methodList,
+    private String writeTables(List<MiniVtabBenchmark.Result> results, List<String> methodList,
                                List<MiniVtab.Task> taskList, int runEpochs) {
-        Map<String, Map<Method, MiniVtabReport.Summary>> table = MiniVtabReport.table(results, methodList, taskList);
+        Map<String, Map<String, MiniVtabReport.Summary>> table = MiniVtabReport.table(results, methodList, taskList);
         String markdown = MiniVtabReport.markdown(table, methodList);
         long seedCount = results.stream().mapToLong(MiniVtabBenchmark.Result::seed).distinct().count();
         String title = String.format(Locale.ROOT, "Mini-VTAB test accuracy (%%), %s backbone, %d epochs, mean ± std "

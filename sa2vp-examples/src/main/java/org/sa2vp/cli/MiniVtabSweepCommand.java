@@ -1,6 +1,6 @@
 package org.sa2vp.cli;
 
-import org.sa2vp.train.Method;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.zoo.minivtab.MiniVtab;
 import org.sa2vp.zoo.minivtab.MiniVtabBenchmark;
 import org.sa2vp.zoo.minivtab.MiniVtabSweep;
@@ -62,7 +62,7 @@ public final class MiniVtabSweepCommand implements Callable<Integer> {
             }
         }
         List<MiniVtab.Task> taskList = tasks.stream().map(MiniVtab.Task::fromFolderName).toList();
-        List<Method> methodList = methods.stream().map(Method::parse).toList();
+        List<String> methodList = methods.stream().map(TuningMethods::canonicalName).toList();
         List<MiniVtabSweep.Score> scores = MiniVtabSweep.run(folders.out, folders.open(taskList), methodList, lrs,
                 epochs, seeds);
         System.out.println("wrote " + folders.out.resolve("sweep.csv") + " (" + scores.size() + " runs)");

@@ -7,8 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.backbone.weights.StateDict;
-import org.sa2vp.model.AuthorsNames;
+import org.sa2vp.model.AdapterFile;
 import org.sa2vp.model.Sa2vpConfig;
 import org.sa2vp.model.Sa2vpModel;
 import picocli.CommandLine.Command;
@@ -63,12 +62,9 @@ public final class PredictCommand implements Callable<Integer> {
             throw new IllegalArgumentException("predict needs the trained backbone: --backbone FILE");
         }
         VisionTransformerConfig vit = backbone.config(checkpoint);
-        AdapterParameters.Loaded loaded = AdapterParameters.load(prompts, vit, sa2vp);
+        AdapterFile.Contents loaded = AdapterFile.readAny(prompts, sa2vp.toConfig(vit, 1));
         Sa2vpConfig config = loaded.config();
-        StateDict params = loaded.tensors();
-        ComputationGraph graph = Sa2vpModel.create(config);
-        Sa2vpModel.loadBackbone(graph, config, checkpoint);
-        AuthorsNames.load(graph, config, params);
+        ComputationGraph graph = loaded.graph(checkpoint);
         List<String> names = classNames == null ? List.of() : Files.readAllLines(classNames).stream()
                 .filter(l -> !l.isBlank()).toList();
         if (!names.isEmpty() && names.size() != config.getNumClasses()) {

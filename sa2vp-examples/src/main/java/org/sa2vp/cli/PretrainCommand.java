@@ -1,14 +1,15 @@
 package org.sa2vp.cli;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
-import org.sa2vp.baseline.VitTuningConfig;
+import org.sa2vp.baseline.HeadTuningConfig;
 import org.sa2vp.data.AugmentedImages;
 import org.sa2vp.data.FashionMnist;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Evaluation;
-import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.zoo.PretrainedTinyVit;
@@ -77,7 +78,7 @@ public final class PretrainCommand implements Callable<Integer> {
         TrainingRecipe recipe = recipeOptions.apply(PretrainedTinyVit.PRETRAINING);
         AugmentedImages augmented = new AugmentedImages(train, PretrainedTinyVit.PRETRAINING_SHIFT,
                 (0 - PretrainedTinyVit.MEAN) / PretrainedTinyVit.STD, true, recipe.getSeed());
-        VitTuningConfig method = VitTuningConfig.fullFineTuning(PretrainedTinyVit.CONFIG.withNumClasses(0),
+        HeadTuningConfig method = HeadTuningConfig.fullFineTuning(PretrainedTinyVit.CONFIG.withNumClasses(0),
                 FashionMnist.NUM_CLASSES);
         Trainer trainer;
         if (resume) {
@@ -104,7 +105,7 @@ public final class PretrainCommand implements Callable<Integer> {
         metadata.put("test_accuracy", String.format(Locale.ROOT, "%.4f", evaluation.accuracy()));
         metadata.put("recipe", recipe.toJson().replaceAll("\\s+", ""));
         AtomicFiles.write(weights, temp -> SafetensorsWriter.write(temp,
-                VitCheckpoint.export(graph, method.classifier()).tensors(), metadata));
+                VitCheckpoint.export(graph, ((VisionTransformerConfig) method.getBackbone()).withNumClasses(method.getNumClasses())).tensors(), metadata));
         String sha256 = PretrainedTinyVit.sha256(weights);
         double seconds = (System.nanoTime() - start) / 1e9;
         String summary = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"test_accuracy\": %.4f,\n  "

@@ -1,14 +1,17 @@
 package org.sa2vp.cli;
 
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.AttentionMode;
+import org.sa2vp.layers.runtime.AdapterActivation;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.Sa2vpConfig;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The SA2VP hyper-parameters as command-line options, shared by every command. An option that is not given
@@ -62,54 +65,47 @@ public final class Sa2vpOptions {
         return apply(Sa2vpConfig.of(backbone, classes));
     }
 
-    /** True when no SA2VP option was given (they only apply to SA2VP, not to the baselines). */
+    /** True when no SA2VP option was given. */
     public boolean isEmpty() {
-        return rank == null && adapterSize == null && gamma == null && lambda == null && window == null
-                && imageToPromptLayers == null && deepPromptLayers == null && activation == null && !noAdapter
-                && !globalAttention && dropout == null;
+        return settings().isEmpty();
     }
 
     /** {@code base} with every given option applied. */
     public Sa2vpConfig apply(Sa2vpConfig base) {
-        Sa2vpConfig.Sa2vpConfigBuilder b = base.toBuilder();
-        if (rank != null) {
-            b.promptRank(rank);
-        }
-        if (adapterSize != null) {
-            b.adapterSize(adapterSize);
-        }
-        if (gamma != null) {
-            b.gamma(gamma);
-        }
-        if (lambda != null) {
-            b.lossWeight(lambda);
-        }
-        if (window != null) {
-            b.windowSize(window);
-        }
-        if (imageToPromptLayers != null) {
-            b.imageToPromptLayers(layers("--image-to-prompt-layers", imageToPromptLayers));
-        }
-        if (deepPromptLayers != null) {
-            b.deepPromptLayers(layers("--deep-prompt-layers", deepPromptLayers));
-        }
+        return ((Sa2vpConfig) TuningMethods.withSettings(base, settings())).validated();
+    }
+
+    /**
+     * The given options as settings of SA2VP's configuration, by JSON field name ({@link TuningMethods#withSettings}):
+     * {@code --rank 8} is {@code promptRank = 8}. Options not given are absent.
+     */
+    public Map<String, Object> settings() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        put(s, "promptRank", rank);
+        put(s, "adapterSize", adapterSize);
+        put(s, "gamma", gamma);
+        put(s, "lossWeight", lambda);
+        put(s, "windowSize", window);
+        put(s, "imageToPromptLayers", imageToPromptLayers == null ? null
+                : layers("--image-to-prompt-layers", imageToPromptLayers));
+        put(s, "deepPromptLayers", deepPromptLayers == null ? null : layers("--deep-prompt-layers", deepPromptLayers));
         if (activation != null) {
-            b.adapterActivation(switch (activation.toLowerCase(Locale.ROOT)) {
+            s.put("adapterActivation", switch (activation.toLowerCase(Locale.ROOT)) {
                 case "gelu" -> AdapterActivation.GELU;
                 case "relu" -> AdapterActivation.RELU;
                 default -> throw new IllegalArgumentException("--activation must be gelu or relu, got " + activation);
             });
         }
-        if (noAdapter) {
-            b.adapter(false);
+        put(s, "adapter", noAdapter ? false : null);
+        put(s, "attentionMode", globalAttention ? AttentionMode.GLOBAL : null);
+        put(s, "dropout", dropout);
+        return s;
+    }
+
+    private static void put(Map<String, Object> settings, String field, Object value) {
+        if (value != null) {
+            settings.put(field, value);
         }
-        if (globalAttention) {
-            b.attentionMode(AttentionMode.GLOBAL);
-        }
-        if (dropout != null) {
-            b.dropout(dropout);
-        }
-        return b.build().validated();
     }
 
     /** "0,4,8" → [0, 4, 8]; "none" or "" → []. */

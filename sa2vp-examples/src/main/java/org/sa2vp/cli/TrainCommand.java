@@ -2,17 +2,18 @@ package org.sa2vp.cli;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.shade.jackson.databind.JsonNode;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.baseline.VptConfig;
-import org.sa2vp.model.Sa2vpConfig;
+import org.nd4j.shade.jackson.databind.node.TextNode;
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.Backbones;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.data.InMemoryImages;
-import org.sa2vp.train.Method;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.train.TrainingState;
-import org.sa2vp.method.TuningMethod;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -23,11 +24,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code sa2vp train}: SA2VP prompt tuning of a frozen ViT checkpoint with the authors' recipe. */
+/**
+ * {@code sa2vp train}: prompt tuning of a frozen backbone checkpoint with the authors' recipe, by SA2VP or any
+ * other registered tuning method.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains SA2VP prompts, adapters and a linear head on a frozen ViT backbone with the authors' "
                 + "recipe (AdamW, warm-up + cosine learning rate per iteration, decoupled weight decay on weights only,"
@@ -71,12 +77,18 @@ public final class TrainCommand implements Callable<Integer> {
             + "every N iterations within an epoch (default: only after each epoch)")
     int checkpointEvery;
 
-    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "sa2vp", description = "what to train: sa2vp "
-            + "(default), or a baseline: linear-probe, vpt-shallow, vpt-deep, full-finetune")
+    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "sa2vp", description = "what to train: any "
+            + "registered tuning method; sa2vp (default), or a baseline: linear-probe, vpt-shallow, vpt-deep, "
+            + "full-finetune")
     String method;
 
     @Option(names = "--prompt-tokens", paramLabel = "P", description = "VPT prompt tokens per set (default 10)")
     Integer promptTokens;
+
+    @Option(names = "--set", paramLabel = "SETTING=VALUE", description = "a setting of the method's configuration by "
+            + "its JSON name, for any method, e.g. --set numPromptTokens=50 or --set imageToPromptLayers=[0,6] "
+            + "(repeatable; the value is JSON, or else text)")
+    List<String> settings = new ArrayList<>();
 
     @Mixin
     RecipeOptions recipeOptions;
@@ -107,32 +119,18 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("validation images are " + Arrays.toString(validation.imageShape())
                     + ", training images " + Arrays.toString(shape));
         }
-        VitCheckpoint checkpoint = VitCheckpoint.read(backbone, VitCheckpoint.Options.defaults().withNumHeads(heads)
+        BackboneCheckpoint checkpoint = Backbones.read(backbone, CheckpointOptions.defaults().withNumHeads(heads)
                 .withImageSize(imageSize != null ? imageSize : (int) shape[1]));
-        VisionTransformerConfig vit = checkpoint.config().withNumClasses(0);
-        if (shape[0] != vit.getInChannels() || shape[1] != vit.getImageHeight() || shape[2] != vit.getImageWidth()) {
+        Backbone model = checkpoint.config().headless();
+        if (shape[0] != model.getInChannels() || shape[1] != model.getImageHeight()
+                || shape[2] != model.getImageWidth()) {
             throw new IllegalArgumentException(data.trainImages + ": images are " + Arrays.toString(shape)
-                    + " (C, H, W), the model expects [" + vit.getInChannels() + ", " + vit.getImageHeight() + ", "
-                    + vit.getImageWidth() + "]");
+                    + " (C, H, W), the model expects [" + model.getInChannels() + ", " + model.getImageHeight() + ", "
+                    + model.getImageWidth() + "]");
         }
         int numClasses = classes != null ? classes : Math.max(maxLabel(train), validation == null ? -1
                 : maxLabel(validation)) + 1;
-        Method chosen = Method.parse(method);
-        TuningMethod config;
-        if (chosen == Method.SA2VP) {
-            config = applyModelOptions(Sa2vpConfig.of(vit, numClasses));
-        } else if (!sa2vp.isEmpty()) {
-            throw new IllegalArgumentException("SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, "
-                    + "not " + chosen.label());
-        } else {
-            config = chosen.create(vit, numClasses);
-        }
-        if (promptTokens != null) {
-            if (!(config instanceof VptConfig vpt)) {
-                throw new IllegalArgumentException("--prompt-tokens applies to --method vpt-shallow or vpt-deep only");
-            }
-            config = vpt.withNumPromptTokens(promptTokens).validated();
-        }
+        TuningMethod config = applyMethodOptions(TuningMethods.create(method, model, numClasses));
         TrainingRecipe recipe = applyRecipeOptions(TrainingRecipe.paper()).validated();
         ComputationGraph graph = Trainer.newGraph(config, recipe, train.size());
         config.loadBackbone(graph, checkpoint);
@@ -142,9 +140,8 @@ public final class TrainCommand implements Callable<Integer> {
     private Trainer resumeRun(InMemoryImages train, InMemoryImages validation) {
         TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
         List<String> changed = new ArrayList<>();
-        if (state.getConfig() instanceof Sa2vpConfig stored) {
-            changed.addAll(differences(stored.toJson(), applyModelOptions(stored).toJson()));
-        }
+        TuningMethod stored = state.getConfig();
+        changed.addAll(differences(stored.toJson(), applyMethodOptions(stored).toJson()));
         changed.addAll(differences(state.getRecipe().toJson(), applyRecipeOptions(state.getRecipe()).toJson()));
         if (!changed.isEmpty()) {
             throw new IllegalArgumentException("--resume continues the run in " + out + " as it was started; the "
@@ -153,8 +150,47 @@ public final class TrainCommand implements Callable<Integer> {
         return Trainer.resume(out, train, validation);
     }
 
-    private Sa2vpConfig applyModelOptions(Sa2vpConfig base) {
-        return sa2vp.apply(classes == null ? base : base.withNumClasses(classes));
+    /**
+     * {@code base} with the method options given: --classes, the SA2VP options, --prompt-tokens and every --set,
+     * as settings of the method's configuration ({@link TuningMethods#withSettings}); an option the method has no
+     * setting for is an error naming the option.
+     */
+    private TuningMethod applyMethodOptions(TuningMethod base) {
+        List<String> names = TuningMethods.settingNames(base);
+        Map<String, Object> sa2vpSettings = sa2vp.settings();
+        if (!names.containsAll(sa2vpSettings.keySet())) {
+            throw new IllegalArgumentException("SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, "
+                    + "not " + base.methodName());
+        }
+        Map<String, Object> all = new LinkedHashMap<>();
+        if (classes != null) {
+            all.put("numClasses", classes);
+        }
+        all.putAll(sa2vpSettings);
+        if (promptTokens != null) {
+            if (!names.contains("numPromptTokens")) {
+                throw new IllegalArgumentException("--prompt-tokens sets numPromptTokens, a setting of VPT, not of "
+                        + "--method " + base.methodName());
+            }
+            all.put("numPromptTokens", promptTokens);
+        }
+        for (String setting : settings) {
+            int eq = setting.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--set takes SETTING=VALUE, got '" + setting + "'");
+            }
+            all.put(setting.substring(0, eq).strip(), jsonValue(setting.substring(eq + 1).strip()));
+        }
+        return TuningMethods.withSettings(base, all).validated();
+    }
+
+    /** A --set value: JSON when it parses as JSON (numbers, true, [0,4]), else the text itself. */
+    private static JsonNode jsonValue(String text) {
+        try {
+            return ConfigSupport.mapper().readTree(text);
+        } catch (IOException e) {
+            return TextNode.valueOf(text);
+        }
     }
 
     private TrainingRecipe applyRecipeOptions(TrainingRecipe base) {
@@ -167,10 +203,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Top-level JSON fields whose values differ, as "field a → b". */
     private static List<String> differences(String stored, String requested) {
-        ObjectMapper json = new ObjectMapper();
         List<String> out = new ArrayList<>();
         try {
-            JsonNode a = json.readTree(stored), b = json.readTree(requested);
+            JsonNode a = ConfigSupport.mapper().readTree(stored), b = ConfigSupport.mapper().readTree(requested);
             for (Iterator<String> it = a.fieldNames(); it.hasNext(); ) {
                 String field = it.next();
                 if (!a.get(field).equals(b.get(field))) {

@@ -5,11 +5,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.weights.NpzWriter;
-import org.sa2vp.baseline.VptConfig;
 import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.baseline.VptConfig;
+import org.sa2vp.model.AdapterFile;
 import org.sa2vp.model.AuthorsNames;
 import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.train.AdapterFile;
 import org.sa2vp.train.EpochRecord;
 import org.sa2vp.train.MetricsCsv;
 import org.sa2vp.train.Trainer;
@@ -27,8 +27,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -38,10 +38,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TrainCommandTest {
 
-    private static final Path BACKBONE = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures",
+    static final Path BACKBONE = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures",
             "sa2vp", "backbone_google.npz");
 
-    private static Path images(Path dir, String name, int n, long seed) {
+    static Path images(Path dir, String name, int n, long seed) {
         Random random = new Random(seed);
         float[] values = new float[n * 3 * 40 * 40];
         for (int i = 0; i < values.length; i++) {
@@ -52,7 +52,7 @@ class TrainCommandTest {
         return file;
     }
 
-    private static Path floatLabels(Path dir, String name, int n) {
+    static Path floatLabels(Path dir, String name, int n) {
         float[] y = new float[n];
         for (int i = 0; i < n; i++) {
             y[i] = i % 3;

@@ -9,12 +9,16 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
-import org.sa2vp.layers.Parameters;
+import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.config.ConfigSupport;
+import org.sa2vp.layers.Parameters;
 import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -62,8 +66,8 @@ public class VptConfig implements TuningMethod {
     }
 
     @Override
-    public void loadBackbone(ComputationGraph graph, VitCheckpoint checkpoint) {
-        VptModel.loadBackbone(graph, this, checkpoint);
+    public void loadBackbone(ComputationGraph graph, BackboneCheckpoint checkpoint) {
+        VptModel.loadBackbone(graph, this, VitCheckpoint.of(checkpoint));
     }
 
     @Override
@@ -96,7 +100,19 @@ public class VptConfig implements TuningMethod {
         Map<String, INDArray> head = Parameters.of(graph, VptModel.HEAD);
         out.put("head.weight", head.get("W").transpose().dup('c'));
         out.put("head.bias", head.get("b").reshape(numClasses).dup());
-        SafetensorsWriter.write(file, out, Map.of(VitTuningConfig.CONFIG_KEY, toJson()));
+        SafetensorsWriter.write(file, out, Map.of(HeadTuningConfig.CONFIG_KEY, toJson()));
+    }
+
+    @Override
+    public void loadTrained(ComputationGraph graph, Path file) {
+        TuningMethods.requireTrainedBy(this, SafetensorsReader.metadata(file).get(HeadTuningConfig.CONFIG_KEY),
+                file.toString());
+        StateDict tensors = SafetensorsReader.read(file);
+        for (int i = 0; i < numPromptSets(); i++) {
+            VptModel.promptTokens(graph, i).assign(tensors.get(VptModel.prompts(i), numPromptTokens,
+                    backbone.getHiddenSize()));
+        }
+        HeadTuningConfig.loadHead(graph, VptModel.HEAD, tensors, numClasses, backbone.getHiddenSize());
     }
 
     /** Checks every field; returns this. Messages name the field, the expected and the actual value. */

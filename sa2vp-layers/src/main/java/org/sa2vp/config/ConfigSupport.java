@@ -1,18 +1,32 @@
 package org.sa2vp.config;
 
 import org.nd4j.shade.jackson.core.JsonProcessingException;
+import org.nd4j.shade.jackson.databind.DeserializationContext;
+import org.nd4j.shade.jackson.databind.JavaType;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.deser.DeserializationProblemHandler;
+import org.nd4j.shade.jackson.databind.jsontype.TypeIdResolver;
 
 import java.io.UncheckedIOException;
 
 /**
  * What every serialisable configuration (the backbone's, the methods', the training recipe) shares: JSON through
  * one mapper, and field checks whose one-line message names the configuration, the field, the expected and the
- * actual value.
+ * actual value. The mapper reads a registered polymorphic configuration ({@link JsonTypes}) that lacks its type
+ * property as the type registered for untagged JSON, so files written before the property existed still load.
  */
 public final class ConfigSupport {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().addHandler(new DeserializationProblemHandler() {
+        @Override
+        public JavaType handleMissingTypeId(DeserializationContext context, JavaType baseType,
+                                            TypeIdResolver resolver, String failureMessage) {
+            if (resolver instanceof JsonTypes.Resolver registered) {
+                return registered.untaggedType().map(context::constructType).orElse(null);
+            }
+            return null;
+        }
+    });
 
     private ConfigSupport() {
     }
@@ -44,7 +58,23 @@ public final class ConfigSupport {
         }
     }
 
-    /** Fails with "{@code owner}: {@code field} must be {@code expected}, got {@code actual}" unless {@code ok}. */
+    /**
+     * The one mapper of every configuration, layer JSON aside (DL4J serialises its own graphs); thread-safe, not to
+     * be reconfigured.
+     */
+    public static ObjectMapper mapper() {
+        return JSON;
+    }
+
+    /** How a field error names what it is about: "{@code type}" or "{@code type} '{@code name}'". */
+    public static String owner(String type, String name) {
+        return name == null ? type : type + " '" + name + "'";
+    }
+
+    /**
+     * The one field-error helper of configurations, layers and vertices: fails with "{@code owner}: {@code field}
+     * must be {@code expected}, got {@code actual}" unless {@code ok}.
+     */
     public static void check(boolean ok, String owner, String field, String expected, Object actual) {
         if (!ok) {
             throw new IllegalArgumentException(owner + ": " + field + " must be " + expected + ", got " + actual);

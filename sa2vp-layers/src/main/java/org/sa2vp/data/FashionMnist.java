@@ -1,6 +1,5 @@
 package org.sa2vp.data;
 
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,13 +1,9 @@
 package org.sa2vp.data;
 
-import org.sa2vp.train.Trainer;
-
-import org.sa2vp.data.InMemoryImages;
-
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A labelled image set the {@link Trainer} can draw batches from in any order: in-memory arrays
+ * A labelled image set the trainer can draw batches from in any order: in-memory arrays
  * ({@link InMemoryImages}), and later image folders or VTAB split lists that decode on demand.
  */
 public interface LabelledImages {
@@ -26,7 +22,7 @@ public interface LabelledImages {
     Batch batch(int[] indices);
 
     /**
-     * The batch the {@link Trainer} draws in (0-based) {@code epoch}; the same as {@link #batch(int[])} unless the
+     * The batch the trainer draws in (0-based) {@code epoch}; the same as {@link #batch(int[])} unless the
      * set augments, where the epoch and the indices decide the random transform, so a resumed run sees the same
      * images as an uninterrupted one.
      */

@@ -1,6 +1,5 @@
 package org.sa2vp.data;
 
-
 import java.util.Random;
 
 /**

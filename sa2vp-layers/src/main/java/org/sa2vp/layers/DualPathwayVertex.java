@@ -1,9 +1,5 @@
 package org.sa2vp.layers;
 
-import org.sa2vp.layers.runtime.WindowNeighbourhood;
-
-import org.sa2vp.layers.runtime.AdapterActivation;
-
 import lombok.Data;
 import lombok.EqualsAndHashCode;
 import lombok.NoArgsConstructor;
@@ -18,13 +14,14 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.runtime.AdapterKernel;
 import org.sa2vp.layers.runtime.AdapterWeights;
-import org.sa2vp.layers.runtime.AttentionWeights;
 import org.sa2vp.layers.runtime.BlockWeights;
 import org.sa2vp.layers.runtime.CrossAttentionKernel;
 import org.sa2vp.layers.runtime.LinearKernel;
 import org.sa2vp.layers.runtime.TransformerBlockKernel;
+import org.sa2vp.layers.runtime.WindowNeighbourhood;
 
 import java.util.Arrays;
 import java.util.HashSet;
@@ -34,7 +31,7 @@ import java.util.Set;
 /**
  * One SA2VP layer: a frozen pre-LN transformer block applied to the image stream and the prompt stream
  * independently, plus the spatially aligned interaction between them (the authors' encoder loop, one
- * iteration, §1.3-1.4 of the behaviour notes).
+ * iteration, {@code docs/AUTHORS-CODE.md} §1.3–1.4).
  *
  * <p>Input and output are the two streams packed along the token axis, {@code [B, Ti + Tp, D]}: image tokens
  * first (image grid, optional class token), then prompt tokens (prompt grid, same class-token flag). DL4J
@@ -133,8 +130,8 @@ public class DualPathwayVertex extends Sa2vpVertex {
     /** The neighbourhood of the cross attention: queries from the updated stream, keys from the source. */
     public WindowNeighbourhood neighbourhood() {
         return direction == InteractionDirection.PROMPT_TO_IMAGE
-                ? WindowNeighbourhood.of(imageGrid, effectivePromptGrid(), classToken, windowSize, attentionMode)
-                : WindowNeighbourhood.of(effectivePromptGrid(), imageGrid, classToken, windowSize, attentionMode);
+                ? imageGrid.windowsOver(effectivePromptGrid(), classToken, windowSize, attentionMode)
+                : effectivePromptGrid().windowsOver(imageGrid, classToken, windowSize, attentionMode);
     }
 
     @Override

@@ -1,7 +1,5 @@
 package org.sa2vp.layers;
 
-import org.sa2vp.layers.runtime.KernelWorkspaces;
-
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -12,8 +10,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.sa2vp.layers.Sa2vpVertex;
+import org.sa2vp.layers.runtime.KernelWorkspaces;
 
 import java.util.Map;
 

@@ -29,7 +29,7 @@ public final class ParameterInit {
 
     /**
      * timm's {@code trunc_normal_(std)} with its default absolute bounds ±2: N(0, std²) redrawn outside ±2.
-     * For std = 0.02 nothing is truncated in practice, as the notes observe.
+     * For std = 0.02 nothing is truncated in practice, ({@code docs/AUTHORS-CODE.md} §1.2).
      */
     public static void truncatedNormal(INDArray w, double std) {
         INDArray values = Nd4j.randn(w.dataType(), w.shape()).muli(std);

@@ -1,27 +1,21 @@
 package org.sa2vp.layers;
 
-import org.sa2vp.layers.runtime.AdapterActivation;
-
 import lombok.Data;
 import lombok.EqualsAndHashCode;
 import lombok.NoArgsConstructor;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.runtime.AdapterKernel;
 import org.sa2vp.layers.runtime.AdapterWeights;
 import org.sa2vp.layers.runtime.FastLayer;
-import org.sa2vp.layers.runtime.SameDiffGradientFixLayer;
 
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Map;
 
 /**
@@ -36,14 +30,13 @@ import java.util.Map;
 @Data
 @EqualsAndHashCode(callSuper = true)
 @NoArgsConstructor
-public class PromptAdapter extends SameDiffLayer {
+public class PromptAdapter extends FastSameDiffLayer {
 
     private int hiddenSize;
     private int adapterSize = 16;
     private AdapterActivation activation = AdapterActivation.GELU;
     private double layerNormEps = 1e-6;
     private double dropout = 0.1;
-    private Implementation implementation = Implementation.FAST;
 
     private PromptAdapter(Builder b) {
         super(b);
@@ -52,24 +45,21 @@ public class PromptAdapter extends SameDiffLayer {
         activation = b.activation;
         layerNormEps = b.layerNormEps;
         dropout = b.dropout;
-        implementation = b.implementation;
         validate();
     }
 
-    /** Throws {@link IllegalArgumentException} naming the field and the expected value. */
+    @Override
     public void validate() {
-        check(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
-        check(adapterSize > 0, "adapterSize", "> 0", adapterSize);
-        check(activation != null, "activation", "GELU or RELU", activation);
-        check(layerNormEps > 0, "layerNormEps", "> 0", layerNormEps);
-        check(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
+        require(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
+        require(adapterSize > 0, "adapterSize", "> 0", adapterSize);
+        require(activation != null, "activation", "GELU or RELU", activation);
+        require(layerNormEps > 0, "layerNormEps", "> 0", layerNormEps);
+        require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
     }
 
-    private void check(boolean ok, String field, String expected, Object actual) {
-        if (!ok) {
-            throw new IllegalArgumentException("PromptAdapter" + (getLayerName() == null ? "" : " '"
-                    + getLayerName() + "'") + ": " + field + " must be " + expected + ", got " + actual);
-        }
+    @Override
+    public boolean usesDropout() {
+        return dropout > 0;
     }
 
     @Override
@@ -123,25 +113,8 @@ public class PromptAdapter extends SameDiffLayer {
     }
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
-                             INDArray view, boolean initializeParams, DataType dataType) {
-        validate();
-        org.deeplearning4j.nn.layers.samediff.SameDiffLayer layer;
-        if (implementation == Implementation.SAMEDIFF) {
-            if (dropout > 0) {
-                throw new IllegalStateException("PromptAdapter: implementation SAMEDIFF cannot apply dropout (DL4J "
-                        + "M2.1 does not pass the training flag to SameDiff layers); set dropout(0) or use FAST");
-            }
-            layer = new SameDiffGradientFixLayer(conf, dataType);
-        } else {
-            layer = new FastRuntime(conf, dataType);
-        }
-        layer.setIndex(layerIndex);
-        layer.setListeners(listeners);
-        layer.setParamsViewArray(view);
-        layer.setParamTable(initializer().init(conf, view, initializeParams));
-        layer.setConf(conf);
-        return layer;
+    protected FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+        return new FastRuntime(conf, dataType);
     }
 
     /** Hand-written runtime on {@link AdapterKernel}. */
@@ -180,13 +153,12 @@ public class PromptAdapter extends SameDiffLayer {
     }
 
     /** Builder with the authors' defaults. */
-    public static class Builder extends SameDiffLayer.Builder<Builder> {
+    public static class Builder extends FastSameDiffLayer.Builder<Builder> {
         private int hiddenSize;
         private int adapterSize = 16;
         private AdapterActivation activation = AdapterActivation.GELU;
         private double layerNormEps = 1e-6;
         private double dropout = 0.1;
-        private Implementation implementation = Implementation.FAST;
 
         public Builder hiddenSize(int hiddenSize) {
             this.hiddenSize = hiddenSize;
@@ -211,11 +183,6 @@ public class PromptAdapter extends SameDiffLayer {
 
         public Builder dropout(double dropout) {
             this.dropout = dropout;
-            return this;
-        }
-
-        public Builder implementation(Implementation implementation) {
-            this.implementation = implementation;
             return this;
         }
 

@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.regularization.Regularization;
+import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.layers.runtime.SameDiffGradientFixVertex;
 
 import java.io.IOException;
@@ -126,15 +127,13 @@ public abstract class Sa2vpVertex extends SameDiffVertex {
         }
     }
 
+    /** How messages name this vertex: its class, and its name in the graph once it has one. */
     protected String describe() {
-        return getClass().getSimpleName() + (getName() == null ? "" : " '" + getName() + "'");
+        return ConfigSupport.owner(getClass().getSimpleName(), getName());
     }
 
-    /** Fails with "field: expected …, got …" unless {@code ok}. */
+    /** Fails with "Vertex 'name': field must be expected, got actual" unless {@code ok}. */
     protected void require(boolean ok, String field, String expected, Object actual) {
-        if (!ok) {
-            throw new IllegalArgumentException(describe() + ": " + field + " must be " + expected + ", got "
-                    + actual);
-        }
+        ConfigSupport.check(ok, describe(), field, expected, actual);
     }
 }

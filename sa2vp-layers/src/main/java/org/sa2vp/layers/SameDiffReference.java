@@ -1,14 +1,13 @@
 package org.sa2vp.layers;
 
-import org.sa2vp.layers.runtime.AdapterActivation;
-
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.layers.runtime.AdapterActivation;
 
 /**
  * SameDiff building blocks for the reference definitions of the SA2VP layers. They use only ops whose
- * forward and backward the project notes verified in M2.1 (manual LayerNorm with epsilon, exact erf GELU,
+ * forward and backward were verified in M2.1 ({@code docs/DL4J-NOTES.md} §5) (manual LayerNorm with epsilon, exact erf GELU,
  * 2-D mmul, batched 4-D mmul, additive-mask softmax). Token tensors are {@code [B, T, D]} with a known T.
  */
 public final class SameDiffReference {

@@ -1,7 +1,5 @@
 package org.sa2vp.layers;
 
-import org.sa2vp.layers.runtime.WindowNeighbourhood;
-
 import lombok.Data;
 import lombok.EqualsAndHashCode;
 import lombok.NoArgsConstructor;
@@ -14,6 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.layers.runtime.AttentionWeights;
 import org.sa2vp.layers.runtime.CrossAttentionKernel;
+import org.sa2vp.layers.runtime.WindowNeighbourhood;
 
 import java.util.Map;
 
@@ -75,7 +74,7 @@ public class SpatiallyAlignedCrossAttention extends Sa2vpVertex {
     }
 
     public WindowNeighbourhood neighbourhood() {
-        return WindowNeighbourhood.of(queryGrid, effectiveKeyGrid(), classToken, windowSize, mode);
+        return queryGrid.windowsOver(effectiveKeyGrid(), classToken, windowSize, mode);
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.sa2vp.layers;
 import lombok.AllArgsConstructor;
 import lombok.Data;
 import lombok.NoArgsConstructor;
+import org.sa2vp.layers.runtime.WindowNeighbourhood;
 
 import java.io.Serializable;
 
@@ -30,6 +31,13 @@ public class TokenGrid implements Serializable {
     /** Number of tokens of a map with this grid, plus one when it carries a class token at index 0. */
     public int tokens(boolean classToken) {
         return size() + (classToken ? 1 : 0);
+    }
+
+    /** Which keys of {@code keyGrid} each query of this grid attends to ({@link WindowNeighbourhood}). */
+    public WindowNeighbourhood windowsOver(TokenGrid keyGrid, boolean classToken, int windowSize,
+                                           AttentionMode mode) {
+        return WindowNeighbourhood.of(height, width, keyGrid.height, keyGrid.width, classToken, windowSize,
+                mode == AttentionMode.GLOBAL);
     }
 
     @Override

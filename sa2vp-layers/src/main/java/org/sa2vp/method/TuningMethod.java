@@ -1,44 +1,36 @@
 package org.sa2vp.method;
 
-import org.sa2vp.train.Trainer;
-
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.shade.jackson.annotation.JsonSubTypes;
 import org.nd4j.shade.jackson.annotation.JsonTypeInfo;
-import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.baseline.VitTuningConfig;
-import org.sa2vp.baseline.VptConfig;
-import org.sa2vp.model.Sa2vpConfig;
+import org.nd4j.shade.jackson.databind.annotation.JsonTypeIdResolver;
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.config.JsonTypes;
 
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * What the {@link Trainer} adapts a ViT with: SA2VP ({@link Sa2vpConfig}) or one of the baselines the paper compares
- * against ({@link VitTuningConfig}: linear probe, full fine-tuning, training from scratch; {@link VptConfig}: VPT). Each is a serialisable
- * configuration that knows how to build its graph, put a pretrained backbone into it, label a batch, read its
- * logits and save what it trained, so one trainer, one evaluation and one command line serve every method.
+ * What the trainer adapts a frozen {@link Backbone} with: SA2VP or one of the baselines the paper compares against.
+ * Each is a serialisable configuration that knows how to build its graph, put a pretrained backbone into it, label
+ * a batch, read its logits and save what it trained, so one trainer, one evaluation and one command line serve
+ * every method. Implementations register with {@link TuningMethods} (this interface names none of them).
  *
- * <p>JSON carries the method as {@code "method"}; a configuration without it is SA2VP (files written before the
- * baselines existed).
+ * <p>JSON carries the registered configuration type as {@code "method"}; JSON without it is read as the type a
+ * provider declares for untagged JSON (SA2VP: files written before the baselines existed).
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "method", defaultImpl = Sa2vpConfig.class)
-@JsonSubTypes({
-        @JsonSubTypes.Type(value = Sa2vpConfig.class, name = "sa2vp"),
-        @JsonSubTypes.Type(value = VitTuningConfig.class, name = "vit"),
-        @JsonSubTypes.Type(value = VptConfig.class, name = "vpt")
-})
+@JsonTypeInfo(use = JsonTypeInfo.Id.CUSTOM, property = "method")
+@JsonTypeIdResolver(TuningMethod.JsonIds.class)
 public interface TuningMethod {
 
     /** Short name for tables and logs, e.g. {@code sa2vp}, {@code linear-probe}, {@code vpt-deep}. */
     String methodName();
 
-    /** The ViT the method is built on (its own head, if any, is ignored: see {@link #getNumClasses()}). */
-    VisionTransformerConfig getBackbone();
+    /** The backbone the method is built on (its own head, if any, is ignored: see {@link #getNumClasses()}). */
+    Backbone getBackbone();
 
     int getNumClasses();
 
@@ -48,8 +40,8 @@ public interface TuningMethod {
     /** The DL4J graph on the given global settings (updater, seed, data type, regularisation). */
     ComputationGraphConfiguration configuration(NeuralNetConfiguration.Builder globals);
 
-    /** Copies a pretrained ViT into the graph's backbone (everything but the new head and the method's own parts). */
-    void loadBackbone(ComputationGraph graph, VitCheckpoint checkpoint);
+    /** Copies a pretrained backbone into the graph (everything but the new head and the method's own parts). */
+    void loadBackbone(ComputationGraph graph, BackboneCheckpoint checkpoint);
 
     /** The label arrays {@code fit} needs for one-hot labels {@code [B, classes]}, one per graph output. */
     INDArray[] labels(INDArray oneHot);
@@ -69,5 +61,19 @@ public interface TuningMethod {
     /** Writes what the method trained (not the frozen backbone) with this configuration as metadata. */
     void writeTrained(Path file, ComputationGraph graph);
 
+    /**
+     * Loads a file written by {@link #writeTrained} into a graph of this configuration (backbone loaded or not):
+     * afterwards the graph computes what the trained one did. A file of another method, class count or backbone
+     * architecture is a one-line error naming the file.
+     */
+    void loadTrained(ComputationGraph graph, Path file);
+
     String toJson();
+
+    /** The registered {@code "method"} ids ({@link TuningMethods#JSON_TYPES}) as Jackson's type id resolver. */
+    final class JsonIds extends JsonTypes.Resolver {
+        public JsonIds() {
+            super(TuningMethods.JSON_TYPES);
+        }
+    }
 }

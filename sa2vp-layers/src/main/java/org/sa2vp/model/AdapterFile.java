@@ -5,19 +5,18 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.CheckpointFormat;
+import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.backbone.weights.StateDict;
-import org.sa2vp.model.AuthorsNames;
-import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.model.Sa2vpModel;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The result of SA2VP training as a small file: only the trainable tensors and the head, under the authors'
+ * SA2VP's parameter file, the result of training as a small file: only the trainable tensors and the head, under the authors'
  * state-dict names and layouts ({@link AuthorsNames}), as float32 {@code .safetensors} with the model
  * configuration in the metadata ({@value #CONFIG_KEY}: the {@link Sa2vpConfig} JSON). For ViT-B/16 at r = 16 that
  * is about 380 k values (1.5 MB) instead of the 114 M of a full network; the frozen backbone comes from its own
@@ -96,21 +95,56 @@ public final class AdapterFile {
     /** Fails unless {@code actual} has the architecture of the adapter's backbone. */
     public static void requireBackbone(Sa2vpConfig config, VisionTransformerConfig actual, String source) {
         VisionTransformerConfig expected = config.getBackbone();
-        if (expected.getHiddenSize() != actual.getHiddenSize() || expected.getDepth() != actual.getDepth()
-                || expected.getNumHeads() != actual.getNumHeads() || expected.getPatchSize() != actual.getPatchSize()
-                || expected.getInChannels() != actual.getInChannels()
-                || expected.getImageHeight() != actual.getImageHeight()
-                || expected.getImageWidth() != actual.getImageWidth()
-                || expected.effectiveMlpSize() != actual.effectiveMlpSize()
-                || expected.isQkvBias() != actual.isQkvBias() || expected.isClassToken() != actual.isClassToken()) {
-            throw new CheckpointException(source + ": backbone " + describe(actual) + " differs from the one the "
-                    + "adapter was trained on, " + describe(expected));
+        if (!expected.sameArchitecture(actual)) {
+            throw new CheckpointException(source + ": backbone " + actual.describe() + " differs from the one the "
+                    + "adapter was trained on, " + expected.describe());
         }
     }
 
-    static String describe(VisionTransformerConfig c) {
-        return "width " + c.getHiddenSize() + ", depth " + c.getDepth() + ", " + c.getNumHeads() + " heads, patch "
-                + c.getPatchSize() + ", " + c.getImageHeight() + "x" + c.getImageWidth() + " images, "
-                + c.getInChannels() + " channels, MLP " + c.effectiveMlpSize();
+    /**
+     * SA2VP parameters from any file that holds them, read once: an adapter file ({@link #write}) brings its
+     * configuration, checked against {@code template}'s backbone; the authors' state dict ({@code .safetensors} or
+     * {@code .npz}) takes {@code template} with what its tensors tell: rank from {@code ppt [1, T, r]}, adapter width
+     * from {@code fc1 [t, D]}, the number of deep maps from {@code cross_conv [n, D]} (it must match the template's
+     * deep prompt layers), classes from {@code class_head}.
+     *
+     * @param template the configuration for what the tensors cannot tell (γ, window, layer sets), on the backbone
+     *                 the parameters will run on
+     */
+    public static Contents readAny(Path file, Sa2vpConfig template) {
+        VisionTransformerConfig backbone = template.getBackbone();
+        CheckpointFormat format = CheckpointFormat.detect(file);
+        if (format == CheckpointFormat.SAFETENSORS && SafetensorsReader.metadata(file).containsKey(CONFIG_KEY)) {
+            Contents adapter = read(file);
+            requireBackbone(adapter.config(), backbone, file.toString());
+            return new Contents(adapter.config().withBackbone(backbone), adapter.tensors());
+        }
+        StateDict params = switch (format) {
+            case SAFETENSORS -> SafetensorsReader.read(file);
+            case NPZ -> NpzReader.readNpz(file);
+            default -> throw new CheckpointException(file + ": SA2VP parameters must be .safetensors or .npz");
+        };
+        return new Contents(inferConfig(params, file, template), params);
+    }
+
+    private static Sa2vpConfig inferConfig(StateDict params, Path file, Sa2vpConfig template) {
+        VisionTransformerConfig backbone = template.getBackbone();
+        String p = AuthorsNames.PREFIX;
+        long d = backbone.getHiddenSize();
+        String fc1 = p + "encoder.cross_attn.0.ffn.fc1.weight";
+        int rank = (int) params.get(p + "embeddings.ppt", 1, backbone.numTokens(), -1).size(2);
+        int classes = (int) params.get("class_head.weight", -1, d).size(0);
+        int deepMaps = params.contains(p + "encoder.cross_conv") ? (int) params.get(p + "encoder.cross_conv", -1, d)
+                .size(0) : 0;
+        Sa2vpConfig config = template.withNumClasses(classes).withPromptRank(rank).withAdapter(params.contains(fc1));
+        if (config.isAdapter()) {
+            config = config.withAdapterSize((int) params.get(fc1, -1, d).size(0));
+        }
+        List<Integer> deep = config.getDeepPromptLayers();
+        if (deep.size() != deepMaps) {
+            throw new CheckpointException(file + ": holds " + deepMaps + " deep prompt maps but --deep-prompt-layers "
+                    + "gives " + deep + "; pass the layers they were trained at");
+        }
+        return config.validated();
     }
 }

@@ -18,7 +18,7 @@ import java.util.Set;
 
 /**
  * The trainable tensors of SA2VP-ViT under the authors' {@code state_dict} names and PyTorch layouts
- * ({@code official-sa2vp-behaviour.md} §1.6), mapped onto this library's parameters. One table, used both ways:
+ * ({@code docs/AUTHORS-CODE.md} §1.6), mapped onto this library's parameters. One table, used both ways:
  * importing parameters trained by the authors' code and exporting ours so that their code (or
  * {@code sa2vp infer --prompts}) can use them.
  * <pre>

@@ -9,12 +9,13 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.layers.runtime.AdapterActivation;
+import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.layers.AttentionMode;
 import org.sa2vp.layers.Implementation;
-import org.sa2vp.config.ConfigSupport;
+import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.method.TuningMethod;
 
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ import java.util.List;
 
 /**
  * SA2VP on a ViT backbone, serialisable as JSON. The defaults compute what the authors' code computes
- * ({@code official-sa2vp-behaviour.md} §1): prompt maps of rank 16, image→prompt interaction at layers
+ * ({@code docs/AUTHORS-CODE.md} §1; where they differ from the paper: §4): prompt maps of rank 16, image→prompt interaction at layers
  * {0, 4, 8} and prompt→image at the others, deep prompt maps at layers 4 and 8, γ = 0.1, clipped 3×3 windows,
  * GELU adapters of width 16, dropout 0.1, loss 0.8·CE(image) + 0.2·CE(prompt). Where the authors hard-code, this
  * is general: any ViT, image and patch size, window, rank, adapter width, γ, λ, layer sets.
@@ -94,8 +95,8 @@ public class Sa2vpConfig implements TuningMethod {
     }
 
     @Override
-    public void loadBackbone(ComputationGraph graph, VitCheckpoint checkpoint) {
-        Sa2vpModel.loadBackbone(graph, this, checkpoint);
+    public void loadBackbone(ComputationGraph graph, BackboneCheckpoint checkpoint) {
+        Sa2vpModel.loadBackbone(graph, this, VitCheckpoint.of(checkpoint));
     }
 
     @Override
@@ -122,6 +123,12 @@ public class Sa2vpConfig implements TuningMethod {
     @Override
     public void writeTrained(Path file, ComputationGraph graph) {
         AdapterFile.write(file, graph, this);
+    }
+
+    /** The adapter file's tensors, which must have been trained with this configuration ({@link AdapterFile#load}). */
+    @Override
+    public void loadTrained(ComputationGraph graph, Path file) {
+        AdapterFile.load(file, graph, this);
     }
 
     @Override

@@ -1,12 +1,10 @@
 package org.sa2vp.train;
 
-import org.sa2vp.method.TuningMethod;
-
-import org.sa2vp.data.LabelledImages;
-
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.data.LabelledImages;
+import org.sa2vp.method.TuningMethod;
 
 import java.util.List;
 

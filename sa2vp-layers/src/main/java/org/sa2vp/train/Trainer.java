@@ -1,11 +1,5 @@
 package org.sa2vp.train;
 
-import org.sa2vp.method.TuningMethod;
-
-import org.sa2vp.model.AdapterFile;
-
-import org.sa2vp.data.LabelledImages;
-
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -13,6 +7,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.data.LabelledImages;
+import org.sa2vp.method.TuningMethod;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,7 +30,7 @@ import java.util.Locale;
  * <pre>
  *   last.zip             the network after the latest checkpoint, with updater state (ModelSerializer)
  *   best.zip             the network of the best validation accuracy so far
- *   adapter.safetensors  what the best network trained ({@link TuningMethod#writeTrained}; for SA2VP {@link AdapterFile})
+ *   adapter.safetensors  what the best network trained ({@link TuningMethod#writeTrained}; for SA2VP the adapter file)
  *   state.json           position in the run, RNG state, configurations, history ({@link TrainingState})
  *   metrics.csv          one row per epoch ({@link MetricsCsv});   curves.png  the same as a plot ({@link MetricsPlot})
  * </pre>

@@ -1,7 +1,5 @@
 package org.sa2vp.train;
 
-import org.sa2vp.config.ConfigSupport;
-
 import lombok.AllArgsConstructor;
 import lombok.Builder;
 import lombok.Data;
@@ -9,11 +7,11 @@ import lombok.NoArgsConstructor;
 import lombok.With;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.nd4j.linalg.api.buffer.DataType;
-
+import org.sa2vp.config.ConfigSupport;
 
 /**
  * How SA2VP is trained, serialisable as JSON. The defaults are the authors' scripts
- * ({@code Train_*.sh}, {@code official-sa2vp-behaviour.md} §1.7): AdamW β = (0.9, 0.999), ε = 1e-8, lr 1e-3,
+ * (their VTAB launch scripts, {@code docs/AUTHORS-CODE.md} §1.7): AdamW β = (0.9, 0.999), ε = 1e-8, lr 1e-3,
  * weight decay 1e-4 (decoupled, on weights only), 100 epochs with 10 of linear warm-up from 0 then cosine to
  * 1e-7, stepped every iteration, batch 64 with the last partial batch dropped, evaluation every epoch (batch
  * 4 × 64) on the image logits, seed 42.

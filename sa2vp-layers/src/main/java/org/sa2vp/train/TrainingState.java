@@ -1,11 +1,9 @@
 package org.sa2vp.train;
 
-import org.sa2vp.method.TuningMethod;
-
 import lombok.Data;
 import lombok.NoArgsConstructor;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.nd4j.shade.jackson.databind.SerializationFeature;
+import org.sa2vp.config.ConfigSupport;
+import org.sa2vp.method.TuningMethod;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +24,6 @@ import java.util.List;
 @NoArgsConstructor
 public class TrainingState {
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public static final int FORMAT = 1;
 
@@ -60,7 +57,7 @@ public class TrainingState {
 
     public String toJson() {
         try {
-            return JSON.writeValueAsString(this);
+            return ConfigSupport.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(this);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -68,7 +65,7 @@ public class TrainingState {
 
     public static TrainingState fromJson(String json, String source) {
         try {
-            TrainingState state = JSON.readValue(json, TrainingState.class);
+            TrainingState state = ConfigSupport.mapper().readValue(json, TrainingState.class);
             if (state.format != FORMAT) {
                 throw new IllegalArgumentException(source + ": training state format " + state.format
                         + ", this version reads " + FORMAT);

@@ -9,7 +9,7 @@ import org.nd4j.shade.jackson.annotation.JsonIgnore;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
- * The authors' learning-rate schedule ({@code utils.cosine_scheduler}, {@code official-sa2vp-behaviour.md} §1.7),
+ * The authors' learning-rate schedule ({@code cosine_scheduler}, {@code docs/AUTHORS-CODE.md} §1.7),
  * one value per iteration ({@link ScheduleType#ITERATION}; the epoch argument is ignored):
  * <pre>
  *   i &lt; W:        np.linspace(0, base, W)[i]  = i·base/(W−1), and exactly base at i = W−1 (0 when W = 1)

@@ -1,7 +1,5 @@
 package org.sa2vp.model;
 
-import org.sa2vp.model.AdapterFile;
-
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,9 +10,6 @@ import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
-import org.sa2vp.model.AuthorsNames;
-import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.model.Sa2vpModel;
 
 import java.net.URISyntaxException;
 import java.nio.file.Files;

@@ -15,9 +15,9 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.data.FashionMnist;
 import org.sa2vp.data.ImageTransforms;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.RotationTask;
 import org.sa2vp.layers.Implementation;
-import org.sa2vp.data.InMemoryImages;
 
 import java.util.Arrays;
 import java.util.List;

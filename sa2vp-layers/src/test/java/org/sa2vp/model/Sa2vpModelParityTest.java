@@ -15,8 +15,8 @@ import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
-import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.Implementation;
+import org.sa2vp.layers.runtime.AdapterActivation;
 
 import java.io.File;
 import java.net.URISyntaxException;
@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The whole SA2VP-ViT model against an independent PyTorch implementation written from the notes
+ * The whole SA2VP-ViT model against an independent PyTorch implementation written from docs/AUTHORS-CODE.md §1
  * ({@code tools/reference/sa2vp}): a 12-layer tiny ViT with a 5×5 grid, the Google-format backbone and the
  * trainable tensors under the authors' state-dict names. Logits and loss within 1e-4, every trainable gradient
  * within 1e-3 relative (float32); far tighter in float64. Default configuration and a variant (other layer sets,

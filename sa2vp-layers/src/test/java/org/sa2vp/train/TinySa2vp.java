@@ -1,13 +1,12 @@
 package org.sa2vp.train;
 
-import org.sa2vp.data.InMemoryImages;
-
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.layers.DualPathwayVertex;
 import org.sa2vp.layers.runtime.AdapterWeights;
 import org.sa2vp.model.DualStreamHead;

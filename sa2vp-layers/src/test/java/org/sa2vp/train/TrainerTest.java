@@ -1,16 +1,13 @@
 package org.sa2vp.train;
 
-import org.sa2vp.model.AdapterFile;
-
-import org.sa2vp.data.LabelledImages;
-
-import org.sa2vp.data.InMemoryImages;
-
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.data.InMemoryImages;
+import org.sa2vp.data.LabelledImages;
+import org.sa2vp.model.AdapterFile;
 import org.sa2vp.model.AuthorsNames;
 import org.sa2vp.model.Sa2vpConfig;
 

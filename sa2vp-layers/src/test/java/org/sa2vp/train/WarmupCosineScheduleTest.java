@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link WarmupCosineSchedule} against the authors' {@code utils.cosine_scheduler} run with numpy
+ * {@link WarmupCosineSchedule} against the authors' learning-rate schedule ({@code docs/AUTHORS-CODE.md} §1.7) computed with numpy
  * ({@code tools/reference/train/cosine_schedule.py} → {@code fixtures/train/cosine_schedule.json}): the paper's
  * VTAB-1k settings at batch 64 and 40, the argparse defaults, a one-iteration warm-up and no warm-up.
  */

@@ -67,10 +67,30 @@ public final class VisionTransformer {
         ComputationGraphConfiguration.GraphBuilder g = globals.graphBuilder().addInputs(INPUT)
                 .setInputTypes(InputType.convolutional(config.getImageHeight(), config.getImageWidth(),
                         config.getInChannels()));
+        addFeatureExtractor(g, config, INPUT, frozen, implementation);
+        if (config.getNumClasses() > 0) {
+            g.addLayer(HEAD, new DenseLayer.Builder().nIn(d).nOut(config.getNumClasses())
+                    .activation(Activation.IDENTITY).build(), FEATURES);
+            g.addLayer(OUTPUT, ClassifierLoss.softmax(config.getNumClasses(), new LossMCXENT()), HEAD);
+            g.setOutputs(OUTPUT);
+        } else {
+            g.setOutputs(FEATURES);
+        }
+        return g.build();
+    }
+
+    /**
+     * Adds embedding, blocks and the pooled final norm ({@link #EMBEDDING}, {@link #block}, {@link #FEATURES}) after
+     * vertex {@code input} (images {@code [B, C, H, W]}); returns {@link #FEATURES}, the features {@code [B, D]}.
+     */
+    public static String addFeatureExtractor(ComputationGraphConfiguration.GraphBuilder g,
+                                             VisionTransformerConfig config, String input, boolean frozen,
+                                             Implementation implementation) {
+        int d = config.getHiddenSize();
         g.addLayer(EMBEDDING, new PatchEmbedding.Builder().inChannels(config.getInChannels())
                 .imageSize(config.getImageHeight(), config.getImageWidth()).patchSize(config.getPatchSize())
                 .hiddenSize(d).classToken(config.isClassToken()).dropout(config.getDropout()).frozen(frozen)
-                .implementation(implementation).build(), INPUT);
+                .implementation(implementation).build(), input);
         String previous = EMBEDDING;
         for (int i = 0; i < config.getDepth(); i++) {
             g.addLayer(block(i), new TransformerBlock.Builder().hiddenSize(d).numHeads(config.getNumHeads())
@@ -83,15 +103,7 @@ public final class VisionTransformer {
                 .classToken(config.isClassToken()).layerNormEps(config.getLayerNormEps()).frozen(frozen)
                 .implementation(implementation).build(),
                 previous);
-        if (config.getNumClasses() > 0) {
-            g.addLayer(HEAD, new DenseLayer.Builder().nIn(d).nOut(config.getNumClasses())
-                    .activation(Activation.IDENTITY).build(), FEATURES);
-            g.addLayer(OUTPUT, ClassifierLoss.softmax(config.getNumClasses(), new LossMCXENT()), HEAD);
-            g.setOutputs(OUTPUT);
-        } else {
-            g.setOutputs(FEATURES);
-        }
-        return g.build();
+        return FEATURES;
     }
 
     /** A new, initialised graph with random weights. */

@@ -5,7 +5,13 @@ import lombok.Builder;
 import lombok.Data;
 import lombok.NoArgsConstructor;
 import lombok.With;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.config.ConfigSupport;
+import org.sa2vp.layers.Implementation;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +32,7 @@ import java.util.Map;
 @With
 @NoArgsConstructor
 @AllArgsConstructor
-public class VisionTransformerConfig {
+public class VisionTransformerConfig implements Backbone {
 
 
     /** Variant name, or "custom". */
@@ -89,6 +95,61 @@ public class VisionTransformerConfig {
                 .hiddenSize(f[0]).depth(f[1]).numHeads(f[2]).build().validated();
     }
 
+    @Override
+    public String family() {
+        return VitFamily.NAME;
+    }
+
+    /** One stage: the patch grid after the class token (if any), {@code depth} blocks of width D. */
+    @Override
+    public List<Stage> stages() {
+        return List.of(new Stage(gridHeight(), gridWidth(), hiddenSize, depth, numHeads, classToken));
+    }
+
+    /** Values in the embedding, the blocks and the final norm (no head). */
+    @Override
+    public long parameterCount() {
+        long d = hiddenSize, m = effectiveMlpSize();
+        long embedding = d * inChannels * patchSize * patchSize + d + (long) numTokens() * d + (classToken ? d : 0);
+        long block = 4 * d + 3 * d * d + (qkvBias ? 3 * d : 0) + d * d + d + 2 * d * m + m + d;
+        return embedding + depth * block + 2 * d;
+    }
+
+    @Override
+    public VisionTransformerConfig headless() {
+        return withNumClasses(0);
+    }
+
+    @Override
+    public boolean sameArchitecture(Backbone other) {
+        return other instanceof VisionTransformerConfig o && hiddenSize == o.hiddenSize && depth == o.depth
+                && numHeads == o.numHeads && patchSize == o.patchSize && inChannels == o.inChannels
+                && imageHeight == o.imageHeight && imageWidth == o.imageWidth
+                && effectiveMlpSize() == o.effectiveMlpSize() && qkvBias == o.qkvBias && classToken == o.classToken;
+    }
+
+    @Override
+    public String describe() {
+        return "width " + hiddenSize + ", depth " + depth + ", " + numHeads + " heads, patch " + patchSize + ", "
+                + imageHeight + "x" + imageWidth + " images, " + inChannels + " channels, MLP " + effectiveMlpSize();
+    }
+
+    @Override
+    public String addFeatureExtractor(ComputationGraphConfiguration.GraphBuilder graph, String input,
+                                      boolean trainable) {
+        return VisionTransformer.addFeatureExtractor(graph, validated(), input, !trainable, Implementation.FAST);
+    }
+
+    @Override
+    public void loadFeatureExtractor(ComputationGraph graph, BackboneCheckpoint checkpoint) {
+        VitCheckpoint.of(checkpoint).assignBackbone(graph, this);
+    }
+
+    @Override
+    public StateDict exportFeatureExtractor(ComputationGraph graph) {
+        return VitCheckpoint.export(graph, headless());
+    }
+
     public int effectiveMlpSize() {
         return mlpSize > 0 ? mlpSize : (int) Math.round(mlpRatio * hiddenSize);
     }
@@ -130,6 +191,7 @@ public class VisionTransformerConfig {
         ConfigSupport.check(ok, "VisionTransformerConfig '" + name + "'", field, expected, actual);
     }
 
+    @Override
     public String toJson() {
         return ConfigSupport.toJson(this);
     }

@@ -3,6 +3,7 @@ package org.sa2vp.backbone.vit;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.backbone.weights.VitNaming;
@@ -28,7 +29,7 @@ import java.util.OptionalInt;
  * @param alignment  how the position embedding is resized when the configured grid differs
  */
 public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, int[] sourceGrid,
-                            PositionEmbeddingResize.Alignment alignment) {
+                            PositionEmbeddingResize.Alignment alignment) implements BackboneCheckpoint {
 
     private static final Logger log = LoggerFactory.getLogger(VitCheckpoint.class);
     private static final Map<Integer, Integer> STANDARD_HEADS = Map.of(192, 3, 384, 6, 768, 12, 1024, 16, 1280, 16);
@@ -63,6 +64,15 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
         public Options withStrict(boolean s) {
             return new Options(numHeads, imageSize, layerNormEps, dropout, alignment, s);
         }
+    }
+
+    /** {@code checkpoint} as a ViT checkpoint, or a one-line error naming its family and source. */
+    public static VitCheckpoint of(BackboneCheckpoint checkpoint) {
+        if (checkpoint instanceof VitCheckpoint vit) {
+            return vit;
+        }
+        throw new IllegalArgumentException(checkpoint.source() + ": a " + checkpoint.config().family()
+                + " checkpoint, where a ViT (family '" + VitFamily.NAME + "') is needed");
     }
 
     /** Reads any supported checkpoint file (format from its first bytes) and infers the architecture. */

@@ -27,7 +27,7 @@ import java.util.zip.ZipFile;
 /**
  * Reads NumPy {@code .npy} arrays and {@code .npz} archives in Java, without ND4J's native reader: that one
  * rejects {@code np.savez_compressed} archives, reads Fortran-order {@code .npy} files transposed without
- * warning, and aborts the JVM on big-endian data (project notes). Here compressed and stored archives,
+ * warning, and aborts the JVM on big-endian data ({@code docs/DL4J-NOTES.md} §2). Here compressed and stored archives,
  * either byte order, C and Fortran order, and float16/32/64, (u)int8/16/32/64 and bool are read; every array
  * becomes a float32 C-order INDArray with the file's shape. Anything else gives a one-line
  * {@link CheckpointException} naming the file and the array.

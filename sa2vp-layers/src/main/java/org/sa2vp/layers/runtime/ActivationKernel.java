@@ -6,7 +6,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * Element-wise activations with exact derivatives. GELU is the exact erf form used by the authors' code,
  * {@code x·Φ(x)} with {@code Φ(x) = (1 + erf(x/√2))/2} ({@code sd.nn().gelu} in DL4J is the sigmoid approximation
- * and {@code preciseGelu} is wrong, see the notes).
+ * and {@code preciseGelu} is wrong, see {@code docs/DL4J-NOTES.md} §5).
  *
  * <p>GELU runs as one fused pass ({@link ChunkedMap}) with {@link KernelMath#erf}, a rational approximation exact
  * to a few ulp in double: ND4J's own {@code erf} op took 35 ms per ViT-B MLP activation, more than the GEMM

@@ -1,7 +1,5 @@
 package org.sa2vp.layers.runtime;
 
-import org.sa2vp.layers.FastGraphVertex;
-
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -12,13 +10,12 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Map;
 
 /**
  * Runtime of a single-input SA2VP layer computed by hand-written kernels; the layer counterpart of
- * {@link FastGraphVertex} (same parameter/gradient views as DL4J's SameDiff layer runtime).
+ * {@code FastGraphVertex} (same parameter/gradient views as DL4J's SameDiff layer runtime).
  */
 public abstract class FastLayer extends SameDiffLayer {
 

@@ -1,8 +1,5 @@
 package org.sa2vp.layers.runtime;
 
-import org.sa2vp.layers.TokenGrid;
-import org.sa2vp.layers.AttentionMode;
-
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -13,12 +10,12 @@ import java.util.Arrays;
  * Which key tokens each query token attends to in the spatially aligned cross attention (Eq. 2).
  *
  * <p>Token layout of both maps: an optional class token at index 0, then the grid in row-major order.
- * In {@link AttentionMode#LOCAL} mode a query patch at (r, c) of an {@code Hq×Wq} grid looks at the key
+ * In local mode (the layers' {@code AttentionMode.LOCAL}) a query patch at (r, c) of an {@code Hq×Wq} grid looks at the key
  * patches inside a {@code window×window} square centred at
  * {@code (min(⌊(r+½)·Hk/Hq⌋, Hk−1), min(⌊(c+½)·Wk/Wq⌋, Wk−1))} (the same position when both grids are equal),
  * clipped at the border exactly like the authors' code: 4/6/9 keys for a 3×3 window, no padding tokens,
  * and never the key class token. A query class token attends to every key token. In
- * {@link AttentionMode#GLOBAL} mode every query sees every key.
+ * global mode ({@code AttentionMode.GLOBAL}) every query sees every key.
  */
 public final class WindowNeighbourhood {
 
@@ -32,11 +29,16 @@ public final class WindowNeighbourhood {
         this.keys = keys;
     }
 
-    public static WindowNeighbourhood of(TokenGrid queryGrid, TokenGrid keyGrid, boolean classToken,
-                                         int windowSize, AttentionMode mode) {
+    /**
+     * The keys of every query of a {@code queryHeight × queryWidth} grid over a {@code keyHeight × keyWidth} grid:
+     * the clipped {@code windowSize × windowSize} window around the aligned position, or every key when
+     * {@code global}.
+     */
+    public static WindowNeighbourhood of(int queryHeight, int queryWidth, int keyHeight, int keyWidth,
+                                         boolean classToken, int windowSize, boolean global) {
         int offset = classToken ? 1 : 0;
-        int tq = queryGrid.tokens(classToken);
-        int tk = keyGrid.tokens(classToken);
+        int tq = queryHeight * queryWidth + offset;
+        int tk = keyHeight * keyWidth + offset;
         int[][] keys = new int[tq][];
         int[] all = new int[tk];
         Arrays.setAll(all, i -> i);
@@ -44,22 +46,22 @@ public final class WindowNeighbourhood {
             keys[0] = all;
         }
         int half = windowSize / 2;
-        for (int r = 0; r < queryGrid.getHeight(); r++) {
-            for (int c = 0; c < queryGrid.getWidth(); c++) {
-                int query = offset + r * queryGrid.getWidth() + c;
-                if (mode == AttentionMode.GLOBAL) {
+        for (int r = 0; r < queryHeight; r++) {
+            for (int c = 0; c < queryWidth; c++) {
+                int query = offset + r * queryWidth + c;
+                if (global) {
                     keys[query] = all;
                     continue;
                 }
-                int centreRow = centre(r, queryGrid.getHeight(), keyGrid.getHeight());
-                int centreCol = centre(c, queryGrid.getWidth(), keyGrid.getWidth());
-                int r0 = Math.max(0, centreRow - half), r1 = Math.min(keyGrid.getHeight() - 1, centreRow + half);
-                int c0 = Math.max(0, centreCol - half), c1 = Math.min(keyGrid.getWidth() - 1, centreCol + half);
+                int centreRow = centre(r, queryHeight, keyHeight);
+                int centreCol = centre(c, queryWidth, keyWidth);
+                int r0 = Math.max(0, centreRow - half), r1 = Math.min(keyHeight - 1, centreRow + half);
+                int c0 = Math.max(0, centreCol - half), c1 = Math.min(keyWidth - 1, centreCol + half);
                 int[] window = new int[(r1 - r0 + 1) * (c1 - c0 + 1)];
                 int n = 0;
                 for (int kr = r0; kr <= r1; kr++) {
                     for (int kc = c0; kc <= c1; kc++) {
-                        window[n++] = offset + kr * keyGrid.getWidth() + kc;
+                        window[n++] = offset + kr * keyWidth + kc;
                     }
                 }
                 keys[query] = window;

@@ -223,7 +223,7 @@ class VisionTransformerLayersTest {
         Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         try {
             ComputationGraph g = VisionTransformer.create(VisionTransformerConfig.named("vit_base_patch16_224"));
-            // The SA2VP script's denominator: ViT-B/16 without head (official-sa2vp-behaviour.md §1.1).
+            // The SA2VP script's denominator: ViT-B/16 without head (docs/AUTHORS-CODE.md §1.1).
             assertEquals(85_798_656L, g.numParams());
         } finally {
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);

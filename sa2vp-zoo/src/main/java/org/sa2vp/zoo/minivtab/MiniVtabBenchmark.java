@@ -2,37 +2,58 @@ package org.sa2vp.zoo.minivtab;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
-import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.VtabSplit;
 import org.sa2vp.data.VtabTask;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.Evaluation;
-import org.sa2vp.data.InMemoryImages;
-import org.sa2vp.train.Method;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
-import org.sa2vp.method.TuningMethod;
 import org.sa2vp.zoo.PretrainedTinyVit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The mini-VTAB benchmark: every {@link Method} on every {@link MiniVtab.Task}, adapting the bundled
+ * The mini-VTAB benchmark: tuning methods on every {@link MiniVtab.Task}, adapting the bundled
  * {@link PretrainedTinyVit}, with one recipe per method ({@link #recipe}) as VTAB-1k's final protocol: train on
  * {@code train800val200}, report top-1 accuracy on {@code test}. The learning rate is the recipe's, or one chosen per
- * task and method on {@code val200} ({@link MiniVtabSweep}), as the paper chooses its hyperparameters.
+ * task and method on {@code val200} ({@link MiniVtabSweep}), as the paper chooses its hyperparameters. Any method
+ * registered with {@link TuningMethods} runs here by its name; the table's methods have their pilot recipe
+ * ({@link #PILOT}).
  */
 public final class MiniVtabBenchmark {
 
-    /** Methods in table order: baselines first, SA2VP last. */
-    public static final List<Method> METHODS = List.of(Method.LINEAR_PROBE, Method.VPT_SHALLOW, Method.VPT_DEEP,
-            Method.FULL_FINETUNE, Method.SA2VP);
+    /**
+     * One row of the benchmark's recipe table: the pilot's learning rate and weight decay of a method, and the
+     * settings it runs with here instead of its defaults.
+     */
+    public record MethodRecipe(double learningRate, double weightDecay, Map<String, Object> settings) {
+    }
+
+    /**
+     * The paper's methods in table order (baselines first, SA2VP last) with the recipes chosen once, in a pilot on
+     * {@code digit_location} (seed 42; 5 epochs): a head or prompts take larger steps than SA2VP's adapters or a
+     * whole network. SA2VP runs without dropout: the authors' 0.1 is for 100 epochs on ViT-B; in {@value #EPOCHS}
+     * epochs it cost 10 points on {@code digit_location} in the pilot, and no baseline here has dropout either.
+     */
+    public static final Map<String, MethodRecipe> PILOT = pilot();
+
+    /** A registered method outside {@link #PILOT}: SA2VP's step sizes, its own defaults. */
+    public static final MethodRecipe OTHER_METHODS = new MethodRecipe(1e-2, 1e-4, Map.of());
+
+    /** Methods in table order: the keys of {@link #PILOT}. */
+    public static final List<String> METHODS = List.copyOf(PILOT.keySet());
     public static final int DEFAULT_SEEDS = 3;
     public static final int EPOCHS = 5;
     public static final int BATCH_SIZE = 32;
@@ -40,38 +61,45 @@ public final class MiniVtabBenchmark {
     public static final long BASE_SEED = 42;
 
     /** One finished run. */
-    public record Result(MiniVtab.Task task, Method method, long seed, double learningRate, double accuracy,
+    public record Result(MiniVtab.Task task, String method, long seed, double learningRate, double accuracy,
                          int correct, int count, long trainableParameters, double seconds) {
     }
 
     private MiniVtabBenchmark() {
     }
 
-    /**
-     * The recipe of {@code method}: AdamW, {@code epochs} (the table: {@value #EPOCHS}) with one of linear warm-up
-     * then cosine, batch {@value #BATCH_SIZE}. The learning rates were chosen once, in a pilot on
-     * {@code digit_location} (seed 42; 5 epochs): a head or prompts take larger steps than SA2VP's adapters or a whole
-     * network. They are also the centre of the learning-rate search ({@code sa2vp minivtab --lr-factors}).
-     */
-    public static TrainingRecipe recipe(Method method, long seed, int epochs) {
-        TrainingRecipe base = TrainingRecipe.builder().epochs(epochs).warmupEpochs(1).batchSize(BATCH_SIZE)
-                .minLearningRate(1e-6).evalBatchSize(250).seed(seed).build();
-        return switch (method) {
-            case LINEAR_PROBE -> base.withLearningRate(3e-2).withWeightDecay(0);
-            case VPT_SHALLOW, VPT_DEEP -> base.withLearningRate(3e-2).withWeightDecay(1e-4);
-            case SA2VP -> base.withLearningRate(1e-2).withWeightDecay(1e-4);
-            case FULL_FINETUNE -> base.withLearningRate(5e-4).withWeightDecay(0.05);
-        };
+    private static Map<String, MethodRecipe> pilot() {
+        Map<String, MethodRecipe> table = new LinkedHashMap<>();
+        table.put("linear-probe", new MethodRecipe(3e-2, 0, Map.of()));
+        table.put("vpt-shallow", new MethodRecipe(3e-2, 1e-4, Map.of()));
+        table.put("vpt-deep", new MethodRecipe(3e-2, 1e-4, Map.of()));
+        table.put("full-finetune", new MethodRecipe(5e-4, 0.05, Map.of()));
+        table.put("sa2vp", new MethodRecipe(1e-2, 1e-4, Map.of("dropout", 0.0)));
+        return Collections.unmodifiableMap(table);
+    }
+
+    /** The row of {@code method} ({@link #PILOT}, else {@link #OTHER_METHODS}). */
+    public static MethodRecipe methodRecipe(String method) {
+        return PILOT.getOrDefault(TuningMethods.canonicalName(method), OTHER_METHODS);
     }
 
     /**
-     * The method's configuration in this benchmark: its defaults, without dropout for SA2VP (the authors' 0.1 is for
-     * 100 epochs on ViT-B; in {@value #EPOCHS} epochs it cost 10 points on {@code digit_location} in the pilot, and
-     * no baseline here has dropout either).
+     * The recipe of {@code method}: AdamW, {@code epochs} (the table: {@value #EPOCHS}) with one of linear warm-up
+     * then cosine, batch {@value #BATCH_SIZE}, and the method's learning rate and weight decay
+     * ({@link #methodRecipe}). The rates are also the centre of the learning-rate search
+     * ({@code sa2vp minivtab --lr-factors}).
      */
-    public static TuningMethod method(Method method, VisionTransformerConfig backbone, int numClasses) {
-        TuningMethod config = method.create(backbone, numClasses);
-        return config instanceof Sa2vpConfig sa2vp ? sa2vp.withDropout(0).validated() : config;
+    public static TrainingRecipe recipe(String method, long seed, int epochs) {
+        MethodRecipe row = methodRecipe(method);
+        return TrainingRecipe.builder().epochs(epochs).warmupEpochs(1).batchSize(BATCH_SIZE).minLearningRate(1e-6)
+                .evalBatchSize(250).seed(seed).build().withLearningRate(row.learningRate())
+                .withWeightDecay(row.weightDecay());
+    }
+
+    /** The method's configuration in this benchmark: its defaults with its row's settings. */
+    public static TuningMethod method(String method, Backbone backbone, int numClasses) {
+        return TuningMethods.withSettings(TuningMethods.create(method, backbone, numClasses),
+                methodRecipe(method).settings());
     }
 
     /**
@@ -101,8 +129,8 @@ public final class MiniVtabBenchmark {
      * unfinished run) and evaluates the result on {@code test} ({@code splits}: {@link Splits#finals}). Only the
      * run's metrics, curves and trained tensors are kept; the network checkpoints are deleted when the run is done.
      */
-    public static Result run(MiniVtab.Task task, Splits splits, Method method, long seed, int epochs,
-                             double learningRate, VitCheckpoint backbone, Path runDirectory, ProgressBar progress) {
+    public static Result run(MiniVtab.Task task, Splits splits, String method, long seed, int epochs,
+                             double learningRate, BackboneCheckpoint backbone, Path runDirectory, ProgressBar progress) {
         long start = System.nanoTime();
         InMemoryImages train = splits.train();
         TuningMethod config = method(method, backbone.config(), splits.numClasses());

@@ -1,8 +1,8 @@
 package org.sa2vp.zoo.minivtab;
 
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Charts;
-import org.sa2vp.train.Method;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -64,7 +64,7 @@ public final class MiniVtabReport {
         StringBuilder csv = new StringBuilder(HEADER).append('\n');
         for (MiniVtabBenchmark.Result r : results) {
             csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%s,%.6f,%d,%d,%d,%.1f%n", r.task().folderName(),
-                    r.task().group(), r.method().label(), r.seed(), learningRate(r.learningRate()), r.accuracy(),
+                    r.task().group(), r.method(), r.seed(), learningRate(r.learningRate()), r.accuracy(),
                     r.correct(), r.count(), r.trainableParameters(), r.seconds()));
         }
         AtomicFiles.writeString(file, csv.toString());
@@ -93,7 +93,7 @@ public final class MiniVtabReport {
                 throw new IllegalArgumentException(file + ":" + (i + 1) + ": expected " + fields + " fields, got "
                         + f.length);
             }
-            Method method = Method.parse(f[2]);
+            String method = TuningMethods.canonicalName(f[2]);
             long seed = Long.parseLong(f[3]);
             // Old rows: insert the recipe's rate where the new layout has its column.
             int k = fixedRecipe ? 4 : 5;
@@ -110,12 +110,12 @@ public final class MiniVtabReport {
      * Rows: tasks (grouped), then each group's mean and the mean over all tasks; columns: methods in
      * {@code methods} order. Cells are test accuracy in %, mean ± std over seeds.
      */
-    public static Map<String, Map<Method, Summary>> table(List<MiniVtabBenchmark.Result> results, List<Method> methods,
+    public static Map<String, Map<String, Summary>> table(List<MiniVtabBenchmark.Result> results, List<String> methods,
                                                           List<MiniVtab.Task> tasks) {
-        Map<String, Map<Method, Summary>> rows = new LinkedHashMap<>();
+        Map<String, Map<String, Summary>> rows = new LinkedHashMap<>();
         for (MiniVtab.Task task : tasks) {
-            Map<Method, Summary> row = new LinkedHashMap<>();
-            for (Method m : methods) {
+            Map<String, Summary> row = new LinkedHashMap<>();
+            for (String m : methods) {
                 List<Double> values = results.stream().filter(r -> r.task() == task && r.method() == m)
                         .map(MiniVtabBenchmark.Result::accuracy).toList();
                 if (!values.isEmpty()) {
@@ -140,10 +140,10 @@ public final class MiniVtabReport {
     }
 
     /** Per seed, the mean over {@code tasks}; only seeds that ran every task count. */
-    private static Map<Method, Summary> aggregate(List<MiniVtabBenchmark.Result> results, List<Method> methods,
+    private static Map<String, Summary> aggregate(List<MiniVtabBenchmark.Result> results, List<String> methods,
                                                   List<MiniVtab.Task> tasks) {
-        Map<Method, Summary> row = new LinkedHashMap<>();
-        for (Method m : methods) {
+        Map<String, Summary> row = new LinkedHashMap<>();
+        for (String m : methods) {
             Map<Long, List<Double>> bySeed = new TreeMap<>();
             for (MiniVtabBenchmark.Result r : results) {
                 if (r.method() == m && tasks.contains(r.task())) {
@@ -169,16 +169,16 @@ public final class MiniVtabReport {
      * Markdown: the learning rate each method trained with on each task (several, comma-separated, if its seeds
      * differ); a table that used each method's fixed recipe has one value per column.
      */
-    public static String learningRates(List<MiniVtabBenchmark.Result> results, List<Method> methods,
+    public static String learningRates(List<MiniVtabBenchmark.Result> results, List<String> methods,
                                        List<MiniVtab.Task> tasks) {
         StringBuilder md = new StringBuilder("| task |");
-        for (Method m : methods) {
-            md.append(' ').append(m.label()).append(" |");
+        for (String m : methods) {
+            md.append(' ').append(m).append(" |");
         }
         md.append("\n|---|").append("---|".repeat(methods.size())).append('\n');
         for (MiniVtab.Task task : tasks) {
             md.append("| ").append(task.folderName()).append(" |");
-            for (Method m : methods) {
+            for (String m : methods) {
                 List<String> lrs = results.stream().filter(r -> r.task() == task && r.method() == m)
                         .map(MiniVtabBenchmark.Result::learningRate).distinct().sorted()
                         .map(MiniVtabReport::learningRate).toList();
@@ -190,18 +190,18 @@ public final class MiniVtabReport {
     }
 
     /** The table as markdown, with the best mean of each row in bold. */
-    public static String markdown(Map<String, Map<Method, Summary>> table, List<Method> methods) {
+    public static String markdown(Map<String, Map<String, Summary>> table, List<String> methods) {
         StringBuilder md = new StringBuilder("| task |");
-        for (Method m : methods) {
-            md.append(' ').append(m.label()).append(" |");
+        for (String m : methods) {
+            md.append(' ').append(m).append(" |");
         }
         md.append("\n|---|");
         md.append("---|".repeat(methods.size())).append('\n');
-        for (Map.Entry<String, Map<Method, Summary>> row : table.entrySet()) {
+        for (Map.Entry<String, Map<String, Summary>> row : table.entrySet()) {
             boolean aggregate = row.getKey().contains("(mean");
             md.append("| ").append(aggregate ? "**" + row.getKey() + "**" : row.getKey()).append(" |");
             double best = row.getValue().values().stream().mapToDouble(Summary::mean).max().orElse(Double.NaN);
-            for (Method m : methods) {
+            for (String m : methods) {
                 Summary s = row.getValue().get(m);
                 String cell = s == null ? "–" : s.percent();
                 md.append(' ').append(s != null && s.mean() == best ? "**" + cell + "**" : cell).append(" |");
@@ -212,7 +212,7 @@ public final class MiniVtabReport {
     }
 
     /** Grouped bars (one colour per method) with ±std whiskers for every row of the table. */
-    public static void writeBarChart(Path file, Map<String, Map<Method, Summary>> table, List<Method> methods,
+    public static void writeBarChart(Path file, Map<String, Map<String, Summary>> table, List<String> methods,
                                      String title) {
         int rowWidth = 30 + 22 * methods.size();
         int left = 70, right = 110, top = 60, bottom = 150;
@@ -234,7 +234,7 @@ public final class MiniVtabReport {
             g.drawLine(left, top, left, top + plotHeight);
             g.drawLine(left, top + plotHeight, width - right, top + plotHeight);
             int x = left + 15;
-            for (Map.Entry<String, Map<Method, Summary>> row : table.entrySet()) {
+            for (Map.Entry<String, Map<String, Summary>> row : table.entrySet()) {
                 for (int k = 0; k < methods.size(); k++) {
                     Summary s = row.getValue().get(methods.get(k));
                     if (s == null) {
@@ -266,8 +266,8 @@ public final class MiniVtabReport {
                 g.setColor(PALETTE[k % PALETTE.length]);
                 g.fillRect(legendX, 38, 14, 12);
                 g.setColor(Color.BLACK);
-                g.drawString(methods.get(k).label(), legendX + 18, 49);
-                legendX += 28 + fm.stringWidth(methods.get(k).label());
+                g.drawString(methods.get(k), legendX + 18, 49);
+                legendX += 28 + fm.stringWidth(methods.get(k));
             }
         } finally {
             g.dispose();

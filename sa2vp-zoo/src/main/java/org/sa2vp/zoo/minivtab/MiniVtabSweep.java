@@ -3,15 +3,15 @@ package org.sa2vp.zoo.minivtab;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.VtabTask;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Evaluation;
-import org.sa2vp.data.InMemoryImages;
-import org.sa2vp.train.Method;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
-import org.sa2vp.method.TuningMethod;
 import org.sa2vp.zoo.PretrainedTinyVit;
 
 import java.io.IOException;
@@ -38,10 +38,10 @@ public final class MiniVtabSweep {
     public static final String HEADER = "task,method,lr,epochs,seed,val_accuracy,seconds";
 
     /** One validation run. */
-    public record Run(MiniVtab.Task task, Method method, double learningRate, int epochs, long seed) {
+    public record Run(MiniVtab.Task task, String method, double learningRate, int epochs, long seed) {
         /** The row prefix that identifies the run in a {@link Sheet}. */
         String key() {
-            return String.format(Locale.ROOT, "%s,%s,%s,%d,%d,", task.folderName(), method.label(),
+            return String.format(Locale.ROOT, "%s,%s,%s,%d,%d,", task.folderName(), method,
                     rate(learningRate), epochs, seed);
         }
     }
@@ -99,7 +99,7 @@ public final class MiniVtabSweep {
                 throw new IllegalArgumentException(file + ":" + line + ": expected 7 fields (" + HEADER + "), got "
                         + f.length);
             }
-            return new Score(new Run(MiniVtab.Task.fromFolderName(f[0]), Method.parse(f[1]),
+            return new Score(new Run(MiniVtab.Task.fromFolderName(f[0]), TuningMethods.canonicalName(f[1]),
                     Double.parseDouble(f[2]), Integer.parseInt(f[3]), Long.parseLong(f[4])),
                     Double.parseDouble(f[5]), Double.parseDouble(f[6]));
         }
@@ -157,7 +157,7 @@ public final class MiniVtabSweep {
          *
          * @throws IllegalStateException when a candidate has no score yet
          */
-        public synchronized double bestLearningRate(MiniVtab.Task task, Method method, int epochs,
+        public synchronized double bestLearningRate(MiniVtab.Task task, String method, int epochs,
                                                     double[] candidates) {
             double best = Double.NaN;
             double bestAccuracy = Double.NEGATIVE_INFINITY;
@@ -167,7 +167,7 @@ public final class MiniVtabSweep {
                 double accuracy = scores.stream().filter(s -> s.run().task() == task && s.run().method() == method
                                 && s.run().epochs() == epochs && sameRate(s.run().learningRate(), lr))
                         .mapToDouble(Score::accuracy).average().orElseThrow(() -> new IllegalStateException(
-                                file + " has no score for " + task.folderName() + ", " + method.label() + ", lr "
+                                file + " has no score for " + task.folderName() + ", " + method + ", lr "
                                         + rate(lr) + ", " + epochs + " epochs"));
                 if (accuracy > bestAccuracy) {
                     bestAccuracy = accuracy;
@@ -188,13 +188,13 @@ public final class MiniVtabSweep {
      * @param seeds seeds per combination: {@link MiniVtabBenchmark#BASE_SEED}, +1, ...
      * @return all scores in the sheet
      */
-    public static List<Score> run(Path out, Map<MiniVtab.Task, VtabTask> tasks, List<Method> methods, double[] lrs,
+    public static List<Score> run(Path out, Map<MiniVtab.Task, VtabTask> tasks, List<String> methods, double[] lrs,
                                   int[] epochs, int seeds) {
         Sheet sheet = new Sheet(out.resolve("sweep.csv"));
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
         for (Map.Entry<MiniVtab.Task, VtabTask> task : tasks.entrySet()) {
             MiniVtabBenchmark.Splits splits = null;
-            for (Method method : methods) {
+            for (String method : methods) {
                 for (int runEpochs : epochs) {
                     for (double lr : lrs) {
                         for (int k = 0; k < seeds; k++) {
@@ -234,7 +234,7 @@ public final class MiniVtabSweep {
                     recipe.effectiveEvalBatchSize()).accuracy();
             Score score = new Score(run, accuracy, (System.nanoTime() - start) / 1e9);
             System.out.printf(Locale.ROOT, "%s %s lr %g, %d epochs, seed %d: val200 %.1f%% (%.0f s)%n",
-                    run.task().folderName(), run.method().label(), run.learningRate(), run.epochs(), run.seed(),
+                    run.task().folderName(), run.method(), run.learningRate(), run.epochs(), run.seed(),
                     100 * accuracy, score.seconds());
             return score;
         } finally {

@@ -2,7 +2,6 @@ package org.sa2vp.zoo.minivtab;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sa2vp.train.Method;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -22,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The results table: per-task and per-group mean ± std over seeds, CSV round trip, markdown and chart. */
 class MiniVtabReportTest {
 
-    private static final List<Method> METHODS = List.of(Method.LINEAR_PROBE, Method.SA2VP);
+    private static final List<String> METHODS = List.of("linear-probe", "sa2vp");
     private static final List<MiniVtab.Task> TASKS = Arrays.asList(MiniVtab.Task.values());
 
     /** Accuracy of (task t, method m, seed s) = (100·t + 200·m + 10·s) / 1000 (so every mean and std is known). */
@@ -42,18 +41,18 @@ class MiniVtabReportTest {
 
     @Test
     void tasksGroupsAndOverallAreMeansOverSeedsWithSampleStd() {
-        Map<String, Map<Method, MiniVtabReport.Summary>> table = MiniVtabReport.table(synthetic(3), METHODS, TASKS);
+        Map<String, Map<String, MiniVtabReport.Summary>> table = MiniVtabReport.table(synthetic(3), METHODS, TASKS);
         assertEquals(TASKS.size() + 3 + 1, table.size(), "tasks, three groups, overall");
-        MiniVtabReport.Summary location = table.get("digit_location").get(Method.SA2VP);
+        MiniVtabReport.Summary location = table.get("digit_location").get("sa2vp");
         int t = MiniVtab.Task.DIGIT_LOCATION.ordinal();
         assertEquals(0.1 * t + 0.2 + 0.01, location.mean(), 1e-12);
         assertEquals(0.01, location.std(), 1e-12, "sample std of x, x+0.01, x+0.02");
         assertEquals(3, location.n());
         // Structured: tasks 3, 4, 5 → per-seed means 0.4 + 0.01·s for the probe.
-        MiniVtabReport.Summary structured = table.get("Structured (mean)").get(Method.LINEAR_PROBE);
+        MiniVtabReport.Summary structured = table.get("Structured (mean)").get("linear-probe");
         assertEquals(0.41, structured.mean(), 1e-12);
         assertEquals(0.01, structured.std(), 1e-12);
-        MiniVtabReport.Summary overall = table.get(MiniVtabReport.OVERALL).get(Method.SA2VP);
+        MiniVtabReport.Summary overall = table.get(MiniVtabReport.OVERALL).get("sa2vp");
         assertEquals(0.25 + 0.2 + 0.01, overall.mean(), 1e-12);
     }
 
@@ -65,7 +64,7 @@ class MiniVtabReportTest {
         assertEquals(results, MiniVtabReport.readCsv(csv));
         assertTrue(MiniVtabReport.readCsv(dir.resolve("absent.csv")).isEmpty());
 
-        Map<String, Map<Method, MiniVtabReport.Summary>> table = MiniVtabReport.table(results, METHODS, TASKS);
+        Map<String, Map<String, MiniVtabReport.Summary>> table = MiniVtabReport.table(results, METHODS, TASKS);
         String md = MiniVtabReport.markdown(table, METHODS);
         assertTrue(md.startsWith("| task | linear-probe | sa2vp |\n|---|---|---|\n"), md);
         assertTrue(md.contains("| twemoji_category | 0.5 ± 0.7 | **20.5 ± 0.7** |"), md);
@@ -88,7 +87,7 @@ class MiniVtabReportTest {
         Path csv = dir.resolve("results.csv");
         Files.writeString(csv, "task,group,method,seed,accuracy,correct,count,trainable_parameters,seconds\n"
                 + "twemoji_category,NATURAL,sa2vp,43,0.450331,408,906,30153,80.2\n");
-        assertEquals(List.of(new MiniVtabBenchmark.Result(MiniVtab.Task.TWEMOJI_CATEGORY, Method.SA2VP, 43, 1e-2,
+        assertEquals(List.of(new MiniVtabBenchmark.Result(MiniVtab.Task.TWEMOJI_CATEGORY, "sa2vp", 43, 1e-2,
                 0.450331, 408, 906, 30153, 80.2)), MiniVtabReport.readCsv(csv));
         Files.writeString(csv, "task,group,method,seed,accuracy,correct,count,trainable_parameters,seconds\n"
                 + "twemoji_category,NATURAL,sa2vp,43,0.03,0.450331,408,906,30153,80.2\n");
@@ -99,7 +98,7 @@ class MiniVtabReportTest {
     @Test
     void learningRatesTableListsEachMethodsRatePerTask() {
         List<MiniVtabBenchmark.Result> results = new ArrayList<>(synthetic(2));
-        results.add(new MiniVtabBenchmark.Result(MiniVtab.Task.TEXTURE_PATCH, Method.SA2VP, 44, 0.0005, 0.5, 500,
+        results.add(new MiniVtabBenchmark.Result(MiniVtab.Task.TEXTURE_PATCH, "sa2vp", 44, 0.0005, 0.5, 500,
                 1000, 101, 1.5));
         String md = MiniVtabReport.learningRates(results, METHODS, TASKS);
         assertTrue(md.startsWith("| task | linear-probe | sa2vp |\n|---|---|---|\n"), md);

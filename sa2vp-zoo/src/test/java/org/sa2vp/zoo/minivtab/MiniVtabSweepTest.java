@@ -3,7 +3,7 @@ package org.sa2vp.zoo.minivtab;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sa2vp.data.VtabTask;
-import org.sa2vp.train.Method;
+import org.sa2vp.method.TuningMethods;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +47,7 @@ class MiniVtabSweepTest {
     @Test
     void bestLearningRateAveragesSeedsAndPrefersTheSmallerOnATie() throws Exception {
         MiniVtab.Task task = MiniVtab.Task.fromFolderName("digit_count");
-        Method sa2vp = Method.parse("sa2vp");
+        String sa2vp = TuningMethods.canonicalName("sa2vp");
         MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(out.resolve("sweep.csv"));
         double[][] runs = {{0.01, 42, 0.60}, {0.01, 43, 0.70}, {0.03, 42, 0.66}, {0.03, 43, 0.66}, {0.1, 42, 0.64},
             {0.1, 43, 0.68}};
@@ -94,6 +94,6 @@ class MiniVtabSweepTest {
             MiniVtab.generate(data, MiniVtab.DEFAULT_SEED, task);
         }
         return MiniVtabSweep.run(out, Map.of(task, VtabTask.open(data.resolve(task.folderName()))),
-                List.of(Method.parse("linear-probe")), new double[]{3e-2}, new int[]{2}, 1);
+                List.of(TuningMethods.canonicalName("linear-probe")), new double[]{3e-2}, new int[]{2}, 1);
     }
 }

@@ -3,9 +3,9 @@ package org.sa2vp.zoo.minivtab;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.VtabSplit;
 import org.sa2vp.data.VtabTask;
-import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.zoo.minivtab.MiniVtab.Task;
 
 import java.io.IOException;

@@ -40,12 +40,12 @@ public class ClassTokenLayer extends ImportedTokenLayer {
 
     @Override
     public void validate() {
-        check(hiddenSize >= 0, "hiddenSize", ">= 0 (0: from the input type)", hiddenSize);
+        require(hiddenSize >= 0, "hiddenSize", ">= 0 (0: from the input type)", hiddenSize);
     }
 
     @Override
     protected void requireSizes() {
-        check(hiddenSize > 0, "hiddenSize", "> 0 (set it or give the layer an input type)", hiddenSize);
+        require(hiddenSize > 0, "hiddenSize", "> 0 (set it or give the layer an input type)", hiddenSize);
     }
 
     @Override
@@ -78,7 +78,7 @@ public class ClassTokenLayer extends ImportedTokenLayer {
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         InputType.InputTypeRecurrent tokens = tokenMap(inputType);
-        check(tokens.getSize() == hiddenSize, "input width", "hiddenSize " + hiddenSize, tokens.getSize());
+        require(tokens.getSize() == hiddenSize, "input width", "hiddenSize " + hiddenSize, tokens.getSize());
         return InputType.recurrent(hiddenSize, tokens.getTimeSeriesLength() + 1, RNNFormat.NWC);
     }
 
@@ -91,7 +91,7 @@ public class ClassTokenLayer extends ImportedTokenLayer {
     }
 
     @Override
-    protected FastLayer fastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+    protected FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType) {
         return new FastRuntime(conf, dataType);
     }
 

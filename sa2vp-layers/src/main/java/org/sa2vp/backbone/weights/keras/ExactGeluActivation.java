@@ -4,8 +4,8 @@ import lombok.EqualsAndHashCode;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.BaseActivationFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.sa2vp.layers.runtime.AdapterActivation;
 import org.sa2vp.layers.runtime.ActivationKernel;
+import org.sa2vp.layers.runtime.AdapterActivation;
 
 /**
  * Exact GELU {@code x·Φ(x) = 0.5·x·(1 + erf(x/√2))} as a DL4J activation, for imported Keras layers with
@@ -13,7 +13,7 @@ import org.sa2vp.layers.runtime.ActivationKernel;
  *
  * <p>Why: DL4J 1.0.0-M2.1's Keras import has no mapping for "gelu" at all ({@code KerasActivationUtils} throws
  * "Unknown Keras activation function gelu"), and ND4J's own {@code ActivationGELU} is the sigmoid approximation
- * {@code x·σ(1.702x)} (about 2e-2 off) or, with {@code precise=true}, a form the project notes measured as wrong.
+ * {@code x·σ(1.702x)} (about 2e-2 off) or, with {@code precise=true}, a form measured as wrong ({@code docs/DL4J-NOTES.md} §5).
  * Works element-wise on any shape.
  */
 @EqualsAndHashCode(callSuper = false)

@@ -71,20 +71,20 @@ public class MultiHeadSelfAttention extends ImportedTokenLayer {
 
     @Override
     public void validate() {
-        check(hiddenSize >= 0, "hiddenSize", ">= 0 (0: from the input type)", hiddenSize);
-        check(numHeads > 0, "numHeads", "> 0", numHeads);
-        check(keyDim > 0, "keyDim", "> 0", keyDim);
-        check(valueDim > 0, "valueDim", "> 0", valueDim);
-        check(outputSize >= 0, "outputSize", ">= 0 (0: hiddenSize)", outputSize);
-        check(attentionDropout >= 0 && attentionDropout < 1, "attentionDropout", "in [0, 1)", attentionDropout);
-        check(getImplementation() != Implementation.SAMEDIFF || attentionDropout == 0, "attentionDropout",
+        require(hiddenSize >= 0, "hiddenSize", ">= 0 (0: from the input type)", hiddenSize);
+        require(numHeads > 0, "numHeads", "> 0", numHeads);
+        require(keyDim > 0, "keyDim", "> 0", keyDim);
+        require(valueDim > 0, "valueDim", "> 0", valueDim);
+        require(outputSize >= 0, "outputSize", ">= 0 (0: hiddenSize)", outputSize);
+        require(attentionDropout >= 0 && attentionDropout < 1, "attentionDropout", "in [0, 1)", attentionDropout);
+        require(getImplementation() != Implementation.SAMEDIFF || attentionDropout == 0, "attentionDropout",
                 "0 with implementation SAMEDIFF (DL4J M2.1 does not pass the training flag to SameDiff layers)",
                 attentionDropout);
     }
 
     @Override
     protected void requireSizes() {
-        check(hiddenSize > 0, "hiddenSize", "> 0 (set it or give the layer an input type)", hiddenSize);
+        require(hiddenSize > 0, "hiddenSize", "> 0 (set it or give the layer an input type)", hiddenSize);
     }
 
     /** Width of the output tokens: {@code outputSize}, or D when it is 0. */
@@ -142,7 +142,7 @@ public class MultiHeadSelfAttention extends ImportedTokenLayer {
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         InputType.InputTypeRecurrent tokens = tokenMap(inputType);
-        check(tokens.getSize() == hiddenSize, "input width", "hiddenSize " + hiddenSize, tokens.getSize());
+        require(tokens.getSize() == hiddenSize, "input width", "hiddenSize " + hiddenSize, tokens.getSize());
         return InputType.recurrent(outputWidth(), tokens.getTimeSeriesLength(), RNNFormat.NWC);
     }
 
@@ -155,7 +155,7 @@ public class MultiHeadSelfAttention extends ImportedTokenLayer {
     }
 
     @Override
-    protected FastLayer fastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+    protected FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType) {
         return new FastRuntime(conf, dataType);
     }
 

@@ -39,14 +39,14 @@ public class PositionEmbeddingLayer extends ImportedTokenLayer {
 
     @Override
     public void validate() {
-        check(hiddenSize >= 0, "hiddenSize", ">= 0 (0: from the input type)", hiddenSize);
-        check(tokens >= 0, "tokens", ">= 0 (0: from the input type)", tokens);
+        require(hiddenSize >= 0, "hiddenSize", ">= 0 (0: from the input type)", hiddenSize);
+        require(tokens >= 0, "tokens", ">= 0 (0: from the input type)", tokens);
     }
 
     @Override
     protected void requireSizes() {
-        check(hiddenSize > 0, "hiddenSize", "> 0 (set it or give the layer an input type)", hiddenSize);
-        check(tokens > 0, "tokens", "> 0 (set it or give the layer an input type)", tokens);
+        require(hiddenSize > 0, "hiddenSize", "> 0 (set it or give the layer an input type)", hiddenSize);
+        require(tokens > 0, "tokens", "> 0 (set it or give the layer an input type)", tokens);
     }
 
     @Override
@@ -78,8 +78,8 @@ public class PositionEmbeddingLayer extends ImportedTokenLayer {
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         InputType.InputTypeRecurrent map = tokenMap(inputType);
-        check(map.getSize() == hiddenSize, "input width", "hiddenSize " + hiddenSize, map.getSize());
-        check(map.getTimeSeriesLength() == tokens, "input tokens", "tokens " + tokens, map.getTimeSeriesLength());
+        require(map.getSize() == hiddenSize, "input width", "hiddenSize " + hiddenSize, map.getSize());
+        require(map.getTimeSeriesLength() == tokens, "input tokens", "tokens " + tokens, map.getTimeSeriesLength());
         return inputType;
     }
 
@@ -92,7 +92,7 @@ public class PositionEmbeddingLayer extends ImportedTokenLayer {
     }
 
     @Override
-    protected FastLayer fastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+    protected FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType) {
         return new FastRuntime(conf, dataType);
     }
 

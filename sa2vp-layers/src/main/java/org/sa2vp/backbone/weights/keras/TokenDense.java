@@ -55,17 +55,17 @@ public class TokenDense extends ImportedTokenLayer {
 
     @Override
     public void validate() {
-        check(inputSize >= 0, "inputSize", ">= 0 (0: from the input type)", inputSize);
-        check(outputSize > 0, "outputSize", "> 0", outputSize);
-        check(activation != null, "activation", "an activation (identity for linear)", activation);
-        check(getImplementation() != Implementation.SAMEDIFF || activation instanceof ActivationIdentity
+        require(inputSize >= 0, "inputSize", ">= 0 (0: from the input type)", inputSize);
+        require(outputSize > 0, "outputSize", "> 0", outputSize);
+        require(activation != null, "activation", "an activation (identity for linear)", activation);
+        require(getImplementation() != Implementation.SAMEDIFF || activation instanceof ActivationIdentity
                         || activation instanceof ExactGeluActivation, "activation",
                 "identity or exact GELU with implementation SAMEDIFF", activation);
     }
 
     @Override
     protected void requireSizes() {
-        check(inputSize > 0, "inputSize", "> 0 (set it or give the layer an input type)", inputSize);
+        require(inputSize > 0, "inputSize", "> 0 (set it or give the layer an input type)", inputSize);
     }
 
     @Override
@@ -104,7 +104,7 @@ public class TokenDense extends ImportedTokenLayer {
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         InputType.InputTypeRecurrent tokens = tokenMap(inputType);
-        check(tokens.getSize() == inputSize, "input width", "inputSize " + inputSize, tokens.getSize());
+        require(tokens.getSize() == inputSize, "input width", "inputSize " + inputSize, tokens.getSize());
         return InputType.recurrent(outputSize, tokens.getTimeSeriesLength(), RNNFormat.NWC);
     }
 
@@ -117,7 +117,7 @@ public class TokenDense extends ImportedTokenLayer {
     }
 
     @Override
-    protected FastLayer fastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+    protected FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType) {
         return new FastRuntime(conf, dataType);
     }
 

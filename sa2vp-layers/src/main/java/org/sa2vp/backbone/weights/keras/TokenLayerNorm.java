@@ -44,13 +44,13 @@ public class TokenLayerNorm extends ImportedTokenLayer {
 
     @Override
     public void validate() {
-        check(hiddenSize >= 0, "hiddenSize", ">= 0 (0: from the input type)", hiddenSize);
-        check(epsilon >= 0, "epsilon", ">= 0", epsilon);
+        require(hiddenSize >= 0, "hiddenSize", ">= 0 (0: from the input type)", hiddenSize);
+        require(epsilon >= 0, "epsilon", ">= 0", epsilon);
     }
 
     @Override
     protected void requireSizes() {
-        check(hiddenSize > 0, "hiddenSize", "> 0 (set it or give the layer an input type)", hiddenSize);
+        require(hiddenSize > 0, "hiddenSize", "> 0 (set it or give the layer an input type)", hiddenSize);
     }
 
     @Override
@@ -81,7 +81,7 @@ public class TokenLayerNorm extends ImportedTokenLayer {
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         InputType.InputTypeRecurrent tokens = tokenMap(inputType);
-        check(tokens.getSize() == hiddenSize, "input width", "hiddenSize " + hiddenSize, tokens.getSize());
+        require(tokens.getSize() == hiddenSize, "input width", "hiddenSize " + hiddenSize, tokens.getSize());
         return inputType;
     }
 
@@ -94,7 +94,7 @@ public class TokenLayerNorm extends ImportedTokenLayer {
     }
 
     @Override
-    protected FastLayer fastRuntime(NeuralNetConfiguration conf, DataType dataType) {
+    protected FastLayer createFastRuntime(NeuralNetConfiguration conf, DataType dataType) {
         return new FastRuntime(conf, dataType);
     }
 

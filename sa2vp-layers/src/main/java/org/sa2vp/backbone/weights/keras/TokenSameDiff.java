@@ -7,7 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * SameDiff definitions of the imported token layers: the reference runtime ({@code Implementation.SAMEDIFF}) that
  * the hand-written FAST runtimes are checked against. Token tensors are {@code [B, T, D]} with a known T; only ops
- * whose forward and backward the project notes verified in M2.1 are used (means by a constant matmul, 2-D mmul,
+ * whose forward and backward were verified in M2.1 ({@code docs/DL4J-NOTES.md} §5) are used (means by a constant matmul, 2-D mmul,
  * batched 4-D mmul, softmax with an additive zero mask).
  */
 final class TokenSameDiff {

@@ -11,12 +11,12 @@ import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.train.Method;
+import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.train.TrainingState;
-import org.sa2vp.train.Trainer;
-import org.sa2vp.method.TuningMethod;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -30,10 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The linear probe and full fine-tuning, and the {@link Method} table shared by the command line: what trains, what
+ * The linear probe and full fine-tuning, and the method registry ({@link TuningMethods}) shared by the command line: what trains, what
  * is saved, how many values, and that every method's configuration survives the trainer's state file.
  */
-class VitTuningConfigTest {
+class HeadTuningConfigTest {
 
     private static final VisionTransformerConfig TINY = VisionTransformerConfig.builder().name("tiny").inChannels(1)
             .imageHeight(8).imageWidth(8).patchSize(4).hiddenSize(12).depth(6).numHeads(2).mlpSize(24).build()
@@ -55,7 +55,7 @@ class VitTuningConfigTest {
 
     @Test
     void theLinearProbeTrainsTheHeadOnlyAndSavesIt(@TempDir Path dir) {
-        VitTuningConfig probe = VitTuningConfig.linearProbe(TINY, CLASSES);
+        HeadTuningConfig probe = HeadTuningConfig.linearProbe(TINY, CLASSES);
         ComputationGraph before = trained(probe, 0);
         ComputationGraph after = trained(probe, 3);
         for (String layer : List.of(VisionTransformer.EMBEDDING, VisionTransformer.block(0),
@@ -69,12 +69,12 @@ class VitTuningConfigTest {
         Path file = dir.resolve("probe.safetensors");
         probe.writeTrained(file, after);
         assertEquals(Set.of("head.weight", "head.bias"), SafetensorsReader.read(file).keys());
-        assertTrue(SafetensorsReader.metadata(file).get(VitTuningConfig.CONFIG_KEY).contains("\"method\":\"vit\""));
+        assertTrue(SafetensorsReader.metadata(file).get(HeadTuningConfig.CONFIG_KEY).contains("\"method\":\"vit\""));
     }
 
     @Test
     void fullFineTuningTrainsEverythingAndSavesALoadableCheckpoint(@TempDir Path dir) {
-        VitTuningConfig full = VitTuningConfig.fullFineTuning(TINY, CLASSES);
+        HeadTuningConfig full = HeadTuningConfig.fullFineTuning(TINY, CLASSES);
         ComputationGraph before = trained(full, 0);
         ComputationGraph after = trained(full, 2);
         for (String layer : List.of(VisionTransformer.EMBEDDING, VisionTransformer.block(0), VisionTransformer.HEAD)) {
@@ -85,18 +85,18 @@ class VitTuningConfigTest {
         Path file = dir.resolve("full.safetensors");
         full.writeTrained(file, after);
         VitCheckpoint checkpoint = VitCheckpoint.read(file, VitCheckpoint.Options.defaults().withNumHeads(2));
-        ComputationGraph reloaded = VisionTransformer.create(full.classifier());
-        checkpoint.assignTo(reloaded, full.classifier());
+        ComputationGraph reloaded = VisionTransformer.create(((VisionTransformerConfig) full.getBackbone()).withNumClasses(full.getNumClasses()));
+        checkpoint.assignTo(reloaded, ((VisionTransformerConfig) full.getBackbone()).withNumClasses(full.getNumClasses()));
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 1, 8, 8);
         assertEquals(VisionTransformer.logits(after, x), VisionTransformer.logits(reloaded, x));
     }
 
     @Test
     void loadingABackboneNeverCopiesItsHeadIntoANewTask() {
-        ComputationGraph source = trained(VitTuningConfig.fullFineTuning(TINY, CLASSES), 1);
+        ComputationGraph source = trained(HeadTuningConfig.fullFineTuning(TINY, CLASSES), 1);
         VitCheckpoint checkpoint = VitCheckpoint.infer(VitCheckpoint.export(source, TINY.withNumClasses(CLASSES)),
                 OptionalInt.of(2), VitCheckpoint.Options.defaults());
-        VitTuningConfig probe = VitTuningConfig.linearProbe(TINY, CLASSES);
+        HeadTuningConfig probe = HeadTuningConfig.linearProbe(TINY, CLASSES);
         ComputationGraph target = trained(probe, 0);
         INDArray freshHead = target.getLayer(VisionTransformer.HEAD).params().dup();
         probe.loadBackbone(target, checkpoint);
@@ -107,10 +107,11 @@ class VitTuningConfigTest {
 
     @Test
     void everyMethodBuildsAndItsConfigurationSurvivesTheTrainingState() {
-        for (Method method : Method.values()) {
-            TuningMethod config = method.create(TINY.withNumClasses(10), CLASSES);
-            assertEquals(method.label(), config.methodName());
-            assertEquals(0, config.getBackbone().getNumClasses(), "the backbone's own head is dropped");
+        for (String method : TuningMethods.names()) {
+            TuningMethod config = TuningMethods.create(method, TINY.withNumClasses(10), CLASSES);
+            assertEquals(method, config.methodName());
+            assertEquals(0, ((VisionTransformerConfig) config.getBackbone()).getNumClasses(),
+                    "the backbone's own head is dropped");
             ComputationGraph graph = trained(config, 1);
             assertEquals(CLASSES, graph.output(false, Nd4j.rand(DataType.FLOAT, 2, 1, 8, 8))[0].size(1));
 
@@ -118,10 +119,11 @@ class VitTuningConfigTest {
             state.setConfig(config);
             state.setRecipe(TrainingRecipe.paper());
             TrainingState read = TrainingState.fromJson(state.toJson(), "test");
-            assertEquals(config, read.getConfig(), method.label());
+            assertEquals(config, read.getConfig(), method);
         }
-        assertEquals(Method.VPT_DEEP, Method.parse("VPT_deep"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Method.parse("lora"));
+        assertEquals("vpt-deep", TuningMethods.canonicalName("VPT_deep"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TuningMethods.canonicalName("lora"));
         assertEquals("unknown method 'lora'; expected one of linear-probe, vpt-shallow, vpt-deep, full-finetune, sa2vp",
                 e.getMessage());
     }

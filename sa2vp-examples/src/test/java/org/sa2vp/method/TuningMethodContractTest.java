@@ -1,0 +1,116 @@
+package org.sa2vp.method;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.vit.VisionTransformer;
+import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.backbone.vit.VitFamily;
+import org.sa2vp.data.InMemoryImages;
+import org.sa2vp.train.ProgressBar;
+import org.sa2vp.train.Trainer;
+import org.sa2vp.train.TrainingRecipe;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The contract every registered tuning method keeps, checked on each variant {@link TuningMethods} knows in this
+ * module's test class path: the production methods and the test-only {@code mlp-probe}
+ * ({@code org.sa2vp.extension.MlpProbeConfig}), so a new method inherits these checks by registering. On a tiny
+ * ViT (8×8 grey images, patch 4, width 8, depth 3) and 8 images of 3 classes, each method must: survive its JSON
+ * (by its registered id), build, take a pretrained backbone (its outputs change), train two steps with the
+ * {@link Trainer} (a finite loss, and no more values change than it says it trains), and write what it trained so
+ * that a new graph with the same backbone and that file computes the same logits, bit for bit.
+ */
+class TuningMethodContractTest {
+
+    private static final VisionTransformerConfig TINY = VisionTransformerConfig.builder().inChannels(1)
+            .imageHeight(8).imageWidth(8).patchSize(4).hiddenSize(8).depth(3).numHeads(2).build().validated();
+    private static final int CLASSES = 3;
+    private static final int IMAGES = 8;
+
+    static List<MethodVariant> variants() {
+        return TuningMethods.variants();
+    }
+
+    @Test
+    void theTestOnlyMethodIsRegisteredBesideTheProductionOnes() {
+        assertEquals(List.of("linear-probe", "vpt-shallow", "vpt-deep", "full-finetune", "sa2vp", "mlp-probe"),
+                TuningMethods.names());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void everyRegisteredMethodKeepsTheContract(MethodVariant variant, @TempDir Path dir) {
+        assertTrue(variant.buildsOn(VitFamily.NAME), variant.name() + " builds on " + variant.backboneFamily()
+                + ": add a tiny backbone of that family to this test");
+        Backbone backbone = TINY;
+        TuningMethod config = TuningMethods.create(variant.name(), backbone, CLASSES);
+        assertEquals(variant.name(), config.methodName());
+        assertEquals(config, TuningMethods.fromJson(config.toJson()), "JSON round trip by the registered id");
+        assertEquals(config.lossWeights().length, config.logitVertices().size());
+
+        TrainingRecipe recipe = TrainingRecipe.builder().epochs(1).warmupEpochs(0).batchSize(4).learningRate(1e-2)
+                .seed(7).build().validated();
+        VitCheckpoint checkpoint = pretrained();
+        INDArray images = Nd4j.rand(DataType.FLOAT, IMAGES, 1, 8, 8);
+        ComputationGraph graph = Trainer.newGraph(config, recipe, IMAGES);
+        INDArray standIns = logits(graph, config, images);
+        config.loadBackbone(graph, checkpoint);
+        assertNotEquals(standIns, logits(graph, config, images), "the pretrained backbone changes the outputs");
+
+        INDArray before = graph.params().dup();
+        int[] labels = new int[IMAGES];
+        for (int i = 0; i < IMAGES; i++) {
+            labels[i] = i % CLASSES;
+        }
+        Trainer trainer = Trainer.start(graph, config, recipe, new InMemoryImages(images, labels, CLASSES), null,
+                dir).progress(new ProgressBar(new PrintStream(OutputStream.nullOutputStream()), false));
+        Trainer.Result result = trainer.fit();
+        assertTrue(result.finished());
+        assertEquals(2, result.iterations());
+        assertTrue(Double.isFinite(trainer.history().get(0).getTrainLoss()));
+        long changed = before.neq(graph.params()).castTo(DataType.LONG).sumNumber().longValue();
+        assertTrue(changed > 0 && changed <= config.trainableParameters(), variant.name() + ": " + changed
+                + " values changed, the method trains " + config.trainableParameters());
+
+        ComputationGraph reloaded = Trainer.newGraph(config, recipe, IMAGES);
+        config.loadBackbone(reloaded, checkpoint);
+        assertFalse(logits(reloaded, config, images).equals(logits(graph, config, images)),
+                "before the trained file, a new graph differs");
+        config.loadTrained(reloaded, dir.resolve(Trainer.ADAPTER));
+        for (String vertex : config.logitVertices()) {
+            INDArray expected = graph.feedForward(new INDArray[]{images}, false).get(vertex);
+            INDArray actual = reloaded.feedForward(new INDArray[]{images}, false).get(vertex);
+            assertEquals(0.0, expected.sub(actual).amaxNumber().doubleValue(), 0.0,
+                    variant.name() + " " + vertex + " after reloading what it trained");
+        }
+    }
+
+    /** A random ViT exported under timm's names and read back as a checkpoint. */
+    private static VitCheckpoint pretrained() {
+        ComputationGraph vit = VisionTransformer.create(TINY);
+        return VitCheckpoint.of(VitCheckpoint.export(vit, TINY), OptionalInt.of(TINY.getNumHeads()),
+                VitCheckpoint.Options.defaults());
+    }
+
+    private static INDArray logits(ComputationGraph graph, TuningMethod config, INDArray images) {
+        return graph.feedForward(new INDArray[]{images}, false).get(config.logitVertices().get(0)).dup();
+    }
+}

@@ -1,0 +1,27 @@
+package org.sa2vp.backbone;
+
+/**
+ * What a checkpoint file cannot tell, for any family: null fields mean "from the file".
+ *
+ * @param numHeads  attention heads (of the first stage), for files that do not store them
+ * @param imageSize the model's square image size; position embeddings or bias tables are resized to it
+ * @param strict    whether keys outside the family's architecture are an error (false: ignored)
+ */
+public record CheckpointOptions(Integer numHeads, Integer imageSize, boolean strict) {
+
+    public static CheckpointOptions defaults() {
+        return new CheckpointOptions(null, null, true);
+    }
+
+    public CheckpointOptions withNumHeads(Integer heads) {
+        return new CheckpointOptions(heads, imageSize, strict);
+    }
+
+    public CheckpointOptions withImageSize(Integer size) {
+        return new CheckpointOptions(numHeads, size, strict);
+    }
+
+    public CheckpointOptions withStrict(boolean s) {
+        return new CheckpointOptions(numHeads, imageSize, s);
+    }
+}

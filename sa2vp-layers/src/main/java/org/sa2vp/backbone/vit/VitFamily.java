@@ -1,0 +1,67 @@
+package org.sa2vp.backbone.vit;
+
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.BackboneFamily;
+import org.sa2vp.backbone.CheckpointOptions;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The plain ViT family ({@code "vit"}): {@link VisionTransformerConfig}, its timm variants and {@link VitCheckpoint}
+ * (Google {@code .npz}, timm / Hugging Face / torchvision {@code .safetensors} and {@code .npz}, ONNX, Keras
+ * {@code .h5}). Registered through {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}. Backbone JSON
+ * without a {@code "family"} id is a ViT: the first format had no other family.
+ */
+public final class VitFamily implements BackboneFamily {
+
+    public static final String NAME = "vit";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Class<? extends Backbone> configurationType() {
+        return VisionTransformerConfig.class;
+    }
+
+    @Override
+    public boolean readsUntaggedJson() {
+        return true;
+    }
+
+    @Override
+    public List<String> variants() {
+        return VisionTransformerConfig.variants();
+    }
+
+    @Override
+    public Backbone variant(String name) {
+        return VisionTransformerConfig.named(name);
+    }
+
+    /** Every checkpoint format this family reads; the weight names decide when {@link #read} runs. */
+    @Override
+    public boolean recognises(Path file) {
+        return true;
+    }
+
+    @Override
+    public BackboneCheckpoint read(Path file, CheckpointOptions options) {
+        return VitCheckpoint.read(file, VitCheckpoint.Options.defaults().withNumHeads(options.numHeads())
+                .withImageSize(options.imageSize()).withStrict(options.strict()));
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof VitFamily;
+    }
+
+    @Override
+    public int hashCode() {
+        return NAME.hashCode();
+    }
+}

@@ -1,0 +1,165 @@
+package org.sa2vp.method;
+
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.config.ConfigSupport;
+import org.sa2vp.config.JsonTypes;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+
+/**
+ * The registry of tuning methods, as PEFT's method registry: every {@link TuningMethodProvider} on the class path
+ * (found through {@link ServiceLoader}) and every one given to {@link #register} contributes configuration types
+ * (for JSON) and named variants (for {@link #create}). The trainer, the command line and the benchmarks reach
+ * methods only through here, so a new method arrives as new files.
+ */
+public final class TuningMethods {
+
+    /** JSON {@code "method"} ids of the configuration classes. */
+    public static final JsonTypes<TuningMethod> JSON_TYPES = new JsonTypes<>(TuningMethod.class, "method");
+
+    /** Variants by name; a name may have one variant per backbone family. */
+    private static final Map<String, List<MethodVariant>> VARIANTS = new LinkedHashMap<>();
+    private static final Set<Class<?>> PROVIDERS = new LinkedHashSet<>();
+
+    static {
+        List<TuningMethodProvider> found = new ArrayList<>();
+        ServiceLoader.load(TuningMethodProvider.class, TuningMethods.class.getClassLoader()).forEach(found::add);
+        found.sort(Comparator.comparingInt(TuningMethodProvider::order)
+                .thenComparing(p -> p.getClass().getName()));
+        found.forEach(TuningMethods::register);
+    }
+
+    private TuningMethods() {
+    }
+
+    /** Registers a provider's types and variants (again for the same provider class: nothing). */
+    public static synchronized void register(TuningMethodProvider provider) {
+        if (!PROVIDERS.add(provider.getClass())) {
+            return;
+        }
+        provider.configurationTypes().forEach(JSON_TYPES::register);
+        if (provider.untaggedJsonType() != null) {
+            JSON_TYPES.untaggedId(provider.untaggedJsonType());
+        }
+        for (MethodVariant variant : provider.variants()) {
+            List<MethodVariant> same = VARIANTS.computeIfAbsent(variant.name(), n -> new ArrayList<>());
+            for (MethodVariant other : same) {
+                if (other.backboneFamily().equals(variant.backboneFamily())) {
+                    throw new IllegalArgumentException("tuning method '" + variant.name() + "' is already registered "
+                            + "for backbone family '" + variant.backboneFamily() + "'");
+                }
+            }
+            same.add(variant);
+        }
+    }
+
+    /** Every variant name, in registration order. */
+    public static synchronized List<String> names() {
+        return List.copyOf(VARIANTS.keySet());
+    }
+
+    /** Every registered variant (one per name and backbone family). */
+    public static synchronized List<MethodVariant> variants() {
+        return VARIANTS.values().stream().flatMap(List::stream).toList();
+    }
+
+    /**
+     * The registered name for {@code label}: case-insensitive, '_' for '-' accepted; a one-line error listing the
+     * registered names otherwise.
+     */
+    public static synchronized String canonicalName(String label) {
+        String wanted = label.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+        if (!VARIANTS.containsKey(wanted)) {
+            throw new IllegalArgumentException("unknown method '" + label + "'; expected one of "
+                    + String.join(", ", VARIANTS.keySet()));
+        }
+        return wanted;
+    }
+
+    /** The variant {@code name} for backbones of {@code family}, or a one-line error. */
+    public static synchronized MethodVariant variant(String name, String family) {
+        List<MethodVariant> candidates = VARIANTS.get(canonicalName(name));
+        return candidates.stream().filter(v -> v.buildsOn(family)).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("method '" + name + "' is registered for backbone famil"
+                        + (candidates.size() == 1 ? "y " : "ies ")
+                        + String.join(", ", candidates.stream().map(MethodVariant::backboneFamily).toList())
+                        + ", not '" + family + "'"));
+    }
+
+    /** The default configuration of method {@code name} for {@code numClasses} classes on {@code backbone}. */
+    public static TuningMethod create(String name, Backbone backbone, int numClasses) {
+        return variant(name, backbone.family()).factory().create(backbone.headless(), numClasses).validated();
+    }
+
+    /**
+     * Fails with one line naming {@code source} unless {@code storedJson} (the configuration stored with trained
+     * tensors) is a method of the same name, class count and backbone architecture as {@code method}: what decides
+     * the trained tensors' meaning and shapes.
+     */
+    public static void requireTrainedBy(TuningMethod method, String storedJson, String source) {
+        if (storedJson == null) {
+            throw new IllegalArgumentException(source + ": no method configuration stored with the tensors (written "
+                    + "by another program?)");
+        }
+        TuningMethod stored;
+        try {
+            stored = fromJson(storedJson);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": bad stored method configuration: " + e.getMessage(), e);
+        }
+        if (!stored.methodName().equals(method.methodName()) || stored.getNumClasses() != method.getNumClasses()
+                || !stored.getBackbone().sameArchitecture(method.getBackbone())) {
+            throw new IllegalArgumentException(source + ": trained by " + stored.methodName() + " for "
+                    + stored.getNumClasses() + " classes on " + stored.getBackbone().describe() + ", not "
+                    + method.methodName() + " for " + method.getNumClasses() + " classes on "
+                    + method.getBackbone().describe());
+        }
+    }
+
+    public static TuningMethod fromJson(String json) {
+        return ConfigSupport.fromJson(json, TuningMethod.class).validated();
+    }
+
+    /** The names of {@code method}'s settings (its JSON fields besides {@code "method"}). */
+    public static List<String> settingNames(TuningMethod method) {
+        List<String> names = new ArrayList<>();
+        ConfigSupport.mapper().valueToTree(method).fieldNames().forEachRemaining(names::add);
+        names.remove(JSON_TYPES.property());
+        return names;
+    }
+
+    /**
+     * {@code method} with some settings replaced, by JSON field name (e.g. {@code promptRank → 8}); the values are
+     * what the JSON holds (numbers, booleans, strings, lists, enum names). A name the method does not have is a
+     * one-line error listing the ones it has; the result is validated.
+     */
+    public static TuningMethod withSettings(TuningMethod method, Map<String, ?> settings) {
+        if (settings.isEmpty()) {
+            return method;
+        }
+        ObjectNode tree = ConfigSupport.mapper().valueToTree(method);
+        for (Map.Entry<String, ?> setting : settings.entrySet()) {
+            if (!tree.has(setting.getKey()) || setting.getKey().equals(JSON_TYPES.property())) {
+                throw new IllegalArgumentException("method " + method.methodName() + " has no setting '"
+                        + setting.getKey() + "'; its settings: " + String.join(", ", settingNames(method)));
+            }
+            JsonNode value = ConfigSupport.mapper().valueToTree(setting.getValue());
+            tree.set(setting.getKey(), value);
+        }
+        try {
+            return ConfigSupport.mapper().treeToValue(tree, TuningMethod.class).validated();
+        } catch (org.nd4j.shade.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("method " + method.methodName() + ": " + e.getOriginalMessage(), e);
+        }
+    }
+}
