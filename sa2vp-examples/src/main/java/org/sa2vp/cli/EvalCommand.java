@@ -1,11 +1,14 @@
 package org.sa2vp.cli;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.Backbones;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.data.InMemoryImages;
-import org.sa2vp.model.AdapterFile;
-import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.Evaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,18 +18,18 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code sa2vp eval}: accuracy and loss of trained SA2VP prompts on a labelled set. */
+/** {@code sa2vp eval}: accuracy and loss of what a tuning method trained, on a labelled set. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Evaluates an SA2VP adapter file (written by 'sa2vp train') on its frozen backbone: prints "
-                + "the top-1 accuracy of the image logits and the loss λ·CE(image) + (1−λ)·CE(prompt), in inference "
-                + "mode.",
-                "The model configuration (rank, adapters, layers, classes, image size) comes from the adapter file; "
-                        + "the backbone must be the checkpoint it was trained on (the architecture is checked)."},
+        description = {"Evaluates the adapter file that 'sa2vp train' writes (SA2VP's prompts and adapters, or what "
+                + "any other method trained) on its frozen backbone: prints the top-1 accuracy of the predicted "
+                + "logits and the method's loss (SA2VP: λ·CE(image) + (1−λ)·CE(prompt)), in inference mode.",
+                "The method and its configuration (rank, adapters, layers, classes, image size) come from the adapter "
+                        + "file; the backbone must be the checkpoint it was trained on (the architecture is checked)."},
         footer = {"", "Example:", "  sa2vp eval --backbone imagenet21k_ViT-B_16.npz --prompts runs/cifar/"
                 + "adapter.safetensors --images test_x.npy --labels test_y.npy"})
 public final class EvalCommand implements Callable<Integer> {
 
-    @Option(names = "--backbone", required = true, paramLabel = "FILE", description = "the ViT checkpoint the "
+    @Option(names = "--backbone", required = true, paramLabel = "FILE", description = "the backbone checkpoint the "
             + "adapter was trained on")
     Path backbone;
 
@@ -49,19 +52,23 @@ public final class EvalCommand implements Callable<Integer> {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("--batch-size must be > 0, got " + batchSize);
         }
-        AdapterFile.Contents adapter = AdapterFile.read(prompts);
-        Sa2vpConfig config = adapter.config();
-        VisionTransformerConfig vit = config.getBackbone();
+        TuningMethod config = TuningMethods.trainedBy(prompts);
+        Backbone model = config.getBackbone();
         InMemoryImages data = NpyDataOptions.read(images, labels);
-        long[] expected = {vit.getInChannels(), vit.getImageHeight(), vit.getImageWidth()};
+        long[] expected = {model.getInChannels(), model.getImageHeight(), model.getImageWidth()};
         if (!Arrays.equals(expected, data.imageShape())) {
             throw new IllegalArgumentException(images + ": images are " + Arrays.toString(data.imageShape())
                     + " (C, H, W), the adapter was trained on " + Arrays.toString(expected));
         }
-        VitCheckpoint checkpoint = VitCheckpoint.read(backbone, VitCheckpoint.Options.defaults()
-                .withNumHeads(vit.getNumHeads()).withImageSize(vit.getImageHeight())
-                .withLayerNormEps(vit.getLayerNormEps()));
-        ComputationGraph graph = adapter.graph(checkpoint);
+        BackboneCheckpoint checkpoint = Backbones.read(backbone, CheckpointOptions.defaults()
+                .withNumHeads(model.stages().get(0).numHeads()).withImageSize(model.getImageHeight()));
+        if (!model.sameArchitecture(checkpoint.config())) {
+            throw new CheckpointException(backbone + ": backbone " + checkpoint.config().describe() + " differs from "
+                    + "the one the adapter was trained on, " + model.describe());
+        }
+        ComputationGraph graph = TuningMethods.newGraph(config);
+        config.loadBackbone(graph, checkpoint);
+        config.loadTrained(graph, prompts);
         Evaluation result = Evaluation.of(graph, config, data, batchSize);
         System.out.printf(Locale.ROOT, "accuracy %.4f (%d/%d)%nloss %.6f%n", result.accuracy(), result.correct(),
                 result.count(), result.loss());

@@ -33,7 +33,7 @@ public final class InfoCommand implements Callable<Integer> {
         VitCheckpoint checkpoint = backbone.checkpoint();
         VisionTransformerConfig vit = backbone.config(checkpoint);
         Sa2vpConfig config = sa2vp.toConfig(vit, classes);
-        long backboneParams = backboneParameters(vit);
+        long backboneParams = vit.parameterCount();
         System.out.printf("SA2VP on %s: %dx%d images, patch %d, width %d, depth %d, heads %d%n", vit.getName(),
                 vit.getImageHeight(), vit.getImageWidth(), vit.getPatchSize(), vit.getHiddenSize(), vit.getDepth(),
                 vit.getNumHeads());
@@ -56,13 +56,5 @@ public final class InfoCommand implements Callable<Integer> {
                 backboneParams + prompts, 100.0 * prompts / (backboneParams + prompts));
         System.out.printf("  with head: %.2f%%%n", 100.0 * (prompts + head) / (backboneParams + prompts + head));
         return 0;
-    }
-
-    /** Parameters of the plain ViT without head: patch embedding, class token, positions, blocks, final norm. */
-    static long backboneParameters(VisionTransformerConfig c) {
-        long d = c.getHiddenSize(), m = c.effectiveMlpSize(), p = c.getPatchSize();
-        long embedding = d * c.getInChannels() * p * p + d + (c.isClassToken() ? d : 0) + (long) c.numTokens() * d;
-        long block = 4 * d + 4 * (d * d) + (c.isQkvBias() ? 3 * d : 0) + d + 2 * d * m + m + d;
-        return embedding + c.getDepth() * block + 2 * d;
     }
 }

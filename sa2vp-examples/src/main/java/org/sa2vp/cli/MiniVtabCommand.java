@@ -121,7 +121,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
                 for (int k = 0; k < seeds; k++) {
                     long seed = MiniVtabBenchmark.BASE_SEED + k;
                     MiniVtabBenchmark.Result done = results.stream().filter(r -> r.task() == task
-                            && r.method() == method && r.seed() == seed).findFirst().orElse(null);
+                            && r.method().equals(method) && r.seed() == seed).findFirst().orElse(null);
                     if (done != null && MiniVtabSweep.sameRate(done.learningRate(), lr)) {
                         continue;
                     }

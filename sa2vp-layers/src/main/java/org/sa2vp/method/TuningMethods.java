@@ -1,11 +1,19 @@
 package org.sa2vp.method;
 
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
 import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.weights.CheckpointException;
+import org.sa2vp.backbone.weights.CheckpointFormat;
+import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.config.JsonTypes;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -124,6 +132,42 @@ public final class TuningMethods {
                     + method.methodName() + " for " + method.getNumClasses() + " classes on "
                     + method.getBackbone().describe());
         }
+    }
+
+    /**
+     * The configuration stored with the tensors of a {@link TuningMethod#writeTrained} file ({@code sa2vp train}'s
+     * {@code adapter.safetensors}, of any method): the metadata value that is a registered method's JSON.
+     */
+    public static TuningMethod trainedBy(Path file) {
+        if (CheckpointFormat.detect(file) != CheckpointFormat.SAFETENSORS) {
+            throw new CheckpointException(file + ": not an SA2VP adapter file (expected the .safetensors written by "
+                    + "sa2vp train)");
+        }
+        List<TuningMethod> found = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        for (Map.Entry<String, String> entry : SafetensorsReader.metadata(file).entrySet()) {
+            if (entry.getValue().startsWith("{")) {
+                try {
+                    found.add(fromJson(entry.getValue()));
+                } catch (IllegalArgumentException e) {
+                    errors.add("'" + entry.getKey() + "': " + e.getMessage());
+                }
+            }
+        }
+        if (found.size() != 1) {
+            throw new CheckpointException(file + ": " + (found.isEmpty() ? "no" : found.size()) + " tuning method "
+                    + "configurations in its metadata, where sa2vp train writes one" + (errors.isEmpty() ? ""
+                    : " (" + String.join("; ", errors) + ")"));
+        }
+        return found.get(0);
+    }
+
+    /** A new graph of {@code method} for inference: float32, weights still to load (backbone, trained tensors). */
+    public static ComputationGraph newGraph(TuningMethod method) {
+        ComputationGraph graph = new ComputationGraph(method.configuration(new NeuralNetConfiguration.Builder()
+                .seed(42).dataType(DataType.FLOAT).updater(new NoOp())));
+        graph.init();
+        return graph;
     }
 
     public static TuningMethod fromJson(String json) {

@@ -116,7 +116,7 @@ public final class MiniVtabReport {
         for (MiniVtab.Task task : tasks) {
             Map<String, Summary> row = new LinkedHashMap<>();
             for (String m : methods) {
-                List<Double> values = results.stream().filter(r -> r.task() == task && r.method() == m)
+                List<Double> values = results.stream().filter(r -> r.task() == task && r.method().equals(m))
                         .map(MiniVtabBenchmark.Result::accuracy).toList();
                 if (!values.isEmpty()) {
                     row.put(m, Summary.of(values));
@@ -146,7 +146,7 @@ public final class MiniVtabReport {
         for (String m : methods) {
             Map<Long, List<Double>> bySeed = new TreeMap<>();
             for (MiniVtabBenchmark.Result r : results) {
-                if (r.method() == m && tasks.contains(r.task())) {
+                if (r.method().equals(m) && tasks.contains(r.task())) {
                     bySeed.computeIfAbsent(r.seed(), k -> new ArrayList<>()).add(r.accuracy());
                 }
             }
@@ -179,7 +179,7 @@ public final class MiniVtabReport {
         for (MiniVtab.Task task : tasks) {
             md.append("| ").append(task.folderName()).append(" |");
             for (String m : methods) {
-                List<String> lrs = results.stream().filter(r -> r.task() == task && r.method() == m)
+                List<String> lrs = results.stream().filter(r -> r.task() == task && r.method().equals(m))
                         .map(MiniVtabBenchmark.Result::learningRate).distinct().sorted()
                         .map(MiniVtabReport::learningRate).toList();
                 md.append(' ').append(lrs.isEmpty() ? "–" : String.join(", ", lrs)).append(" |");

@@ -164,7 +164,7 @@ public final class MiniVtabSweep {
             double[] sorted = candidates.clone();
             java.util.Arrays.sort(sorted);
             for (double lr : sorted) {
-                double accuracy = scores.stream().filter(s -> s.run().task() == task && s.run().method() == method
+                double accuracy = scores.stream().filter(s -> s.run().task() == task && s.run().method().equals(method)
                                 && s.run().epochs() == epochs && sameRate(s.run().learningRate(), lr))
                         .mapToDouble(Score::accuracy).average().orElseThrow(() -> new IllegalStateException(
                                 file + " has no score for " + task.folderName() + ", " + method + ", lr "
