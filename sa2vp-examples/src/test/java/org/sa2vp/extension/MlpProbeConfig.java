@@ -114,18 +114,8 @@ public final class MlpProbeConfig implements TuningMethod {
     }
 
     @Override
-    public INDArray[] labels(INDArray oneHot) {
-        return new INDArray[]{oneHot};
-    }
-
-    @Override
     public List<String> logitVertices() {
         return List.of(HEAD);
-    }
-
-    @Override
-    public double[] lossWeights() {
-        return new double[]{1};
     }
 
     @Override

@@ -108,18 +108,8 @@ public class HeadTuningConfig implements TuningMethod {
     }
 
     @Override
-    public INDArray[] labels(INDArray oneHot) {
-        return new INDArray[]{oneHot};
-    }
-
-    @Override
     public List<String> logitVertices() {
         return List.of(HEAD);
-    }
-
-    @Override
-    public double[] lossWeights() {
-        return new double[]{1};
     }
 
     @Override

@@ -71,18 +71,8 @@ public class VptConfig implements TuningMethod {
     }
 
     @Override
-    public INDArray[] labels(INDArray oneHot) {
-        return VptModel.labels(oneHot);
-    }
-
-    @Override
     public List<String> logitVertices() {
         return List.of(VptModel.HEAD);
-    }
-
-    @Override
-    public double[] lossWeights() {
-        return new double[]{1};
     }
 
     @Override

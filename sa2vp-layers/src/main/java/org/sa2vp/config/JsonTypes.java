@@ -55,10 +55,6 @@ public final class JsonTypes<T> {
         return property;
     }
 
-    public Class<T> base() {
-        return base;
-    }
-
     public Class<? extends T> type(String id) {
         return types.get(id);
     }

@@ -64,9 +64,4 @@ public final class Registry<T> {
     public synchronized List<T> entries() {
         return Collections.unmodifiableList(new ArrayList<>(entries.values()));
     }
-
-    /** The name {@code entry} is registered under, if any. */
-    public synchronized Optional<String> nameOf(T entry) {
-        return entries.entrySet().stream().filter(e -> e.getValue().equals(entry)).map(Map.Entry::getKey).findFirst();
-    }
 }

@@ -4,6 +4,7 @@ import lombok.Data;
 import lombok.EqualsAndHashCode;
 import lombok.NoArgsConstructor;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
@@ -80,12 +81,23 @@ public abstract class FastSameDiffLayer extends SameDiffLayer {
         } else {
             layer = createFastRuntime(conf, dataType);
         }
-        layer.setIndex(layerIndex);
-        layer.setListeners(listeners);
-        layer.setParamsViewArray(view);
-        layer.setParamTable(initializer().init(conf, view, initializeParams));
-        layer.setConf(conf);
-        return layer;
+        return wire(layer, conf, listeners, layerIndex, view, initializeParams, initializer());
+    }
+
+    /**
+     * Hands DL4J a runtime as {@code SameDiffLayer.instantiate} does: index, listeners, parameter views and
+     * configuration. Also for {@code TokenSelectLayer}, which must extend {@code SameDiffLambdaLayer} for DL4J's
+     * Keras import and so cannot extend this class.
+     */
+    public static Layer wire(org.deeplearning4j.nn.layers.samediff.SameDiffLayer runtime, NeuralNetConfiguration conf,
+                             Collection<TrainingListener> listeners, int layerIndex, INDArray view,
+                             boolean initializeParams, ParamInitializer initializer) {
+        runtime.setIndex(layerIndex);
+        runtime.setListeners(listeners);
+        runtime.setParamsViewArray(view);
+        runtime.setParamTable(initializer.init(conf, view, initializeParams));
+        runtime.setConf(conf);
+        return runtime;
     }
 
     /** Builder options shared by every layer: the runtime. */

@@ -43,8 +43,13 @@ public interface TuningMethod {
     /** Copies a pretrained backbone into the graph (everything but the new head and the method's own parts). */
     void loadBackbone(ComputationGraph graph, BackboneCheckpoint checkpoint);
 
-    /** The label arrays {@code fit} needs for one-hot labels {@code [B, classes]}, one per graph output. */
-    INDArray[] labels(INDArray oneHot);
+    /**
+     * The label arrays {@code fit} needs for one-hot labels {@code [B, classes]}, one per graph output; by default
+     * the graph has one output.
+     */
+    default INDArray[] labels(INDArray oneHot) {
+        return new INDArray[]{oneHot};
+    }
 
     /**
      * The graph vertices holding logits {@code [B, classes]}, each with its weight in the loss
@@ -52,8 +57,10 @@ public interface TuningMethod {
      */
     List<String> logitVertices();
 
-    /** The loss is {@code Σ_k lossWeights[k] · CE(logitVertices[k])}. */
-    double[] lossWeights();
+    /** The loss is {@code Σ_k lossWeights[k] · CE(logitVertices[k])}; by default one logit vertex of weight 1. */
+    default double[] lossWeights() {
+        return new double[]{1};
+    }
 
     /** Number of values the method trains, head included. */
     long trainableParameters();

@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.layers.FastSameDiffLayer;
 import org.sa2vp.layers.Implementation;
 import org.sa2vp.layers.runtime.FastLayer;
 import org.sa2vp.layers.runtime.SameDiffGradientFixLayer;
@@ -72,14 +73,9 @@ public class TokenSelectLayer extends SameDiffLambdaLayer {
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray view, boolean initializeParams, DataType dataType) {
-        org.deeplearning4j.nn.layers.samediff.SameDiffLayer layer = implementation == Implementation.SAMEDIFF
-                ? new SameDiffGradientFixLayer(conf, dataType) : new FastRuntime(conf, dataType);
-        layer.setIndex(layerIndex);
-        layer.setListeners(listeners);
-        layer.setParamsViewArray(view);
-        layer.setParamTable(initializer().init(conf, view, initializeParams));
-        layer.setConf(conf);
-        return layer;
+        return FastSameDiffLayer.wire(implementation == Implementation.SAMEDIFF
+                        ? new SameDiffGradientFixLayer(conf, dataType) : new FastRuntime(conf, dataType), conf, listeners,
+                layerIndex, view, initializeParams, initializer());
     }
 
     /** A copy of the selected token; backward scatters the gradient into that token's row. */
