@@ -97,7 +97,9 @@ public final class TuningMethods {
     /** The variant {@code name} for backbones of {@code family}, or a one-line error. */
     public static synchronized MethodVariant variant(String name, String family) {
         List<MethodVariant> candidates = VARIANTS.get(canonicalName(name));
-        return candidates.stream().filter(v -> v.buildsOn(family)).findFirst().orElseThrow(() ->
+        // A variant registered for the family itself wins over one for any family.
+        return candidates.stream().filter(v -> v.backboneFamily().equals(family)).findFirst()
+                .or(() -> candidates.stream().filter(v -> v.buildsOn(family)).findFirst()).orElseThrow(() ->
                 new IllegalArgumentException("method '" + name + "' is registered for backbone famil"
                         + (candidates.size() == 1 ? "y " : "ies ")
                         + String.join(", ", candidates.stream().map(MethodVariant::backboneFamily).toList())
