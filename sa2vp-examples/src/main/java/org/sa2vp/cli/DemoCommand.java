@@ -3,6 +3,7 @@ package org.sa2vp.cli;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.baseline.HeadTuningConfig;
 import org.sa2vp.data.ImageFolder;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.StratifiedSplit;
@@ -11,6 +12,7 @@ import org.sa2vp.data.VtabTask;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.model.PromptSimilarity;
 import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpMethods;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Evaluation;
 import org.sa2vp.train.ProgressBar;
@@ -51,8 +53,8 @@ import java.util.concurrent.Callable;
 public final class DemoCommand implements Callable<Integer> {
 
     /** The two methods the demo compares, by their registered names. */
-    private static final String SA2VP = "sa2vp";
-    private static final String LINEAR_PROBE = "linear-probe";
+    private static final String SA2VP = Sa2vpMethods.SA2VP;
+    private static final String LINEAR_PROBE = HeadTuningConfig.LINEAR_PROBE;
 
     static final String DEFAULT_TASK = "digit_location";
     static final int DEFAULT_EPOCHS = 5;

@@ -5,7 +5,6 @@ import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.CheckpointOptions;
-import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
@@ -62,10 +61,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         BackboneCheckpoint checkpoint = Backbones.read(backbone, CheckpointOptions.defaults()
                 .withNumHeads(model.stages().get(0).numHeads()).withImageSize(model.getImageHeight()));
-        if (!model.sameArchitecture(checkpoint.config())) {
-            throw new CheckpointException(backbone + ": backbone " + checkpoint.config().describe() + " differs from "
-                    + "the one the adapter was trained on, " + model.describe());
-        }
+        Backbones.requireSameArchitecture(model, checkpoint.config(), backbone.toString());
         ComputationGraph graph = TuningMethods.newGraph(config);
         config.loadBackbone(graph, checkpoint);
         config.loadTrained(graph, prompts);

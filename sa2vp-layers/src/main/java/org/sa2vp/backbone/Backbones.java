@@ -1,5 +1,6 @@
 package org.sa2vp.backbone;
 
+import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.config.JsonTypes;
 import org.sa2vp.config.Registry;
@@ -29,6 +30,7 @@ public final class Backbones {
     private Backbones() {
     }
 
+    /** Registers a family (again for the same family class: nothing). */
     public static synchronized void register(BackboneFamily family) {
         if (FAMILIES.find(family.name()).map(f -> f.getClass().equals(family.getClass())).orElse(false)) {
             return;
@@ -76,6 +78,17 @@ public final class Backbones {
                     + String.join(", ", FAMILIES.names()) + ")");
         }
         return matching.get(0).read(file, options);
+    }
+
+    /**
+     * Fails with one line naming {@code source} unless {@code actual} (a checkpoint's architecture) is the one
+     * {@code trainedOn} describes: what trained tensors need of the frozen backbone they run on.
+     */
+    public static void requireSameArchitecture(Backbone trainedOn, Backbone actual, String source) {
+        if (!trainedOn.sameArchitecture(actual)) {
+            throw new CheckpointException(source + ": backbone " + actual.describe() + " differs from the one the "
+                    + "adapter was trained on, " + trainedOn.describe());
+        }
     }
 
     public static Backbone fromJson(String json) {

@@ -94,12 +94,7 @@ public final class JsonTypes<T> {
 
         @Override
         public JavaType typeFromId(DatabindContext context, String id) {
-            try {
-                return context.constructType(types.type(id));
-            } catch (IllegalArgumentException e) {
-                // Jackson turns a null into "could not resolve type id", with our one line as the reason.
-                throw new IllegalArgumentException(e.getMessage(), e);
-            }
+            return context.constructType(types.type(id));
         }
 
         /** The type of JSON that has no type property, if the registry names one. */

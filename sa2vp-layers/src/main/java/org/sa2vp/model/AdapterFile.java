@@ -1,6 +1,7 @@
 package org.sa2vp.model;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.CheckpointException;
@@ -94,11 +95,7 @@ public final class AdapterFile {
 
     /** Fails unless {@code actual} has the architecture of the adapter's backbone. */
     public static void requireBackbone(Sa2vpConfig config, VisionTransformerConfig actual, String source) {
-        VisionTransformerConfig expected = config.getBackbone();
-        if (!expected.sameArchitecture(actual)) {
-            throw new CheckpointException(source + ": backbone " + actual.describe() + " differs from the one the "
-                    + "adapter was trained on, " + expected.describe());
-        }
+        Backbones.requireSameArchitecture(config.getBackbone(), actual, source);
     }
 
     /**

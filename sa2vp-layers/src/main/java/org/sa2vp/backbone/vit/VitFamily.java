@@ -54,14 +54,4 @@ public final class VitFamily implements BackboneFamily {
         return VitCheckpoint.read(file, VitCheckpoint.Options.defaults().withNumHeads(options.numHeads())
                 .withImageSize(options.imageSize()).withStrict(options.strict()));
     }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof VitFamily;
-    }
-
-    @Override
-    public int hashCode() {
-        return NAME.hashCode();
-    }
 }
