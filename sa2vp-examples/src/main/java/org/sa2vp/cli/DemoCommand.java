@@ -14,7 +14,7 @@ import org.sa2vp.model.PromptSimilarity;
 import org.sa2vp.model.Sa2vpConfig;
 import org.sa2vp.model.Sa2vpMethods;
 import org.sa2vp.train.AtomicFiles;
-import org.sa2vp.train.Evaluation;
+import org.sa2vp.train.EvaluationResult;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
@@ -82,7 +82,7 @@ public final class DemoCommand implements Callable<Integer> {
     long seed;
 
     /** A finished training and its test evaluation (null when it was stopped). */
-    private record Trained(String method, TuningMethod config, ComputationGraph graph, Evaluation evaluation) {
+    private record Trained(String method, TuningMethod config, ComputationGraph graph, EvaluationResult evaluation) {
     }
 
     /** Train, validation and test images as pixels in [0, 1]; the networks see them normalised. */
@@ -115,8 +115,8 @@ public final class DemoCommand implements Callable<Integer> {
                         normalised(splits.validation())).progress(progress);
                 Trainer.Result result = TrainRuns.fitStoppable(trainer);
                 boolean finished = result != null && result.finished();
-                return new Trained(method, config, trainer.graph(), finished ? Evaluation.of(trainer.graph(), config,
-                        normalised(splits.test()), 250) : null);
+                return new Trained(method, config, trainer.graph(), finished ? EvaluationResult.of(trainer.graph(), config,
+                        normalised(splits.test()), null, 250) : null);
             });
         }
         System.out.printf(Locale.ROOT, "training %s side by side for %d epochs; SA2VP's progress:%n", sizes, epochs);

@@ -8,7 +8,7 @@ import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
-import org.sa2vp.train.Evaluation;
+import org.sa2vp.train.EvaluationResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -65,7 +65,7 @@ public final class EvalCommand implements Callable<Integer> {
         ComputationGraph graph = TuningMethods.newGraph(config);
         config.loadBackbone(graph, checkpoint);
         config.loadTrained(graph, prompts);
-        Evaluation result = Evaluation.of(graph, config, data, batchSize);
+        EvaluationResult result = EvaluationResult.of(graph, config, data, null, batchSize);
         System.out.printf(Locale.ROOT, "accuracy %.4f (%d/%d)%nloss %.6f%n", result.accuracy(), result.correct(),
                 result.count(), result.loss());
         return 0;

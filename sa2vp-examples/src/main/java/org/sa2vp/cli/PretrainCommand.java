@@ -9,7 +9,7 @@ import org.sa2vp.data.AugmentedImages;
 import org.sa2vp.data.FashionMnist;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.train.AtomicFiles;
-import org.sa2vp.train.Evaluation;
+import org.sa2vp.train.EvaluationResult;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.zoo.PretrainedTinyVit;
@@ -97,7 +97,7 @@ public final class PretrainCommand implements Callable<Integer> {
             return 130;
         }
         ComputationGraph graph = trainer.graph();
-        Evaluation evaluation = Evaluation.of(graph, method, test, 500);
+        EvaluationResult evaluation = EvaluationResult.of(graph, method, test, null, 500);
         Path weights = out.resolve(PretrainedTinyVit.NAME + ".safetensors");
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("config", PretrainedTinyVit.CONFIG.toJson());

@@ -44,6 +44,20 @@ public final class AugmentedImages implements LabelledImages {
     }
 
     @Override
+    public int[] labels() {
+        return source.labels();
+    }
+
+    /** The source's fingerprint and the augmentation's settings. */
+    @Override
+    public String fingerprint() {
+        java.security.MessageDigest digest = Fingerprints.sha256();
+        Fingerprints.update(digest, source.fingerprint() + " augmented: padding " + padding + ", fill " + fill
+                + ", flip " + flip + ", seed " + seed);
+        return Fingerprints.hex(digest);
+    }
+
+    @Override
     public Batch batch(int[] indices) {
         return source.batch(indices);
     }

@@ -87,6 +87,7 @@ public final class InMemoryImages implements LabelledImages {
     }
 
     /** A copy of all labels. */
+    @Override
     public int[] labels() {
         return labels.clone();
     }

@@ -15,6 +15,25 @@ public interface LabelledImages {
     /** Number of images. */
     int size();
 
+    /** The class index of every image, in index order (read without decoding any image). */
+    int[] labels();
+
+    /**
+     * A digest of the set's content (hex): equal for the same images and labels in the same order, different
+     * otherwise, so a training run is never resumed on other data. This default hashes every label and every
+     * decoded image; sets backed by files override it with a digest of their list (paths, sizes, labels).
+     */
+    default String fingerprint() {
+        java.security.MessageDigest digest = Fingerprints.sha256();
+        Fingerprints.update(digest, labels());
+        int chunk = 256;
+        for (int from = 0; from < size(); from += chunk) {
+            int[] indices = java.util.stream.IntStream.range(from, Math.min(size(), from + chunk)).toArray();
+            Fingerprints.update(digest, batch(indices).images());
+        }
+        return Fingerprints.hex(digest);
+    }
+
     /**
      * The images at {@code indices} (each in [0, size()), in the given order; repeats allowed), as one batch.
      * The trainer calls this once per iteration, so an implementation may read files here.

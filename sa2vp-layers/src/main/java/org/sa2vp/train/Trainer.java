@@ -5,7 +5,9 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
-import org.nd4j.linalg.dataset.MultiDataSet;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.data.LabelledImages;
 import org.sa2vp.method.TuningMethod;
@@ -15,7 +17,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -41,6 +42,14 @@ import java.util.Locale;
  * network's saved iteration count and updater state, and ND4J's RNG (dropout) is restored.
  *
  * <p>Without a validation set, "best" is the latest epoch.
+ *
+ * <p>DL4J's side: the training data is a {@link LabelledImages} set (drawn through {@link TrainingBatches}) or any
+ * {@link MultiDataSetIterator}; DL4J {@link TrainingListener}s ({@link #addListeners}) get every iteration from
+ * {@code ComputationGraph.fit} and {@code onEpochStart}/{@code onEpochEnd} from here, in DL4J's order (end of epoch,
+ * then the graph's epoch count is incremented); validation is ND4J's {@code Evaluation} ({@link EvaluationResult},
+ * written to the directory). A non-finite loss stops the run with a {@link NonFiniteLossException} before anything is
+ * written, so {@code last.zip}, {@code best.zip} and the adapter file stay those of the last good checkpoint; images
+ * holding NaN or infinity are refused before their step.
  */
 public final class Trainer {
 
@@ -74,20 +83,40 @@ public final class Trainer {
 
     private final ComputationGraph graph;
     private final TrainingState state;
-    private final LabelledImages train;
-    private final LabelledImages validation;
+    /** Exactly one of {@code trainImages} (drawn through {@code trainBatches}) and {@code trainIterator} is set. */
+    private final LabelledImages trainImages;
+    private final TrainingBatches trainBatches;
+    private final MultiDataSetIterator trainIterator;
+    private final Validation validation;
     private final Path directory;
     private final WarmupCosineSchedule schedule;
     private final List<Listener> listeners = new ArrayList<>();
+    private List<String> classNames;
+    /** Whether {@code trainIterator} has been brought to the run's position (once per Trainer). */
+    private boolean iteratorPositioned;
     private ProgressBar progress = ProgressBar.console();
     private int checkpointEvery;
     private volatile boolean stopRequested;
 
-    private Trainer(ComputationGraph graph, TrainingState state, LabelledImages train, LabelledImages validation,
-                    Path directory) {
+    /** The validation data: a set or an iterator (null: none). */
+    private record Validation(LabelledImages images, MultiDataSetIterator iterator) {
+        static Validation of(LabelledImages images) {
+            return images == null ? null : new Validation(images, null);
+        }
+
+        static Validation of(MultiDataSetIterator iterator) {
+            return iterator == null ? null : new Validation(null, iterator);
+        }
+    }
+
+    private Trainer(ComputationGraph graph, TrainingState state, LabelledImages trainImages,
+                    MultiDataSetIterator trainIterator, Validation validation, Path directory) {
         this.graph = graph;
         this.state = state;
-        this.train = train;
+        this.trainImages = trainImages;
+        this.trainBatches = trainImages == null ? null
+                : TrainingBatches.forTraining(trainImages, state.getConfig(), state.getRecipe());
+        this.trainIterator = trainIterator;
         this.validation = validation;
         this.directory = directory;
         this.schedule = state.getRecipe().schedule(state.getIterationsPerEpoch());
@@ -110,11 +139,46 @@ public final class Trainer {
      *
      * @param graph      from {@link #newGraph} with the same config, recipe and training set, backbone loaded
      * @param validation evaluated after every epoch; may be null
+     * @throws IllegalArgumentException before any work when a label is outside the method's classes, the training
+     *                                  set holds fewer than two classes, or the graph was built for another recipe
      */
     public static Trainer start(ComputationGraph graph, TuningMethod config, TrainingRecipe recipe,
                                 LabelledImages train, LabelledImages validation, Path directory) {
+        checkLabels(train, config, "training");
+        if (validation != null) {
+            checkLabels(validation, config, "validation");
+        }
+        TrainingState state = newState(graph, config, recipe, directory, recipe.iterationsPerEpoch(train.size()));
+        state.setTrainSize(train.size());
+        state.setTrainFingerprint(train.fingerprint());
+        return new Trainer(graph, state, train, null, Validation.of(validation), directory);
+    }
+
+    /**
+     * A new run on DL4J iterators, which yield {@code MultiDataSet}s with the images as the only feature array and
+     * either one label array per output of the method or one array (given to every output, {@link
+     * TuningMethod#labels}). The iterations per epoch are those the graph's learning-rate schedule was built for
+     * ({@link #newGraph} with the training set's size); an iterator that yields another number of batches in an
+     * epoch stops the run with a one-line error. Resuming is exact when the iterator yields the same batches after
+     * {@code reset()} (the trainer skips the batches an interrupted epoch already did).
+     *
+     * @param validation evaluated after every epoch; may be null
+     */
+    public static Trainer start(ComputationGraph graph, TuningMethod config, TrainingRecipe recipe,
+                                MultiDataSetIterator train, MultiDataSetIterator validation, Path directory) {
+        TrainingState state = newState(graph, config, recipe, directory, scheduledIterationsPerEpoch(graph, recipe));
+        state.setTrainSize(-1);
+        return new Trainer(graph, state, null, train, Validation.of(validation), directory);
+    }
+
+    private static TrainingState newState(ComputationGraph graph, TuningMethod config, TrainingRecipe recipe,
+                                          Path directory, int iterationsPerEpoch) {
         config.validated();
         recipe.validated();
+        if (config.getNumClasses() < 2) {
+            throw new IllegalArgumentException("a classifier needs at least two classes, the model has "
+                    + config.getNumClasses());
+        }
         if (Files.exists(directory.resolve(STATE))) {
             throw new IllegalArgumentException(directory + " already holds a training run (" + STATE + "); resume it "
                     + "or choose another output directory");
@@ -123,23 +187,49 @@ public final class Trainer {
             throw new IllegalArgumentException("the graph has already been trained for " + graph.getIterationCount()
                     + " iterations; start from a new graph (Trainer.newGraph)");
         }
+        int scheduled = scheduledIterationsPerEpoch(graph, recipe);
+        if (scheduled != iterationsPerEpoch) {
+            throw new IllegalArgumentException("the graph's learning-rate schedule was built for " + scheduled
+                    + " iterations per epoch, the training set gives " + iterationsPerEpoch + "; build the graph with "
+                    + "Trainer.newGraph(method, recipe, trainingSetSize)");
+        }
         TrainingState state = new TrainingState();
         state.setConfig(config);
         state.setRecipe(recipe);
-        state.setTrainSize(train.size());
-        state.setIterationsPerEpoch(recipe.iterationsPerEpoch(train.size()));
-        return new Trainer(graph, state, train, validation, directory);
+        state.setIterationsPerEpoch(iterationsPerEpoch);
+        return state;
     }
 
     /**
-     * Continues the run in {@code directory} on the same training set (same size and order) and validation set.
+     * Continues the run in {@code directory} on the same training set (same images and labels in the same order,
+     * checked by {@link LabelledImages#fingerprint()}) and validation set.
      */
     public static Trainer resume(Path directory, LabelledImages train, LabelledImages validation) {
         TrainingState state = TrainingState.read(directory.resolve(STATE));
-        if (train.size() != state.getTrainSize()) {
-            throw new IllegalArgumentException(directory + ": the run was started on " + state.getTrainSize()
-                    + " training images, got " + train.size() + "; resume with the same training set");
+        if (state.getTrainSize() < 0) {
+            throw new IllegalArgumentException(directory + ": the run was started on a DL4J iterator; resume it with "
+                    + "Trainer.resume(directory, iterator, validation)");
         }
+        String fingerprint = state.getTrainFingerprint() == null ? null : train.fingerprint();
+        if (train.size() != state.getTrainSize()
+                || (fingerprint != null && !fingerprint.equals(state.getTrainFingerprint()))) {
+            throw new IllegalArgumentException(directory + ": the run was started on other training data ("
+                    + state.getTrainSize() + " images" + (state.getTrainFingerprint() == null ? ""
+                    : ", fingerprint " + state.getTrainFingerprint().substring(0, 12)) + ") than given (" + train.size()
+                    + " images" + (fingerprint == null ? "" : ", fingerprint " + fingerprint.substring(0, 12))
+                    + "); resume with the same training set, or start a new run in another directory");
+        }
+        return new Trainer(restore(directory, state), state, train, null, Validation.of(validation), directory);
+    }
+
+    /** Continues a run started on DL4J iterators ({@link #start(ComputationGraph, TuningMethod, TrainingRecipe,
+     * MultiDataSetIterator, MultiDataSetIterator, Path)}). */
+    public static Trainer resume(Path directory, MultiDataSetIterator train, MultiDataSetIterator validation) {
+        TrainingState state = TrainingState.read(directory.resolve(STATE));
+        return new Trainer(restore(directory, state), state, null, train, Validation.of(validation), directory);
+    }
+
+    private static ComputationGraph restore(Path directory, TrainingState state) {
         Path last = directory.resolve(LAST);
         ComputationGraph graph;
         try {
@@ -151,7 +241,71 @@ public final class Trainer {
             throw new IllegalArgumentException(last + " holds iteration " + graph.getIterationCount() + " but " + STATE
                     + " describes iteration " + state.getGlobalIteration() + " (interrupted while checkpointing?)");
         }
-        return new Trainer(graph, state, train, validation, directory);
+        return graph;
+    }
+
+    /** Every label in [0, classes): checked before training so a bad label is one line, not a failed step. */
+    private static void checkLabels(LabelledImages images, TuningMethod config, String which) {
+        int[] labels = images.labels();
+        int classes = config.getNumClasses();
+        java.util.BitSet present = new java.util.BitSet();
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new IllegalArgumentException(which + " image " + i + " has label " + labels[i]
+                        + ", outside the model's " + classes + " classes [0, " + classes + ")");
+            }
+            present.set(labels[i]);
+        }
+        if (which.equals("training") && present.cardinality() < 2) {
+            throw new IllegalArgumentException("the training set holds images of " + present.cardinality()
+                    + " class" + (present.cardinality() == 1 ? " (label " + present.nextSetBit(0) + ")" : "es")
+                    + "; a classifier needs at least two");
+        }
+    }
+
+    /**
+     * Iterations per epoch that the graph's learning-rate schedule was built for: its {@link WarmupCosineSchedule}
+     * spans {@code epochs × iterationsPerEpoch} iterations ({@link TrainingRecipe#globals}).
+     */
+    static int scheduledIterationsPerEpoch(ComputationGraph graph, TrainingRecipe recipe) {
+        for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+            org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+            for (String param : layer.paramTable().keySet()) {
+                if (conf.getUpdaterByParam(param) instanceof TorchAdam adam
+                        && adam.getLearningRateSchedule() instanceof WarmupCosineSchedule scheduled) {
+                    int total = scheduled.getTotalIterations();
+                    if (total % recipe.getEpochs() != 0
+                            || !recipe.schedule(total / recipe.getEpochs()).equals(scheduled)) {
+                        throw new IllegalArgumentException("the graph's learning-rate schedule (" + scheduled
+                                + ") is not the recipe's; build the graph with Trainer.newGraph(method, recipe, "
+                                + "trainingSetSize)");
+                    }
+                    return total / recipe.getEpochs();
+                }
+            }
+        }
+        throw new IllegalArgumentException("the graph has no trainable layer with the recipe's optimizer (TorchAdam "
+                + "on a warm-up + cosine schedule); build it with Trainer.newGraph(method, recipe, trainingSetSize)");
+    }
+
+    /**
+     * Also sends the run's events to DL4J listeners ({@code ScoreIterationListener}, {@code PerformanceListener},
+     * {@code CheckpointListener}, the UI's {@code StatsListener}, …): iterations from {@code ComputationGraph.fit},
+     * epoch start and end from the trainer.
+     */
+    public Trainer addListeners(TrainingListener... dl4jListeners) {
+        graph.addListeners(dl4jListeners);
+        return this;
+    }
+
+    /** Class names in label order, used in the evaluation reports (default: class indices). */
+    public Trainer classNames(List<String> names) {
+        if (names != null && names.size() != state.getConfig().getNumClasses()) {
+            throw new IllegalArgumentException(names.size() + " class names for a model of "
+                    + state.getConfig().getNumClasses() + " classes");
+        }
+        this.classNames = names == null ? null : List.copyOf(names);
+        return this;
     }
 
     /** Where progress goes; default {@link ProgressBar#console()}. */
@@ -217,25 +371,25 @@ public final class Trainer {
             rng.setStates(state.getRngRootState(), state.getRngNodeState());
         }
         int perEpoch = state.getIterationsPerEpoch();
-        int batchSize = recipe.getBatchSize();
-        DataType dataType = recipe.getDataType();
         if (state.getEpoch() == 0 && state.getIterationInEpoch() == 0 && !state.isFinished()) {
-            progress.line(String.format(Locale.ROOT, "training %s: %d trainable values on %d images: %d epochs × %d "
+            progress.line(String.format(Locale.ROOT, "training %s: %d trainable values on %s: %d epochs × %d "
                             + "iterations (batch %d), lr %.1e (warm-up %d epochs, cosine to %.1e), weight decay %.1e",
-                    config.methodName(), config.trainableParameters(), train.size(), recipe.getEpochs(), perEpoch, batchSize, recipe.getLearningRate(),
-                    recipe.getWarmupEpochs(), recipe.getMinLearningRate(), recipe.getWeightDecay()));
+                    config.methodName(), config.trainableParameters(), trainImages != null ? trainImages.size()
+                            + " images" : "a DL4J iterator", recipe.getEpochs(), perEpoch, recipe.getBatchSize(),
+                    recipe.getLearningRate(), recipe.getWarmupEpochs(), recipe.getMinLearningRate(),
+                    recipe.getWeightDecay()));
         }
         while (state.getEpoch() < recipe.getEpochs()) {
             int epoch = state.getEpoch();
-            int[] order = permutation(train.size(), recipe.getSeed() + epoch);
             long epochStart = System.nanoTime();
             double secondsBefore = state.getEpochSeconds();
+            positionTrainingData(epoch, state.getIterationInEpoch());
+            for (TrainingListener l : graph.getListeners()) {
+                l.onEpochStart(graph);
+            }
             for (int it = state.getIterationInEpoch(); it < perEpoch; it++) {
-                int from = it * batchSize;
-                int[] indices = Arrays.copyOfRange(order, from, Math.min(from + batchSize, order.length));
-                LabelledImages.Batch batch = train.batch(indices, epoch);
                 double lr = schedule.valueAt(graph.getIterationCount(), epoch);
-                double loss = step(batch, config, dataType);
+                double loss = step(nextBatch(epoch, it), config, epoch, it);
                 state.setEpochLossSum(state.getEpochLossSum() + loss);
                 state.setIterationInEpoch(it + 1);
                 state.setGlobalIteration(graph.getIterationCount());
@@ -257,6 +411,11 @@ public final class Trainer {
                     }
                 }
             }
+            if (trainIterator != null && trainIterator.hasNext()) {
+                throw new IllegalArgumentException("the training iterator yields more than " + perEpoch + " batches "
+                        + "per epoch, the number the graph's learning-rate schedule was built for; build the graph "
+                        + "with Trainer.newGraph(method, recipe, trainingSetSize)");
+            }
             endEpoch(epoch, secondsBefore + (System.nanoTime() - epochStart) / 1e9);
             if (stopRequested && state.getEpoch() < recipe.getEpochs()) {
                 progress.line("stopped after epoch " + state.getEpoch() + "; checkpoint in " + directory);
@@ -271,22 +430,108 @@ public final class Trainer {
         return result();
     }
 
-    /** One optimizer step; returns the batch loss without the weight-decay term. */
-    private double step(LabelledImages.Batch batch, TuningMethod method, DataType dataType) {
-        INDArray labels = oneHot(batch.labels(), method.getNumClasses(), dataType);
+    /**
+     * Puts the training data at batch {@code batch} of {@code epoch}, in the same order after a resume. A set is
+     * placed directly. An iterator is handled as DL4J's {@code fit(iterator)} does, {@code reset()} when an epoch is
+     * exhausted; a resumed run first replays what the interrupted one did to a new iterator ({@code epoch} resets,
+     * then {@code batch} batches drawn and dropped).
+     */
+    private void positionTrainingData(int epoch, int batch) {
+        if (trainBatches != null) {
+            trainBatches.setEpoch(epoch);
+            trainBatches.skip(batch);
+            return;
+        }
+        if (iteratorPositioned) {
+            if (!trainIterator.hasNext()) {
+                reset(trainIterator);
+            }
+            return;
+        }
+        iteratorPositioned = true;
+        for (int e = 0; e < epoch; e++) {
+            reset(trainIterator);
+        }
+        for (int i = 0; i < batch; i++) {
+            nextBatch(epoch, i);
+        }
+    }
+
+    private static void reset(MultiDataSetIterator iterator) {
+        if (!iterator.resetSupported()) {
+            throw new IllegalArgumentException("the training iterator does not support reset(), which a second "
+                    + "epoch or a resumed run needs");
+        }
+        iterator.reset();
+    }
+
+    /**
+     * The next training batch, its labels one array per output of the method; images holding NaN or infinity are
+     * refused before they reach the network.
+     */
+    private MultiDataSet nextBatch(int epoch, int iteration) {
+        int[] indices = trainBatches != null ? trainBatches.nextIndices() : null;
+        MultiDataSetIterator source = trainBatches != null ? trainBatches : trainIterator;
+        if (!source.hasNext()) {
+            throw new IllegalArgumentException("the training iterator ended after " + iteration + " batches in epoch "
+                    + (epoch + 1) + ", but the graph's learning-rate schedule was built for "
+                    + state.getIterationsPerEpoch() + " per epoch; build the graph with Trainer.newGraph(method, "
+                    + "recipe, trainingSetSize)");
+        }
+        MultiDataSet batch = source.next();
+        INDArray images = batch.getFeatures(0);
+        if (!Double.isFinite(images.sumNumber().doubleValue())) {
+            int bad = firstNonFinite(images);
+            if (bad >= 0) {
+                throw new IllegalArgumentException((indices != null ? "training image " + indices[bad]
+                        : "image " + bad + " of training batch " + (iteration + 1)) + " (epoch " + (epoch + 1)
+                        + ") holds NaN or infinite values; fix or drop it before training");
+            }
+        }
+        if (batch.getLabels().length == 1 && graph.getNumOutputArrays() > 1) {
+            batch = new org.nd4j.linalg.dataset.MultiDataSet(batch.getFeatures(),
+                    state.getConfig().labels(batch.getLabels(0)));
+        }
+        return batch;
+    }
+
+    /** Index of the first image (along dimension 0) holding NaN or infinity, −1 if none. */
+    static int firstNonFinite(INDArray images) {
+        for (int i = 0; i < images.size(0); i++) {
+            for (float v : images.slice(i).dup('c').data().asFloat()) {
+                if (!Float.isFinite(v)) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * One optimizer step; returns the batch loss without the weight-decay term.
+     *
+     * @throws NonFiniteLossException when the loss is NaN or infinite (nothing is written)
+     */
+    private double step(MultiDataSet batch, TuningMethod method, int epoch, int iteration) {
         // DL4J's score adds the regulariser's 0.5·wd·|θ|² (of layer parameters); it is computed from the
         // parameters before the step, as here.
         double regularisation = graph.calcRegularizationScore(true);
-        graph.fit(new MultiDataSet(new INDArray[]{batch.images().castTo(dataType)}, method.labels(labels)));
-        return graph.score() - regularisation;
+        MultiDataSet typed = new org.nd4j.linalg.dataset.MultiDataSet(
+                new INDArray[]{batch.getFeatures(0).castTo(state.getRecipe().getDataType())}, batch.getLabels());
+        graph.fit(typed);
+        double loss = graph.score() - regularisation;
+        if (!Double.isFinite(loss)) {
+            throw new NonFiniteLossException(loss, graph.getIterationCount(), epoch + 1, iteration + 1,
+                    state.getGlobalIteration(), state.getBestEpoch(), directory);
+        }
+        return loss;
     }
 
     private void endEpoch(int epoch, double seconds) {
         TrainingRecipe recipe = state.getRecipe();
         boolean last = epoch + 1 == recipe.getEpochs();
-        Evaluation evaluation = validation != null && ((epoch + 1) % recipe.getEvalEveryEpochs() == 0 || last)
-                ? Evaluation.of(graph, state.getConfig(), validation, recipe.effectiveEvalBatchSize())
-                : null;
+        EvaluationResult evaluation = validation != null
+                && ((epoch + 1) % recipe.getEvalEveryEpochs() == 0 || last) ? evaluate(recipe) : null;
         double trainLoss = state.getEpochLossSum() / state.getIterationsPerEpoch();
         boolean improved = validation == null || (evaluation != null
                 && evaluation.accuracy() > state.getBestAccuracy());
@@ -295,6 +540,9 @@ public final class Trainer {
                 state.setBestAccuracy(evaluation.accuracy());
             }
             state.setBestEpoch(epoch + 1);
+        }
+        for (TrainingListener l : graph.getListeners()) {
+            l.onEpochEnd(graph);
         }
         graph.incrementEpochCount();
         state.setEpoch(epoch + 1);
@@ -306,9 +554,13 @@ public final class Trainer {
                 evaluation == null ? null : evaluation.accuracy(), seconds);
         state.getHistory().add(record);
         checkpoint(improved);
+        if (evaluation != null) {
+            evaluation.write(directory);
+        }
         MetricsCsv.write(directory.resolve(METRICS), state.getHistory());
         MetricsPlot.write(directory.resolve(CURVES), state.getHistory(), state.getConfig().methodName() + ": "
-                + state.getConfig().getNumClasses() + " classes, " + train.size() + " training images");
+                + state.getConfig().getNumClasses() + " classes" + (trainImages == null ? ""
+                : ", " + trainImages.size() + " training images"));
         progress.line(String.format(Locale.ROOT, "epoch %d/%d  train loss %.4f%s  lr %.2e  %.1f s",
                 epoch + 1, recipe.getEpochs(), trainLoss, evaluation == null ? ""
                         : String.format(Locale.ROOT, "  val loss %.4f  val acc %.2f%% (%d/%d)  best %.2f%% @ %d",
@@ -318,6 +570,15 @@ public final class Trainer {
         for (Listener l : listeners) {
             l.epochDone(this, record);
         }
+    }
+
+    private EvaluationResult evaluate(TrainingRecipe recipe) {
+        if (validation.images() != null) {
+            return EvaluationResult.of(graph, state.getConfig(), validation.images(), classNames,
+                    recipe.effectiveEvalBatchSize());
+        }
+        validation.iterator().reset();
+        return EvaluationResult.of(graph, state.getConfig(), validation.iterator(), classNames);
     }
 
     /**
@@ -340,22 +601,6 @@ public final class Trainer {
     private Result result() {
         return new Result(state.isFinished(), state.getEpoch(), state.getGlobalIteration(),
                 validation == null ? Double.NaN : state.getBestAccuracy(), state.getBestEpoch());
-    }
-
-    /** The epoch's data order: Fisher–Yates with {@code java.util.Random(seed)} (specified, so portable). */
-    static int[] permutation(int n, long seed) {
-        java.util.Random random = new java.util.Random(seed);
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
     }
 
     static INDArray oneHot(int[] labels, int numClasses, DataType dataType) {

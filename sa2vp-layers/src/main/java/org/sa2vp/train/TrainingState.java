@@ -35,8 +35,10 @@ public class TrainingState {
     /** Optimizer steps done in total (the network's iteration count). */
     private int globalIteration;
     private int iterationsPerEpoch;
-    /** Size of the training set the run was started on (the data order depends on it). */
+    /** Size of the training set the run was started on (the data order depends on it); −1: a DL4J iterator. */
     private int trainSize;
+    /** {@code LabelledImages.fingerprint()} of the training set (null: an iterator, or a run of the first format). */
+    private String trainFingerprint;
     /** Sum of the training losses of the first {@link #iterationInEpoch} steps of the current epoch. */
     private double epochLossSum;
     /** Wall-clock seconds already spent on the current epoch. */

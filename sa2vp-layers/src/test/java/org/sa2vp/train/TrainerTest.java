@@ -178,7 +178,7 @@ class TrainerTest {
         ComputationGraph last = ModelSerializer.restoreComputationGraph(dir.resolve(Trainer.LAST).toFile(), true);
         assertEquals(trainer.graph().params(), last.params());
         ComputationGraph best = ModelSerializer.restoreComputationGraph(dir.resolve(Trainer.BEST).toFile(), true);
-        Evaluation bestEvaluation = Evaluation.of(best, config, val, 3);
+        EvaluationResult bestEvaluation = EvaluationResult.of(best, config, val, null, 3);
         assertEquals(state.getBestAccuracy(), bestEvaluation.accuracy(), 1e-12);
         EpochRecord bestRecord = state.getHistory().get(state.getBestEpoch() - 1);
         assertEquals(bestRecord.getValLoss(), bestEvaluation.loss(), 1e-5);
@@ -196,9 +196,9 @@ class TrainerTest {
 
     @Test
     void permutationIsAFixedShuffleOfTheSeed() {
-        int[] a = Trainer.permutation(50, 42 + 3);
-        assertArrayEquals(a, Trainer.permutation(50, 45));
-        assertFalse(java.util.Arrays.equals(a, Trainer.permutation(50, 46)));
+        int[] a = TrainingBatches.permutation(50, 42 + 3);
+        assertArrayEquals(a, TrainingBatches.permutation(50, 45));
+        assertFalse(java.util.Arrays.equals(a, TrainingBatches.permutation(50, 46)));
         assertArrayEquals(java.util.stream.IntStream.range(0, 50).toArray(),
                 java.util.Arrays.stream(a).sorted().toArray());
     }

@@ -9,7 +9,7 @@ import org.sa2vp.data.VtabSplit;
 import org.sa2vp.data.VtabTask;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
-import org.sa2vp.train.Evaluation;
+import org.sa2vp.train.EvaluationResult;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
@@ -147,13 +147,13 @@ public final class MiniVtabBenchmark {
             config.loadBackbone(graph, backbone);
             trainer = Trainer.start(graph, config, recipe, train, null, runDirectory);
         }
-        Evaluation evaluation;
+        EvaluationResult evaluation;
         try {
             Trainer.Result result = trainer.progress(progress).fit();
             if (!result.finished()) {
                 throw new IllegalStateException("run in " + runDirectory + " stopped before its last epoch");
             }
-            evaluation = Evaluation.of(trainer.graph(), config, splits.evaluation(), recipe.effectiveEvalBatchSize());
+            evaluation = EvaluationResult.of(trainer.graph(), config, splits.evaluation(), null, recipe.effectiveEvalBatchSize());
         } finally {
             // The kernels' per-layer training caches are workspaces of this thread; a benchmark trains a hundred
             // networks on the same threads, so free them with the network.

@@ -8,7 +8,7 @@ import org.sa2vp.data.VtabTask;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.AtomicFiles;
-import org.sa2vp.train.Evaluation;
+import org.sa2vp.train.EvaluationResult;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
@@ -230,7 +230,7 @@ public final class MiniVtabSweep {
             config.loadBackbone(graph, backbone);
             Trainer trainer = Trainer.start(graph, config, recipe, train, null, directory);
             trainer.progress(progress).fit();
-            double accuracy = Evaluation.of(trainer.graph(), config, splits.evaluation(),
+            double accuracy = EvaluationResult.of(trainer.graph(), config, splits.evaluation(), null,
                     recipe.effectiveEvalBatchSize()).accuracy();
             Score score = new Score(run, accuracy, (System.nanoTime() - start) / 1e9);
             System.out.printf(Locale.ROOT, "%s %s lr %g, %d epochs, seed %d: val200 %.1f%% (%.0f s)%n",
