@@ -71,7 +71,7 @@ public final class AugmentedImages implements LabelledImages {
         float[] in = images.dup('c').data().asFloat();
         float[] out = new float[in.length];
         for (int i = 0; i < n; i++) {
-            SplittableRandom random = new SplittableRandom(mix(seed, epoch, indices[i]));
+            SplittableRandom random = new SplittableRandom(ImagePreprocessing.mix(seed, epoch, indices[i]));
             int dy = padding == 0 ? 0 : random.nextInt(2 * padding + 1) - padding;
             int dx = padding == 0 ? 0 : random.nextInt(2 * padding + 1) - padding;
             boolean mirror = flip && random.nextBoolean();
@@ -89,13 +89,5 @@ public final class AugmentedImages implements LabelledImages {
         }
         return new Batch(Nd4j.create(out, shape, 'c').castTo(images.dataType() == DataType.DOUBLE
                 ? DataType.DOUBLE : DataType.FLOAT), plain.labels());
-    }
-
-    /** A well-spread 64-bit seed for (seed, epoch, image). */
-    private static long mix(long seed, int epoch, int index) {
-        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + index * 0x94D049BB133111EBL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 }

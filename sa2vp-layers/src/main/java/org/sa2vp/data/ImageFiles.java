@@ -72,7 +72,7 @@ final class ImageFiles {
                 for (int x = 0; x < w; x++) {
                     float value = raster.getSample(x, y, 0) / greyMax;
                     float opacity = alpha ? raster.getSample(x, y, 1) / alphaMax : 1;
-                    grey[y * w + x] = value * opacity + (1 - opacity);
+                    grey[y * w + x] = onWhite(value, opacity);
                 }
             }
             return grey;
@@ -84,11 +84,19 @@ final class ImageFiles {
                 float opacity = alpha ? (argb >>> 24) / 255f : 1;
                 for (int c = 0; c < 3; c++) {
                     float value = ((argb >>> (16 - 8 * c)) & 0xFF) / 255f;
-                    rgb[c * plane + y * w + x] = value * opacity + (1 - opacity);
+                    rgb[c * plane + y * w + x] = onWhite(value, opacity);
                 }
             }
         }
         return rgb;
+    }
+
+    /**
+     * A colour value in [0, 1] of opacity {@code opacity} composited onto white, the background of every reader here:
+     * a transparent emoji or icon background is white, not black or whatever colour its transparent pixels store.
+     */
+    static float onWhite(float value, float opacity) {
+        return value * opacity + (1 - opacity);
     }
 
     /** {@code [1 or 3, H, W]} → {@code [channels, H, W]}: luminance for RGB → grey, copies for grey → RGB. */

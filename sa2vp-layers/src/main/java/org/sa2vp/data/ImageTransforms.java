@@ -1,7 +1,10 @@
 package org.sa2vp.data;
 
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.enums.ImageResizeMethod;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.image.ImageResize;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.Reverse;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -66,6 +69,98 @@ public final class ImageTransforms {
             }
         }
         return Nd4j.create(out, new long[]{n, c, height, width}, DataType.FLOAT);
+    }
+
+    /**
+     * Bilinear resampling to {@code height × width} as Pillow's {@code Image.resize(BILINEAR)} computes it, which is
+     * what torchvision's {@code Resize} does to the PIL images the SA2VP and VPT loaders read: half-pixel centres,
+     * and when shrinking a triangle filter widened by the scale factor (antialiasing), equal to PyTorch's
+     * {@code F.interpolate(mode="bilinear", align_corners=False, antialias=True)}. Enlarging is the same as
+     * {@link #resizeBilinear}. Runs libnd4j's {@code image_resize} op (bilinear, antialias), which matches PyTorch to
+     * 3e-7 ({@code ImageTransformsTest} checks it against torch fixtures).
+     *
+     * @return {@code [N, C, height, width]}
+     */
+    public static INDArray resizeBilinearAntialiased(INDArray images, int height, int width) {
+        requireNchw(images);
+        if (height <= 0 || width <= 0) {
+            throw new IllegalArgumentException("target size must be positive, got " + height + "×" + width);
+        }
+        INDArray nhwc = images.castTo(DataType.FLOAT).permute(0, 2, 3, 1).dup('c');
+        INDArray resized = Nd4j.exec(new ImageResize(nhwc, Nd4j.createFromArray(height, width), false, true,
+                ImageResizeMethod.ResizeBilinear))[0];
+        return resized.permute(0, 3, 1, 2).dup('c');
+    }
+
+    /**
+     * The size torchvision's {@code Resize(size)} (one int) gives an {@code h × w} image: the shorter side becomes
+     * {@code size}, the longer {@code (int) (size · long / short)} (truncated, as its Python {@code int}).
+     *
+     * @return {@code {height, width}}
+     */
+    public static int[] shorterSideSize(int h, int w, int size) {
+        if (h <= w) {
+            return new int[]{size, (int) ((long) size * w / h)};
+        }
+        return new int[]{(int) ((long) size * h / w), size};
+    }
+
+    /**
+     * The {@code height × width} window whose top-left pixel is ({@code top}, {@code left}), copied.
+     *
+     * @return {@code [N, C, height, width]}
+     */
+    public static INDArray crop(INDArray images, int top, int left, int height, int width) {
+        requireNchw(images);
+        if (top < 0 || left < 0 || top + height > images.size(2) || left + width > images.size(3)) {
+            throw new IllegalArgumentException("crop " + height + "×" + width + " at (" + top + ", " + left
+                    + ") outside the " + images.size(2) + "×" + images.size(3) + " image");
+        }
+        return images.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(top, top + height),
+                NDArrayIndex.interval(left, left + width)).castTo(DataType.FLOAT).dup('c');
+    }
+
+    /**
+     * The centred {@code height × width} window, placed as torchvision's {@code CenterCrop}: top
+     * {@code round((H − height) / 2)} with Python's round-half-to-even, likewise left.
+     *
+     * @return {@code [N, C, height, width]}
+     */
+    public static INDArray centerCrop(INDArray images, int height, int width) {
+        requireNchw(images);
+        int top = (int) Math.rint((images.size(2) - height) / 2.0);
+        int left = (int) Math.rint((images.size(3) - width) / 2.0);
+        return crop(images, top, left, height, width);
+    }
+
+    /** Mirrors every image left-right (torchvision's {@code hflip}). @return {@code [N, C, H, W]} */
+    public static INDArray flipHorizontal(INDArray images) {
+        requireNchw(images);
+        return Nd4j.exec(new Reverse(images.castTo(DataType.FLOAT).dup('c'), 3))[0];
+    }
+
+    /**
+     * {@code (x − mean[c]) / std[c]} per channel (torchvision's {@code Normalize}); one value applies to every
+     * channel.
+     *
+     * @return {@code [N, C, H, W]}
+     */
+    public static INDArray normalize(INDArray images, double[] mean, double[] std) {
+        requireNchw(images);
+        long channels = images.size(1);
+        if ((mean.length != 1 && mean.length != channels) || (std.length != 1 && std.length != channels)) {
+            throw new IllegalArgumentException(mean.length + " means and " + std.length + " stds for " + channels
+                    + " channels");
+        }
+        INDArray out = images.castTo(DataType.FLOAT).dup('c');
+        for (int c = 0; c < channels; c++) {
+            double s = std[std.length == 1 ? 0 : c];
+            if (!(s > 0)) {
+                throw new IllegalArgumentException("std of channel " + c + " must be > 0, got " + s);
+            }
+            out.get(NDArrayIndex.all(), NDArrayIndex.point(c)).subi(mean[mean.length == 1 ? 0 : c]).divi(s);
+        }
+        return out;
     }
 
     private static void sourceTaps(int source, int target, int[] low, int[] high, float[] weight) {

@@ -3,12 +3,8 @@ package org.sa2vp.data;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -19,7 +15,9 @@ import java.util.Map;
  * {@code val200.txt}, {@code train800val200.txt} and {@code test.txt}, one image per line as
  * {@code <path relative to the folder> <integer label>}, e.g. {@code images/train_00012.png 3}. The class count is the
  * largest label in any of the list files + 1, so a split lacking a class still gets the task's full one-hot width.
- * List files are read when the task is opened, images when a split is asked for.
+ * List files are read when the task is opened (by {@link ImageSources}, the one reader of the format), images
+ * when a split is asked for: whole, into memory, for the small mini-VTAB sets; {@link StreamedImages} decodes
+ * large splits batch by batch.
  */
 public final class VtabTask {
 
@@ -50,9 +48,8 @@ public final class VtabTask {
         Map<VtabSplit, List<Entry>> lists = new EnumMap<>(VtabSplit.class);
         int maxLabel = -1;
         for (VtabSplit split : VtabSplit.values()) {
-            Path listFile = folder.resolve(split.fileName());
-            if (Files.isRegularFile(listFile)) {
-                List<Entry> entries = readList(folder, listFile);
+            if (Files.isRegularFile(folder.resolve(split.fileName()))) {
+                List<Entry> entries = ImageSources.readVtabList(folder, split, 0);
                 lists.put(split, entries);
                 for (Entry entry : entries) {
                     maxLabel = Math.max(maxLabel, entry.label());
@@ -115,41 +112,5 @@ public final class VtabTask {
         }
         return new InMemoryImages(Nd4j.create(pixels, new long[]{entries.size(), channels, height, width},
                 DataType.FLOAT), labels, numClasses);
-    }
-
-    private static List<Entry> readList(Path folder, Path listFile) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(listFile, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(listFile + ": " + e.getMessage(), e);
-        }
-        List<Entry> entries = new ArrayList<>(lines.size());
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            int space = Math.max(line.lastIndexOf(' '), line.lastIndexOf('\t'));
-            int label = space > 0 ? parseLabel(line.substring(space + 1)) : -1;
-            if (label < 0) {
-                throw new IllegalArgumentException(listFile + ":" + (i + 1) + ": expected '<image path> <label >= 0>',"
-                        + " got '" + line + "'");
-            }
-            Path image = folder.resolve(line.substring(0, space).strip());
-            if (!Files.isRegularFile(image)) {
-                throw new IllegalArgumentException("image " + image + " (" + listFile + ":" + (i + 1) + ") not found");
-            }
-            entries.add(new Entry(image, label));
-        }
-        return entries;
-    }
-
-    private static int parseLabel(String text) {
-        try {
-            return Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
     }
 }
