@@ -8,6 +8,9 @@ import lombok.With;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.config.ConfigSupport;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -122,6 +125,45 @@ public class ImagePreprocessing {
             default -> throw new IllegalArgumentException("unknown preprocessing preset '" + name + "', expected one "
                     + "of " + PRESETS);
         };
+    }
+
+    /**
+     * This pipeline for a network input of {@code channels × height × width}: a stretch goes to that size, a crop
+     * takes that size and the resize before it keeps the preset's ratio (FGVC: shorter side 256 for a 224 crop, so
+     * 37 for a 32 crop); one-channel inputs keep the first mean and std.
+     */
+    public ImagePreprocessing forInput(int channels, int height, int width) {
+        ImagePreprocessing out = withChannels(channels);
+        if (crop != Crop.NONE) {
+            int side = (int) Math.round(resizeShorterSide * (double) Math.max(height, width)
+                    / Math.max(cropHeight, cropWidth));
+            out = out.withCropHeight(height).withCropWidth(width).withResizeShorterSide(side)
+                    .withResizeHeight((int) Math.round(resizeHeight * (double) height / cropHeight))
+                    .withResizeWidth((int) Math.round(resizeWidth * (double) width / cropWidth));
+        } else {
+            out = out.withResizeHeight(height).withResizeWidth(width);
+        }
+        if (channels == 1) {
+            out = out.withMean(new double[]{mean[0]}).withStd(new double[]{std[0]});
+        }
+        return out.validated();
+    }
+
+    /**
+     * One image file as the network sees it in evaluation (centre crop, no flip): {@code [1, channels, H, W]}.
+     *
+     * @throws IllegalArgumentException in one line naming the file when it is missing, truncated or not an image
+     */
+    public INDArray load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(file + ": no such image file");
+        }
+        try {
+            return apply(new ImageDecoder().read(file, channels), false, 0, 0);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + ": not a readable image ("
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")", e);
+        }
     }
 
     /** Height of the network input. */

@@ -70,6 +70,33 @@ public final class StreamedImages implements LabelledImages {
         return list.size();
     }
 
+    @Override
+    public int[] labels() {
+        return list.labels();
+    }
+
+    /**
+     * A digest of the list (every file's path, size and label, in order) and of the preprocessing: cheap, as it
+     * decodes nothing, and different when an image is added, removed, replaced by a file of another size or
+     * relabelled, or when the images would be preprocessed differently.
+     */
+    @Override
+    public String fingerprint() {
+        java.security.MessageDigest digest = Fingerprints.sha256();
+        Fingerprints.update(digest, preprocessing.toJson());
+        Fingerprints.update(digest, list.labels());
+        for (Path file : list.files()) {
+            long size;
+            try {
+                size = java.nio.file.Files.size(file);
+            } catch (IOException e) {
+                size = -1;
+            }
+            Fingerprints.update(digest, file + "\t" + size);
+        }
+        return Fingerprints.hex(digest);
+    }
+
     /** Number of classes of the task (one-hot width). */
     public int numClasses() {
         return list.numClasses();
