@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.zoo.FashionMnistSample;
 import org.sa2vp.zoo.PretrainedTinyVit;
 
 import java.io.IOException;
@@ -14,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code sa2vp pretrain} on a sliver of Fashion-MNIST (needs Debian {@code dataset-fashion-mnist}): it writes a
+ * {@code sa2vp pretrain} on a sliver of Fashion-MNIST (the bundled {@link FashionMnistSample}): it writes a
  * timm-named checkpoint of the bundled architecture that the loaders read back, and a summary whose checksum is the
  * file's. (The full run that made the bundled weights takes about an hour; its numbers are in docs/DATA.md.)
  */
@@ -23,7 +24,8 @@ class PretrainCommandTest {
     @Test
     void writesALoadableCheckpointAndItsChecksum(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("pretrain");
-        CliRun run = CliRun.of("pretrain", "--out", out.toString(), "--train-images", "256", "--test-images", "200",
+        CliRun run = CliRun.of("pretrain", "--data", FashionMnistSample.directory().toString(), "--out", out.toString(),
+                "--train-images", "256", "--test-images", "200",
                 "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "64");
         assertEquals(0, run.code(), run.err());
         Path weights = out.resolve(PretrainedTinyVit.NAME + ".safetensors");

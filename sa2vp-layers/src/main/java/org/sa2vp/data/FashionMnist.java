@@ -6,9 +6,9 @@ import java.util.List;
 
 /**
  * Fashion-MNIST (Xiao, Rasul and Vollgraf 2017, MIT licence): 28×28 grey images of 10 kinds of clothing, 60000
- * for training and 10000 for testing, 6000/1000 per class. Not bundled: Debian's {@code dataset-fashion-mnist}
- * package installs it in {@link #DEFAULT_DIRECTORY}, as the four gzipped IDX files Zalando publishes (the
- * unzipped files are read as well).
+ * for training and 10000 for testing, 6000/1000 per class. Debian's {@code dataset-fashion-mnist} package installs
+ * the whole set in {@link #DEFAULT_DIRECTORY}, as the four gzipped IDX files Zalando publishes (the unzipped files
+ * are read as well); sa2vp-zoo bundles the first 4,000 training and 5,000 test images ({@code FashionMnistSample}).
  */
 public final class FashionMnist {
 

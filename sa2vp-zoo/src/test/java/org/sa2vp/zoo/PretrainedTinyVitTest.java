@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The bundled backbone loads offline through DL4J's zoo API, is the file {@code docs/DATA.md} records, and is the
- * trained Fashion-MNIST classifier {@code sa2vp pretrain} reported (needs Debian {@code dataset-fashion-mnist}).
+ * trained Fashion-MNIST classifier {@code sa2vp pretrain} reported (on the bundled {@link FashionMnistSample}).
  */
 class PretrainedTinyVitTest {
 
@@ -30,7 +30,7 @@ class PretrainedTinyVitTest {
     @Test
     void initPretrainedIsTheTrainedFashionMnistClassifier() {
         ComputationGraph graph = (ComputationGraph) new PretrainedTinyVit().initPretrained();
-        InMemoryImages test = FashionMnist.load(FashionMnist.Split.TEST).slice(0, IMAGES);
+        InMemoryImages test = FashionMnistSample.load(FashionMnist.Split.TEST).slice(0, IMAGES);
         INDArray logits = VisionTransformer.logits(graph, PretrainedTinyVit.fashionMnistInput(test.images()));
         int[] labels = test.labels();
         int correct = 0;

@@ -1,4 +1,4 @@
-package org.sa2vp.model;
+package org.sa2vp.zoo;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -18,6 +18,8 @@ import org.sa2vp.data.ImageTransforms;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.RotationTask;
 import org.sa2vp.layers.Implementation;
+import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpModel;
 
 import java.util.Arrays;
 import java.util.List;
@@ -46,7 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * on 1000 training images, it stayed near 0.55 with learning rates from 1e-2 to 5e-2 and up to 15 epochs, while
  * its training accuracy stayed below 0.65); SA2VP changes the features themselves.
  *
- * <p>Needs the Debian package {@code dataset-fashion-mnist}, and fails without it. All seeds are fixed.
+ * <p>Reads the bundled {@link FashionMnistSample} (4,000 training images, the first 4,500 test images). All seeds are
+ * fixed.
  */
 class Sa2vpLearningTest {
 
@@ -79,10 +82,10 @@ class Sa2vpLearningTest {
     @Test
     void sa2vpBeatsTheLinearProbeOnAFrozenPretrainedVit() {
         long start = System.nanoTime();
-        InMemoryImages fashionTrain = vitInput(FashionMnist.load(FashionMnist.Split.TRAIN).slice(0, PRETRAIN_IMAGES));
+        InMemoryImages fashionTrain = vitInput(FashionMnistSample.load(FashionMnist.Split.TRAIN).slice(0, PRETRAIN_IMAGES));
         // Disjoint parts of the test split, none seen in pretraining: held-out clothing images, then the rotation
         // task's training and test images.
-        InMemoryImages fashionTest = FashionMnist.load(FashionMnist.Split.TEST);
+        InMemoryImages fashionTest = FashionMnistSample.load(FashionMnist.Split.TEST);
         InMemoryImages heldOut = vitInput(fashionTest.slice(0, HELD_OUT_IMAGES));
         InMemoryImages rotationTrain = RotationTask.of(
                 vitInput(fashionTest.slice(HELD_OUT_IMAGES, TARGET_TRAIN_IMAGES)), SEED);
