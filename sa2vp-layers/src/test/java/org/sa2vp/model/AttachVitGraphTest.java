@@ -123,6 +123,35 @@ class AttachVitGraphTest {
     }
 
     @Test
+    void aMethodConfiguredForAnotherArchitectureIsRefusedInOneLine() {
+        BackboneCheckpoint read = Backbones.fromGraph(vit, CheckpointOptions.defaults());
+        VisionTransformerConfig other = VisionTransformerConfig.named("vit_tiny_patch8_224");
+        IllegalArgumentException generic = assertThrows(IllegalArgumentException.class, () -> TuningMethods.attach(
+                HeadTuningConfig.linearProbe(other, CLASSES), read, Sa2vpModel.defaultGlobals()));
+        assertEquals("DL4J graph: backbone width 32, depth 2, 2 heads, patch 8, 32x32 images, 3 channels, MLP 64 is "
+                + "not the one method linear-probe is configured on, " + other.describe() + "; build the method on "
+                + "the checkpoint's config()", generic.getMessage());
+        IllegalArgumentException sa2vp = assertThrows(IllegalArgumentException.class, () -> Sa2vp.attach(vit,
+                Sa2vpConfig.of(other, CLASSES), Sa2vpModel.defaultGlobals()));
+        assertEquals("DL4J graph: backbone width 32, depth 2, 2 heads, patch 8, 32x32 images, 3 channels, MLP 64 is "
+                + "not the one the SA2VP configuration is set for, " + other.describe(), sa2vp.getMessage());
+    }
+
+    @Test
+    void sa2vpSettingsAreKeptAndTheBackboneIsTheGraphs() {
+        Sa2vpConfig settings = Sa2vpConfig.builder().numClasses(CLASSES).promptRank(4).adapterSize(8)
+                .imageToPromptLayers(List.of(0)).deepPromptLayers(List.of(1)).build();
+        ComputationGraph attached = Sa2vp.attach(vit, settings, Sa2vpModel.defaultGlobals());
+        Sa2vpConfig expected = settings.withBackbone(VitCheckpoint.of(Backbones.fromGraph(vit,
+                CheckpointOptions.defaults())).config());
+        ComputationGraph reference = Sa2vpModel.create(expected);
+        expected.loadBackbone(reference, loaded);
+        reference.paramTable().forEach((name, value) -> assertArrayEquals(floats(value),
+                floats(attached.paramTable().get(name)), name));
+        assertEquals(expected.trainableParameters(), settings.withBackbone(loaded.config()).trainableParameters());
+    }
+
+    @Test
     void aCnnIsRefusedInOneLineNamingTheVertex() {
         ComputationGraphConfiguration cnn = new NeuralNetConfiguration.Builder().graphBuilder().addInputs("pixels")
                 .setInputTypes(InputType.convolutional(32, 32, 3))
