@@ -164,8 +164,9 @@ class AttachVitGraphTest {
         graph.init();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sa2vp.attach(graph, CLASSES));
         assertEquals("DL4J graph: no registered backbone family recognises it (vit: vertex 'conv1' (ConvolutionLayer) "
-                + "has kernel [3, 3], stride [1, 1], padding [0, 0], activation relu; a ViT patch embedding has a square "
-                + "kernel equal to its stride, no padding, a bias and no activation)", e.getMessage());
+                + "has kernel [3, 3], stride [1, 1], padding [0, 0], activation relu, format NCHW; a ViT patch embedding "
+                + "as Keras imports it has a square kernel equal to its stride, no padding, a bias, no activation and "
+                + "format NHWC)", e.getMessage());
     }
 
     @Test

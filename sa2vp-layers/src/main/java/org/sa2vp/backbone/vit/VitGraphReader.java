@@ -1,5 +1,6 @@
 package org.sa2vp.backbone.vit;
 
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
@@ -153,13 +154,15 @@ final class VitGraphReader {
         long[] stride = Arrays.stream(convolution.getStride()).asLongStream().toArray();
         boolean unpadded = Arrays.stream(convolution.getPadding()).allMatch(p -> p == 0)
                 && convolution.getConvolutionMode() != ConvolutionMode.Same;
+        // Keras's Reshape after an NHWC convolution gives the patches in row-major order, as PatchEmbedding's
         if (kernel[0] != kernel[1] || !Arrays.equals(kernel, stride) || !unpadded || !convolution.hasBias()
-                || !(convolution.getActivationFn() instanceof ActivationIdentity)) {
+                || !(convolution.getActivationFn() instanceof ActivationIdentity)
+                || convolution.getCnn2dDataFormat() != CNN2DFormat.NHWC) {
             throw fail("vertex '" + convolutionVertex + "' (ConvolutionLayer) has kernel " + Arrays.toString(kernel)
                     + ", stride " + Arrays.toString(stride) + ", padding "
                     + Arrays.toString(convolution.getPadding()) + ", activation " + convolution.getActivationFn()
-                    + "; a ViT patch embedding has a square kernel equal to its stride, no padding, a bias and no "
-                    + "activation");
+                    + ", format " + convolution.getCnn2dDataFormat() + "; a ViT patch embedding as Keras imports it "
+                    + "has a square kernel equal to its stride, no padding, a bias, no activation and format NHWC");
         }
         Map<String, INDArray> conv = Parameters.of(graph, convolutionVertex);
         INDArray weight = conv.get("W");                                   // [D, C, P, P] (OIHW) in DL4J

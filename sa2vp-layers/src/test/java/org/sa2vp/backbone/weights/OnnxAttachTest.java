@@ -1,12 +1,12 @@
 package org.sa2vp.backbone.weights;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.CheckpointOptions;
-import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.vit.VitFixtures;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.AttachAssertions;
@@ -14,6 +14,8 @@ import org.sa2vp.model.Sa2vp;
 import org.sa2vp.model.Sa2vpModel;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,28 +53,36 @@ class OnnxAttachTest {
         AttachAssertions.assertSa2vpAttachesAsLoaded(loaded, Sa2vp.attach(onnx, CLASSES), VitFixtures.input());
     }
 
-    @Test
-    void aCnnIsRefusedInOneLineNamingTheNode() {
-        float[] kernel = new float[8 * 3 * 3 * 3];
+    private static final String CNN_REFUSAL = "cnn.onnx: node '/conv1/Conv' (Conv) reading the image has kernel "
+            + "[3, 3], strides [1, 1], pads [1, 1, 1, 1]; expected the patch embedding: a stored square kernel equal "
+            + "to the strides, no padding";
+
+    /** A one-convolution CNN: Conv 3x3 (stride 1, padding 1) → GlobalAveragePool. */
+    private static byte[] cnn() {
         OnnxBuilder[] nodes = {
                 node("/conv1/Conv", "Conv", names("input", "conv1.weight", "conv1.bias"), names("features"),
                         new OnnxBuilder().string(1, "kernel_shape").packedVarints(8, 3, 3).varint(20, 7),
                         new OnnxBuilder().string(1, "strides").packedVarints(8, 1, 1).varint(20, 7),
                         new OnnxBuilder().string(1, "pads").packedVarints(8, 1, 1, 1, 1).varint(20, 7)),
                 node("/pool/GlobalAveragePool", "GlobalAveragePool", names("features"), names("output"))};
-        OnnxModel cnn = OnnxModel.parse(ByteBuffer.wrap(model(13, graph(nodes,
-                floatTensor("conv1.weight", new long[]{8, 3, 3, 3}, kernel),
-                floatTensor("conv1.bias", new long[]{8}, new float[8])))), "cnn.onnx");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sa2vp.attach(cnn, CLASSES));
-        assertEquals("ONNX model: no registered backbone family recognises it (vit: cnn.onnx: node '/conv1/Conv' "
-                + "(Conv) reading the image has kernel [3, 3], strides [1, 1], pads [1, 1, 1, 1]; expected the patch "
-                + "embedding: a stored square kernel equal to the strides, no padding)", e.getMessage());
+        return model(13, graph(nodes, floatTensor("conv1.weight", new long[]{8, 3, 3, 3}, new float[8 * 3 * 3 * 3]),
+                floatTensor("conv1.bias", new long[]{8}, new float[8])));
     }
 
     @Test
-    void theFileRouteChecksTheStructureToo() {
-        VitCheckpoint viaFile = VitCheckpoint.of(Backbones.read(VitFixtures.file("torchvision_opset17.onnx"),
-                CheckpointOptions.defaults()));
-        assertEquals(2, viaFile.config().getDepth());
+    void aCnnIsRefusedInOneLineNamingTheNode() {
+        OnnxModel model = OnnxModel.parse(ByteBuffer.wrap(cnn()), "cnn.onnx");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sa2vp.attach(model, CLASSES));
+        assertEquals("ONNX model: no registered backbone family recognises it (vit: " + CNN_REFUSAL + ")",
+                e.getMessage());
+    }
+
+    @Test
+    void theFileRouteRefusesTheCnnWithTheSameLine(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("cnn.onnx");
+        Files.write(file, cnn());
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> Backbones.read(file, CheckpointOptions.defaults()));
+        assertEquals(CNN_REFUSAL, e.getMessage());
     }
 }
