@@ -1,13 +1,17 @@
 package org.sa2vp.backbone;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sa2vp.backbone.weights.CheckpointException;
+import org.sa2vp.backbone.weights.OnnxModel;
 import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.config.JsonTypes;
 import org.sa2vp.config.Registry;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
+import java.util.function.Function;
 
 /**
  * The registry of backbone families. Families on the class path register themselves through
@@ -78,6 +82,42 @@ public final class Backbones {
                     + String.join(", ", FAMILIES.names()) + ")");
         }
         return matching.get(0).read(file, options);
+    }
+
+    /**
+     * The backbone in a DL4J graph the user already holds, as the one registered family that
+     * {@link BackboneFamily#fromGraph recognises} it reads it (weights copied out of the graph).
+     *
+     * @throws IllegalArgumentException one line: when no family recognises the graph, each family's reason (the
+     *                                  vertex it could not map and what it expected there)
+     */
+    public static BackboneCheckpoint fromGraph(ComputationGraph graph, CheckpointOptions options) {
+        return recognise("DL4J graph", family -> family.fromGraph(graph, options));
+    }
+
+    /** As {@link #fromGraph}, for a parsed ONNX model ({@link BackboneFamily#fromOnnx}). */
+    public static BackboneCheckpoint fromOnnx(OnnxModel model, CheckpointOptions options) {
+        return recognise("ONNX model", family -> family.fromOnnx(model, options));
+    }
+
+    /** The one family's reading of a model; {@code what} names the model in the error. */
+    private static BackboneCheckpoint recognise(String what, Function<BackboneFamily, BackboneCheckpoint> reader) {
+        List<BackboneCheckpoint> found = new ArrayList<>();
+        List<String> reasons = new ArrayList<>();
+        for (BackboneFamily family : FAMILIES.entries()) {
+            try {
+                found.add(reader.apply(family));
+            } catch (IllegalArgumentException | CheckpointException e) {
+                reasons.add(family.name() + ": " + e.getMessage());
+            }
+        }
+        if (found.size() != 1) {
+            throw new IllegalArgumentException(what + ": " + (found.isEmpty()
+                    ? "no registered backbone family recognises it (" + String.join("; ", reasons) + ")"
+                    : "more than one registered backbone family recognises it (" + String.join(", ",
+                    found.stream().map(c -> c.config().family()).toList()) + ")"));
+        }
+        return found.get(0);
     }
 
     /**

@@ -7,6 +7,9 @@ import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
 import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.Backbones;
+import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.CheckpointFormat;
 import org.sa2vp.backbone.weights.SafetensorsReader;
@@ -170,6 +173,43 @@ public final class TuningMethods {
                 .seed(42).dataType(DataType.FLOAT).updater(new NoOp())));
         graph.init();
         return graph;
+    }
+
+    /**
+     * {@code method}'s graph on {@code globals} with the pretrained {@code checkpoint} copied into its backbone
+     * (frozen wherever the method freezes it; the method's own parts and head initialised from the globals' seed):
+     * the graph {@code new ComputationGraph(method.configuration(globals))} + {@link TuningMethod#loadBackbone} would
+     * give. The checkpoint may come from a file ({@link Backbones#read}), a DL4J graph ({@link Backbones#fromGraph})
+     * or an ONNX model ({@link Backbones#fromOnnx}). For the paper's training recipe pass
+     * {@code recipe.globals(recipe.iterationsPerEpoch(trainSize))} ({@code org.sa2vp.train.TrainingRecipe}), as
+     * {@code Trainer.newGraph} does.
+     *
+     * @throws IllegalArgumentException one line when the method's backbone is not the checkpoint's architecture
+     */
+    public static ComputationGraph attach(TuningMethod method, BackboneCheckpoint checkpoint,
+                                          NeuralNetConfiguration.Builder globals) {
+        method.validated();
+        if (!method.getBackbone().sameArchitecture(checkpoint.config())) {
+            throw new IllegalArgumentException(checkpoint.source() + ": backbone " + checkpoint.config().describe()
+                    + " is not the one method " + method.methodName() + " is configured on, "
+                    + method.getBackbone().describe() + "; build the method on the checkpoint's config()");
+        }
+        ComputationGraph graph = new ComputationGraph(method.configuration(globals));
+        graph.init();
+        method.loadBackbone(graph, checkpoint);
+        return graph;
+    }
+
+    /**
+     * The default configuration of method {@code name} for {@code numClasses} classes, attached to the backbone in
+     * {@code backbone}, a DL4J graph the user holds (see {@link Backbones#fromGraph}; the user's graph is only
+     * read). Equivalent to {@link #attach(TuningMethod, BackboneCheckpoint, NeuralNetConfiguration.Builder)} with
+     * {@code create(name, checkpoint.config(), numClasses)}; use that form to change the method's settings.
+     */
+    public static ComputationGraph attach(String name, int numClasses, ComputationGraph backbone,
+                                          NeuralNetConfiguration.Builder globals) {
+        BackboneCheckpoint checkpoint = Backbones.fromGraph(backbone, CheckpointOptions.defaults());
+        return attach(create(name, checkpoint.config(), numClasses), checkpoint, globals);
     }
 
     public static TuningMethod fromJson(String json) {

@@ -53,8 +53,12 @@ public final class Sa2vpModel {
 
     /** Float32, Adam(1e-3), seed 42; the training recipe ({@code org.sa2vp.train}) sets its own updater. */
     public static ComputationGraphConfiguration configuration(Sa2vpConfig config) {
-        return configuration(config, new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.FLOAT)
-                .updater(new Adam(1e-3)), Implementation.FAST);
+        return configuration(config, defaultGlobals(), Implementation.FAST);
+    }
+
+    /** The global settings of {@link #create}: float32, Adam(1e-3), seed 42. */
+    public static NeuralNetConfiguration.Builder defaultGlobals() {
+        return new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.FLOAT).updater(new Adam(1e-3));
     }
 
     public static ComputationGraphConfiguration configuration(Sa2vpConfig config, NeuralNetConfiguration.Builder globals,

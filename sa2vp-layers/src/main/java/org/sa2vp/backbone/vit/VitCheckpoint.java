@@ -81,10 +81,7 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
             case NPZ -> of(org.sa2vp.backbone.weights.NpzReader.readNpz(file), OptionalInt.empty(), options);
             case SAFETENSORS -> of(org.sa2vp.backbone.weights.SafetensorsReader.read(file), OptionalInt.empty(),
                     options);
-            case ONNX -> {
-                org.sa2vp.backbone.weights.OnnxWeights onnx = org.sa2vp.backbone.weights.OnnxWeights.read(file);
-                yield of(onnx.stateDict(), onnx.numHeads(), options);
-            }
+            case ONNX -> VitOnnxReader.read(org.sa2vp.backbone.weights.OnnxModel.read(file), options);
             case KERAS_H5 -> of(org.sa2vp.backbone.weights.keras.KerasVisionTransformer.toStateDict(file),
                     org.sa2vp.backbone.weights.keras.KerasVisionTransformer.numHeads(file), options);
         };
@@ -264,44 +261,63 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
     /** The weights of a ViT graph as a timm-named state dict (PyTorch layouts): the inverse of {@link #assignTo}. */
     public static StateDict export(ComputationGraph graph, VisionTransformerConfig config) {
         Map<String, INDArray> out = new LinkedHashMap<>();
-        int d = config.getHiddenSize(), p = config.getPatchSize(), c = config.getInChannels();
-        Map<String, INDArray> e = Parameters.of(graph, VisionTransformer.EMBEDDING);
-        if (config.isClassToken()) {
-            out.put("cls_token", e.get(PatchEmbedding.CLASS_TOKEN).reshape(1, 1, d).dup());
-        }
-        out.put("pos_embed", e.get(PatchEmbedding.POSITION_EMBEDDING).reshape(1, config.numTokens(), d).dup());
-        out.put("patch_embed.proj.weight", e.get(PatchEmbedding.PATCH_W).transpose().dup('c').reshape('c', d, c, p, p));
-        out.put("patch_embed.proj.bias", e.get(PatchEmbedding.PATCH_B).reshape(d).dup());
+        int d = config.getHiddenSize();
+        exportEmbedding(Parameters.of(graph, VisionTransformer.EMBEDDING), config.isClassToken(),
+                config.getInChannels(), config.getPatchSize(), d, out);
         for (int i = 0; i < config.getDepth(); i++) {
-            Map<String, INDArray> b = VisionTransformer.blockWeights(graph, i);
-            String k = "blocks." + i + ".";
-            out.put(k + "norm1.weight", b.get(BlockWeights.NORM1 + "Gamma").reshape(d).dup());
-            out.put(k + "norm1.bias", b.get(BlockWeights.NORM1 + "Beta").reshape(d).dup());
-            out.put(k + "attn.qkv.weight", org.nd4j.linalg.factory.Nd4j.concat(0,
-                    b.get(AttentionWeights.QUERY_W).transpose(), b.get(AttentionWeights.KEY_W).transpose(),
-                    b.get(AttentionWeights.VALUE_W).transpose()).dup('c'));
-            if (config.isQkvBias()) {
-                out.put(k + "attn.qkv.bias", org.nd4j.linalg.factory.Nd4j.concat(1, b.get(AttentionWeights.QUERY_B),
-                        b.get(AttentionWeights.KEY_B), b.get(AttentionWeights.VALUE_B)).reshape(3L * d).dup());
-            }
-            out.put(k + "attn.proj.weight", b.get(AttentionWeights.OUT_W).transpose().dup('c'));
-            out.put(k + "attn.proj.bias", b.get(AttentionWeights.OUT_B).reshape(d).dup());
-            out.put(k + "norm2.weight", b.get(BlockWeights.NORM2_GAMMA).reshape(d).dup());
-            out.put(k + "norm2.bias", b.get(BlockWeights.NORM2_BETA).reshape(d).dup());
-            out.put(k + "mlp.fc1.weight", b.get(BlockWeights.FC1_W).transpose().dup('c'));
-            out.put(k + "mlp.fc1.bias", b.get(BlockWeights.FC1_B).reshape(b.get(BlockWeights.FC1_B).length()).dup());
-            out.put(k + "mlp.fc2.weight", b.get(BlockWeights.FC2_W).transpose().dup('c'));
-            out.put(k + "mlp.fc2.bias", b.get(BlockWeights.FC2_B).reshape(d).dup());
+            exportBlock(i, VisionTransformer.blockWeights(graph, i), config.isQkvBias(), d, out);
         }
-        Map<String, INDArray> norm = Parameters.of(graph, VisionTransformer.FEATURES);
-        out.put("norm.weight", norm.get(PooledLayerNorm.NORM_GAMMA).reshape(d).dup());
-        out.put("norm.bias", norm.get(PooledLayerNorm.NORM_BETA).reshape(d).dup());
+        exportFinalNorm(Parameters.of(graph, VisionTransformer.FEATURES), d, out);
         if (config.getNumClasses() > 0) {
             Map<String, INDArray> head = Parameters.of(graph, VisionTransformer.HEAD);
             out.put("head.weight", head.get("W").transpose().dup('c'));
             out.put("head.bias", head.get("b").reshape(config.getNumClasses()).dup());
         }
         return new StateDict("ViT graph", out);
+    }
+
+    /**
+     * {@link PatchEmbedding}'s parameters ({@code patchW [C·P·P, D]}, {@code patchB}, {@code classToken},
+     * {@code positionEmbedding [T, D]}) into {@code out} under timm's names: the inverse of {@link #assignEmbedding}.
+     */
+    static void exportEmbedding(Map<String, INDArray> e, boolean classToken, int channels, int patch, int d,
+                                Map<String, INDArray> out) {
+        if (classToken) {
+            out.put("cls_token", e.get(PatchEmbedding.CLASS_TOKEN).reshape(1, 1, d).dup());
+        }
+        INDArray pos = e.get(PatchEmbedding.POSITION_EMBEDDING);
+        out.put("pos_embed", pos.reshape(1, pos.size(0), d).dup());
+        out.put("patch_embed.proj.weight", e.get(PatchEmbedding.PATCH_W).transpose().dup('c')
+                .reshape('c', d, channels, patch, patch));
+        out.put("patch_embed.proj.bias", e.get(PatchEmbedding.PATCH_B).reshape(d).dup());
+    }
+
+    /** Block {@code index}'s parameters ({@link BlockWeights#NAMES}) into {@code out}: the inverse of {@link #assignBlock}. */
+    static void exportBlock(int index, Map<String, INDArray> b, boolean qkvBias, int d, Map<String, INDArray> out) {
+        String k = "blocks." + index + ".";
+        out.put(k + "norm1.weight", b.get(BlockWeights.NORM1 + "Gamma").reshape(d).dup());
+        out.put(k + "norm1.bias", b.get(BlockWeights.NORM1 + "Beta").reshape(d).dup());
+        out.put(k + "attn.qkv.weight", org.nd4j.linalg.factory.Nd4j.concat(0,
+                b.get(AttentionWeights.QUERY_W).transpose(), b.get(AttentionWeights.KEY_W).transpose(),
+                b.get(AttentionWeights.VALUE_W).transpose()).dup('c'));
+        if (qkvBias) {
+            out.put(k + "attn.qkv.bias", org.nd4j.linalg.factory.Nd4j.concat(1, b.get(AttentionWeights.QUERY_B),
+                    b.get(AttentionWeights.KEY_B), b.get(AttentionWeights.VALUE_B)).reshape(3L * d).dup());
+        }
+        out.put(k + "attn.proj.weight", b.get(AttentionWeights.OUT_W).transpose().dup('c'));
+        out.put(k + "attn.proj.bias", b.get(AttentionWeights.OUT_B).reshape(d).dup());
+        out.put(k + "norm2.weight", b.get(BlockWeights.NORM2_GAMMA).reshape(d).dup());
+        out.put(k + "norm2.bias", b.get(BlockWeights.NORM2_BETA).reshape(d).dup());
+        out.put(k + "mlp.fc1.weight", b.get(BlockWeights.FC1_W).transpose().dup('c'));
+        out.put(k + "mlp.fc1.bias", b.get(BlockWeights.FC1_B).reshape(b.get(BlockWeights.FC1_B).length()).dup());
+        out.put(k + "mlp.fc2.weight", b.get(BlockWeights.FC2_W).transpose().dup('c'));
+        out.put(k + "mlp.fc2.bias", b.get(BlockWeights.FC2_B).reshape(d).dup());
+    }
+
+    /** {@link PooledLayerNorm}'s {@code normGamma}/{@code normBeta} as {@code norm.weight}/{@code norm.bias}. */
+    static void exportFinalNorm(Map<String, INDArray> norm, int d, Map<String, INDArray> out) {
+        out.put("norm.weight", norm.get(PooledLayerNorm.NORM_GAMMA).reshape(d).dup());
+        out.put("norm.bias", norm.get(PooledLayerNorm.NORM_BETA).reshape(d).dup());
     }
 
     private static INDArray row(INDArray v) {

@@ -5,6 +5,9 @@ import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.BackboneFamily;
 import org.sa2vp.backbone.CheckpointOptions;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sa2vp.backbone.weights.OnnxModel;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -51,7 +54,23 @@ public final class VitFamily implements BackboneFamily {
 
     @Override
     public BackboneCheckpoint read(Path file, CheckpointOptions options) {
-        return VitCheckpoint.read(file, VitCheckpoint.Options.defaults().withNumHeads(options.numHeads())
-                .withImageSize(options.imageSize()).withStrict(options.strict()));
+        return VitCheckpoint.read(file, checkpointOptions(options));
+    }
+
+    /** This library's {@link VisionTransformer} graphs and Keras ViTs imported by {@code KerasVisionTransformer}. */
+    @Override
+    public BackboneCheckpoint fromGraph(ComputationGraph graph, CheckpointOptions options) {
+        return VitGraphReader.read(graph, options);
+    }
+
+    /** torchvision, timm and Hugging Face ViT exports (see {@link VitOnnxReader}). */
+    @Override
+    public BackboneCheckpoint fromOnnx(OnnxModel model, CheckpointOptions options) {
+        return VitOnnxReader.read(model, checkpointOptions(options));
+    }
+
+    private static VitCheckpoint.Options checkpointOptions(CheckpointOptions options) {
+        return VitCheckpoint.Options.defaults().withNumHeads(options.numHeads()).withImageSize(options.imageSize())
+                .withStrict(options.strict());
     }
 }
