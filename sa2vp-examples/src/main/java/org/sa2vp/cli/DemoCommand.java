@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.baseline.HeadTuningConfig;
+import org.sa2vp.data.Fingerprints;
 import org.sa2vp.data.ImageFolder;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.StratifiedSplit;
@@ -44,10 +45,13 @@ import java.util.concurrent.Callable;
                 + "(default " + DemoCommand.DEFAULT_TASK + ": which cell of a 3x3 grid holds a handwritten digit) or "
                 + "a folder of your images, trains the linear-probe baseline on the same data, and prints both test "
                 + "accuracies. Offline; a few minutes on 2 cores.",
-                "--out receives sa2vp/ and linear-probe/ (each a training run: metrics.csv, curves.png, trained "
-                        + "tensors), curves.png (SA2VP's training curves) and similarity.png (the paper's Figure 5: "
-                        + "cosine similarity between an image token and every prompt token). Rerunning continues "
-                        + "or reuses finished runs."},
+                "--out receives one folder per data set and settings, named after the data and a digest of the "
+                        + "images, labels, epochs and seed (e.g. digit_location-3f9a0c1b2d4e/), holding sa2vp/ and "
+                        + "linear-probe/ (each a training run: metrics.csv, curves.png, trained tensors); and "
+                        + "curves.png (SA2VP's training curves) and similarity.png (the paper's Figure 5: cosine "
+                        + "similarity between an image token and every prompt token) of the latest demo. Rerunning "
+                        + "with the same data and settings continues or reuses the finished runs; other data or "
+                        + "settings start new ones."},
         footer = {"", "Examples:", "  sa2vp demo", "  sa2vp demo --task digit_count --epochs 10",
                 "  sa2vp demo --data my_images/   (one sub-folder per class; images are made grey 32x32)"})
 public final class DemoCommand implements Callable<Integer> {
@@ -101,6 +105,7 @@ public final class DemoCommand implements Callable<Integer> {
                 splits.test().size());
         VitCheckpoint backbone = PretrainedTinyVit.backbone();
         int classes = splits.train().numClasses();
+        Path runFolder = out.resolve(runName(splits));
         // SA2VP shows its progress; the linear probe trains beside it, quietly, on the other core.
         List<Callable<Trained>> jobs = new ArrayList<>();
         StringBuilder sizes = new StringBuilder();
@@ -111,8 +116,8 @@ public final class DemoCommand implements Callable<Integer> {
             ProgressBar progress = method.equals(SA2VP) ? ProgressBar.console()
                     : new ProgressBar(new PrintStream(OutputStream.nullOutputStream()), false);
             jobs.add(() -> {
-                Trainer trainer = trainer(method, config, backbone, normalised(splits.train()),
-                        normalised(splits.validation())).progress(progress);
+                Trainer trainer = trainer(runFolder.resolve(method), method, config, backbone,
+                        normalised(splits.train()), normalised(splits.validation())).progress(progress);
                 Trainer.Result result = TrainRuns.fitStoppable(trainer);
                 boolean finished = result != null && result.finished();
                 return new Trained(method, config, trainer.graph(), finished ? EvaluationResult.of(trainer.graph(), config,
@@ -129,7 +134,7 @@ public final class DemoCommand implements Callable<Integer> {
             runs.put(t.method(), t);
         }
         Path curves = out.resolve("curves.png");
-        AtomicFiles.copy(out.resolve(SA2VP).resolve(Trainer.CURVES), curves);
+        AtomicFiles.copy(runFolder.resolve(SA2VP).resolve(Trainer.CURVES), curves);
         Path figure = out.resolve("similarity.png");
         Trained sa2vp = runs.get(SA2VP);
         writeSimilarityFigure(figure, sa2vp.graph(), (Sa2vpConfig) sa2vp.config(), splits.test());
@@ -140,7 +145,7 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "  %-13s %6.2f%%  (%,d trainable values)%n", t.method(),
                     100 * t.evaluation().accuracy(), t.config().trainableParameters());
         }
-        System.out.printf(Locale.ROOT, "wrote %s and %s; runs in %s (%.0f s)%n", curves, figure, out,
+        System.out.printf(Locale.ROOT, "wrote %s and %s; runs in %s (%.0f s)%n", curves, figure, runFolder,
                 (System.nanoTime() - start) / 1e9);
         return 0;
     }
@@ -169,9 +174,21 @@ public final class DemoCommand implements Callable<Integer> {
         return new Splits(data + " " + folder.classNames(), split.train(), split.validation(), split.test());
     }
 
-    private Trainer trainer(String method, TuningMethod config, VitCheckpoint backbone, InMemoryImages train,
-                            InMemoryImages validation) {
-        Path directory = out.resolve(method);
+    /**
+     * The folder of this demo's runs: the data's name and a digest of what decides the results (the training and
+     * validation images and labels, the epochs, the seed), so finished runs are reused exactly when they answer
+     * the same question and other data never meets a run it did not start.
+     */
+    private String runName(Splits splits) {
+        java.security.MessageDigest digest = Fingerprints.sha256();
+        Fingerprints.update(digest, splits.train().fingerprint() + " " + splits.validation().fingerprint()
+                + " epochs " + epochs + " seed " + seed);
+        String name = data != null ? String.valueOf(data.toAbsolutePath().normalize().getFileName()) : task;
+        return name.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + Fingerprints.hex(digest).substring(0, 12);
+    }
+
+    private Trainer trainer(Path directory, String method, TuningMethod config, VitCheckpoint backbone,
+                            InMemoryImages train, InMemoryImages validation) {
         if (Files.exists(directory.resolve(Trainer.STATE))) {
             return Trainer.resume(directory, train, validation);
         }

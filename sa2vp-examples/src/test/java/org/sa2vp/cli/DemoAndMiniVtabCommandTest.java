@@ -60,8 +60,9 @@ class DemoAndMiniVtabCommandTest {
         for (String line : List.of("  sa2vp ", "  linear-probe ")) {
             assertTrue(first.out().lines().anyMatch(l -> l.startsWith(line) && l.contains("%")), line);
         }
+        Path runs = runFolder(out, "images-");
         for (Path file : List.of(out.resolve("curves.png"), out.resolve("similarity.png"),
-                out.resolve("sa2vp").resolve(Trainer.ADAPTER), out.resolve("linear-probe").resolve(Trainer.METRICS))) {
+                runs.resolve("sa2vp").resolve(Trainer.ADAPTER), runs.resolve("linear-probe").resolve(Trainer.METRICS))) {
             assertTrue(Files.size(file) > 0, file.toString());
         }
         BufferedImage figure = ImageIO.read(out.resolve("similarity.png").toFile());
@@ -74,6 +75,33 @@ class DemoAndMiniVtabCommandTest {
         CliRun missing = CliRun.of("demo", "--data", dir.resolve("nothing").toString(), "--out", out.toString());
         assertEquals(2, missing.code());
         assertEquals("sa2vp demo: image folder " + dir.resolve("nothing") + " not found", missing.err().strip());
+    }
+
+    /** The one run folder in {@code out} whose name starts with {@code prefix}. */
+    private static Path runFolder(Path out, String prefix) throws IOException {
+        try (var entries = Files.list(out)) {
+            List<Path> matches = entries.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
+            assertEquals(1, matches.size(), matches.toString());
+            return matches.get(0);
+        }
+    }
+
+    @Test
+    void demoOnATaskThenOnAFolderStartsNewRunsInsteadOfResumingTheOldOnes(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("demo");
+        CliRun task = CliRun.of("demo", "--task", "digit_count", "--epochs", "1", "--out", out.toString());
+        assertEquals(0, task.code(), task.err());
+        Path data = imageFolder(dir.resolve("images"));
+        CliRun folder = CliRun.of("demo", "--data", data.toString(), "--epochs", "1", "--out", out.toString());
+        assertEquals(0, folder.code(), folder.err());
+        assertTrue(Files.exists(runFolder(out, "digit_count-").resolve("sa2vp").resolve(Trainer.ADAPTER)));
+        assertTrue(Files.exists(runFolder(out, "images-").resolve("sa2vp").resolve(Trainer.ADAPTER)));
+        CliRun moreEpochs = CliRun.of("demo", "--data", data.toString(), "--epochs", "2", "--out", out.toString());
+        assertEquals(0, moreEpochs.code(), moreEpochs.err());
+        try (var entries = Files.list(out)) {
+            assertEquals(2, entries.filter(p -> p.getFileName().toString().startsWith("images-")).count(),
+                    "other settings, another run folder");
+        }
     }
 
     private static List<String> accuracyLines(String out) {
