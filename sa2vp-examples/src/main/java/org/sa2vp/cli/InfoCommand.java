@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 /** {@code sa2vp info}: the trainable tensors of an SA2VP configuration and the tuned fraction. */
 @Command(name = "info", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Prints every trainable tensor of SA2VP on a ViT (the authors' state-dict names and shapes), "
-                + "the trainable total with and without the head, and tuned/total in %.",
+                + "the trainable total with and without the head, and tuned/total in %%.",
         footer = {"", "Example (the paper's ViT-B/16 setting):", "  sa2vp info --model vit_base_patch16_224"})
 public final class InfoCommand implements Callable<Integer> {
 
