@@ -15,12 +15,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code sa2vp eval}: ND4J's evaluation and the loss of what a tuning method trained, on a labelled set. */
+/** {@code sa2vp eval}: ND4J's evaluation and the loss of what any tuning method trained, on a labelled set. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evaluates the adapter file that 'sa2vp train' writes (SA2VP's prompts and adapters, or what "
                 + "any other method trained) on its frozen backbone, in inference mode: prints the top-1 accuracy "
-                + "and the method's loss (SA2VP: λ·CE(image) + (1−λ)·CE(prompt)), then ND4J's evaluation (accuracy, "
-                + "precision, recall, F1 per class, confusion matrix).",
+                + "and the method's loss (SA2VP: λ·CE(image) + (1−λ)·CE(prompt)), then ND4J's evaluation "
+                + "(accuracy, precision, recall, F1 per class, confusion matrix).",
                 "The method and its configuration (rank, adapters, layers, classes, image size) come from the adapter "
                         + "file; the backbone must be the checkpoint it was trained on (the architecture is checked). "
                         + "Image files are preprocessed as training did (preprocessing.json next to the adapter; "

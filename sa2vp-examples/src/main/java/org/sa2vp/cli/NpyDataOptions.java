@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  */
 public final class NpyDataOptions {
 
-    /** The {@code 'descr'} of a {@code .npy} header: byte order, kind ({@code f}, {@code i}, {@code u}, {@code b}), size. */
+    /** The {@code 'descr'} of a {@code .npy} header: byte order, kind ({@code f}, {@code i}, {@code u}, {@code b}),
+     * item size in bytes. */
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'[<>|=]([a-z])(\\d+)'");
 
     @Option(names = "--train", paramLabel = "X.npy", description = "training images, float32 [N, C, H, W], already "

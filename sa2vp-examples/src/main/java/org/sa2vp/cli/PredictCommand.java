@@ -2,6 +2,7 @@ package org.sa2vp.cli;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sa2vp.data.ImagePreprocessing;
 import org.sa2vp.method.TuningMethod;
@@ -44,13 +45,18 @@ public final class PredictCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE})")
     int topK;
 
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "images per forward pass "
+            + "(default: ${DEFAULT-VALUE})")
+    int batchSize;
+
     @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "image files")
     List<Path> images;
 
     @Override
     public Integer call() {
-        if (topK <= 0) {
-            throw new IllegalArgumentException("--top-k must be > 0, got " + topK);
+        if (topK <= 0 || batchSize <= 0) {
+            throw new IllegalArgumentException("--top-k and --batch-size must be > 0, got " + topK + " and "
+                    + batchSize);
         }
         TuningMethod method = TrainedModel.configuration(prompts);
         List<String> names = ImageDatasets.classNames(classNames, prompts, method.getNumClasses());
@@ -61,23 +67,32 @@ public final class PredictCommand implements Callable<Integer> {
         }
         TrainedModel trained = TrainedModel.load(backbone, prompts, method);
         DataType dataType = trained.graph().getConfiguration().getDefaultConfiguration().getDataType();
-        for (int i = 0; i < images.size(); i++) {
+        for (int from = 0; from < images.size(); from += batchSize) {
+            int to = Math.min(images.size(), from + batchSize);
+            // [n, C, H, W] → logits [n, classes] of the method's prediction vertex
+            INDArray batch = Nd4j.concat(0, inputs.subList(from, to).toArray(INDArray[]::new)).castTo(dataType);
             INDArray logits = trained.graph().output(List.of(method.logitVertices().get(0)), false,
-                    new INDArray[]{inputs.get(i).castTo(dataType)}, null)[0];
-            double[] probabilities = Transforms.softmax(logits.castTo(DataType.DOUBLE), true).getRow(0)
-                    .toDoubleVector();
-            System.out.println(images.get(i));
-            List<Integer> order = new ArrayList<>();
-            for (int c = 0; c < probabilities.length; c++) {
-                order.add(c);
-            }
-            order.sort((a, b) -> Double.compare(probabilities[b], probabilities[a]));
-            for (int k = 0; k < Math.min(topK, order.size()); k++) {
-                int c = order.get(k);
-                System.out.printf(Locale.ROOT, "  %6.2f%%  %s%n", 100 * probabilities[c],
-                        names == null ? "class " + c : names.get(c));
+                    new INDArray[]{batch}, null)[0];
+            double[][] probabilities = Transforms.softmax(logits.castTo(DataType.DOUBLE), true).toDoubleMatrix();
+            for (int i = from; i < to; i++) {
+                print(images.get(i), probabilities[i - from], names);
             }
         }
         return 0;
+    }
+
+    /** The file, then its top-k classes with their probabilities. */
+    private void print(Path image, double[] probabilities, List<String> names) {
+        System.out.println(image);
+        List<Integer> order = new ArrayList<>();
+        for (int c = 0; c < probabilities.length; c++) {
+            order.add(c);
+        }
+        order.sort((a, b) -> Double.compare(probabilities[b], probabilities[a]));
+        for (int k = 0; k < Math.min(topK, order.size()); k++) {
+            int c = order.get(k);
+            System.out.printf(Locale.ROOT, "  %6.2f%%  %s%n", 100 * probabilities[c],
+                    names == null ? "class " + c : names.get(c));
+        }
     }
 }

@@ -43,13 +43,25 @@ import java.util.concurrent.Callable;
                 + "recipe (AdamW, warm-up + cosine learning rate per iteration, decoupled weight decay on weights only,"
                 + " batches with the last partial one dropped, evaluation every epoch). Defaults are the paper's "
                 + "scripts and the authors' model settings.",
+                "The data is either image files (--data DIR: the layout is detected, the splits default per layout "
+                        + "and are printed on start, images are decoded batch by batch with the --preprocessing "
+                        + "preset sized to the backbone's input) or pre-normalised float32 .npy arrays (--train, "
+                        + "--train-labels, --val, --val-labels).",
                 "--out receives last.zip / best.zip (full networks with optimizer state), state.json, metrics.csv, "
-                        + "curves.png and adapter.safetensors (the best epoch's trainable tensors under the "
-                        + "authors' names, a few MB; use it with 'sa2vp eval'). Ctrl-C stops after the current "
-                        + "iteration and writes a checkpoint; rerun the same command with --resume to continue "
-                        + "exactly where it stopped."},
-        footer = {"", "Example:", "  sa2vp train --backbone imagenet21k_ViT-B_16.npz --train x.npy --train-labels "
-                + "y.npy --val vx.npy --val-labels vy.npy --out runs/cifar --rank 8 --gamma 0.1"})
+                        + "curves.png, evaluation.txt / .json and confusion.csv (ND4J's evaluation of the best "
+                        + "epoch, when validating), adapter.safetensors (the best epoch's trainable tensors under the "
+                        + "authors' names, a few MB; use it with 'sa2vp eval' and 'sa2vp predict') and, for image "
+                        + "files, "
+                        + "preprocessing.json and classes.txt, which eval and predict read next to the adapter. "
+                        + "Ctrl-C stops after the current iteration and writes a checkpoint; rerun the same command "
+                        + "with --resume to continue exactly where it stopped. A loss that becomes NaN or infinite "
+                        + "stops the run with exit code 2, the last good checkpoint kept."},
+        footer = {"", "Examples:", "  sa2vp train --backbone zoo:vit_tiny_patch4_32_fashion --data my_images "
+                + "--out runs/mine --epochs 10",
+                "  sa2vp train --backbone imagenet21k_ViT-B_16.npz --data vtab-1k/cifar --out runs/cifar "
+                        + "--train-split train800 --val-split val200",
+                "  sa2vp train --backbone imagenet21k_ViT-B_16.npz --train x.npy --train-labels y.npy --val vx.npy "
+                        + "--val-labels vy.npy --out runs/cifar --rank 8 --gamma 0.1"})
 public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--backbone", paramLabel = "FILE|zoo:NAME", description = "ViT checkpoint (Google .npz, timm / "

@@ -270,6 +270,32 @@ class ImageCommandsTest {
         System.out.println("diverged after " + state.getGlobalIteration() + " good iterations: " + message);
     }
 
+    @Test
+    void aCorruptImageIsSkippedAndCountedUnlessStrict(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("plain");
+        List<Path> files = classFolders(data, 3, 1);
+        Path corrupt = data.resolve("dark").resolve("dark_9.png");
+        Files.write(corrupt, java.util.Arrays.copyOf(Files.readAllBytes(files.get(0)), 40));
+        String[] args = {"train", "--data", data.toString(), "--backbone", ZOO, "--epochs", "1", "--batch-size", "10",
+                "--lr", "1e-2", "--rank", "4", "--out", null};
+        args[args.length - 1] = dir.resolve("lenient").toString();
+        CliRun lenient = CliRun.of(args);
+        assertEquals(0, lenient.code(), lenient.err());
+        assertTrue(lenient.out().contains("1 unreadable image skipped (each replaced by the next readable one; "
+                + "--strict makes them an error)"), lenient.out());
+
+        String[] strictArgs = java.util.Arrays.copyOf(args, args.length + 1);
+        strictArgs[args.length - 1] = dir.resolve("strict").toString();
+        strictArgs[args.length] = "--strict";
+        CliRun strict = CliRun.of(strictArgs);
+        assertEquals(2, strict.code());
+        // After the progress lines of the run it had started: the error, one line, no stack trace.
+        List<String> lines = strict.err().strip().lines().toList();
+        assertEquals("sa2vp train: image " + corrupt + " (" + data + ", index 6) is unreadable: neither OpenCV nor "
+                + "Leptonica decodes it", lines.get(lines.size() - 1));
+        assertTrue(lines.stream().noneMatch(line -> line.startsWith("\tat ")), strict.err());
+    }
+
     private static void assertOneLine(CliRun run, String expectedStart) {
         String message = run.err().strip();
         assertFalse(message.contains("\n"), message);
