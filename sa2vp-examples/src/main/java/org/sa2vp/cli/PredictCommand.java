@@ -1,118 +1,98 @@
 package org.sa2vp.cli;
 
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
-import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.model.AdapterFile;
-import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.model.Sa2vpModel;
+import org.sa2vp.data.ImagePreprocessing;
+import org.sa2vp.method.TuningMethod;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import javax.imageio.ImageIO;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code sa2vp predict}: top-k classes of image files with a trained SA2VP model. */
+/** {@code sa2vp predict}: top-k classes of image files with what any tuning method trained. */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Classifies image files (PNG, JPEG, BMP, GIF) with SA2VP: each image is resized to the model's "
-                + "size (bilinear), scaled to [0, 1] and normalised with mean 0.5 and std 0.5 per channel, as the "
-                + "authors' VTAB transform; grey images are repeated over 3 channels. Prints the top-k classes of the "
-                + "image logits with their probabilities."},
-        footer = {"", "Example:", "  sa2vp predict --backbone vit.npz --prompts run/adapter.safetensors "
-                + "--class-names classes.txt cat.png dog.jpg"})
+        description = {"Classifies image files (PNG, JPEG, BMP, GIF, ...) with the adapter file that 'sa2vp train' "
+                + "writes, of any method, on its frozen backbone. Each image is preprocessed as training did "
+                + "(preprocessing.json next to the adapter; without it the authors' vtab1k preset sized to the "
+                + "model: stretched, scaled to [0, 1], normalised with mean 0.5 and std 0.5 per channel). Prints the "
+                + "top-k classes of the predicted logits with their probabilities.",
+                "Every image is read before the model: an unreadable one stops the command with one line naming it "
+                        + "(exit code 2)."},
+        footer = {"", "Example:", "  sa2vp predict --backbone zoo:vit_tiny_patch4_32_fashion --prompts runs/a/"
+                + "adapter.safetensors cat.png dog.jpg"})
 public final class PredictCommand implements Callable<Integer> {
 
-    @Mixin
-    BackboneOptions backbone;
+    @Option(names = "--backbone", required = true, paramLabel = "FILE|zoo:NAME", description = "the backbone "
+            + "checkpoint the adapter was trained on, or zoo:NAME for a bundled one")
+    String backbone;
 
-    @Mixin
-    Sa2vpOptions sa2vp;
-
-    @Option(names = "--prompts", required = true, paramLabel = "PARAMS",
-            description = "trained SA2VP tensors (adapter file from 'sa2vp train', or authors' names)")
+    @Option(names = "--prompts", required = true, paramLabel = "ADAPTER", description = "adapter.safetensors from "
+            + "sa2vp train")
     Path prompts;
 
-    @Option(names = "--class-names", paramLabel = "FILE", description = "one class name per line, in label order")
+    @Option(names = "--class-names", paramLabel = "FILE", description = "one class name per line, in label order "
+            + "(default: classes.txt next to the adapter, else class indices)")
     Path classNames;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "5", description = "classes to print (default ${DEFAULT-VALUE})")
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "5", description = "classes to print (default "
+            + "${DEFAULT-VALUE})")
     int topK;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "images per forward pass "
+            + "(default: ${DEFAULT-VALUE})")
+    int batchSize;
 
     @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "image files")
     List<Path> images;
 
     @Override
-    public Integer call() throws IOException {
-        VitCheckpoint checkpoint = backbone.checkpoint();
-        if (checkpoint == null) {
-            throw new IllegalArgumentException("predict needs the trained backbone: --backbone FILE");
+    public Integer call() {
+        if (topK <= 0 || batchSize <= 0) {
+            throw new IllegalArgumentException("--top-k and --batch-size must be > 0, got " + topK + " and "
+                    + batchSize);
         }
-        VisionTransformerConfig vit = backbone.config(checkpoint);
-        AdapterFile.Contents loaded = AdapterFile.readAny(prompts, sa2vp.toConfig(vit, 1));
-        Sa2vpConfig config = loaded.config();
-        ComputationGraph graph = loaded.graph(checkpoint);
-        List<String> names = classNames == null ? List.of() : Files.readAllLines(classNames).stream()
-                .filter(l -> !l.isBlank()).toList();
-        if (!names.isEmpty() && names.size() != config.getNumClasses()) {
-            throw new IllegalArgumentException(classNames + ": " + names.size() + " names, but the model has "
-                    + config.getNumClasses() + " classes");
-        }
+        TuningMethod method = TrainedModel.configuration(prompts);
+        List<String> names = ImageDatasets.classNames(classNames, prompts, method.getNumClasses());
+        ImagePreprocessing preprocessing = ImageDatasets.preprocessingNextTo(prompts, method.getBackbone());
+        List<INDArray> inputs = new ArrayList<>();
         for (Path image : images) {
-            INDArray x = load(image, vit).reshape(1, vit.getInChannels(), vit.getImageHeight(), vit.getImageWidth());
-            INDArray probabilities = Transforms.softmax(Sa2vpModel.logits(graph, x)[0], true).getRow(0);
-            System.out.println(image);
-            List<Integer> order = new ArrayList<>();
-            for (int i = 0; i < probabilities.length(); i++) {
-                order.add(i);
-            }
-            order.sort((a, b) -> Double.compare(probabilities.getDouble(b), probabilities.getDouble(a)));
-            for (int k = 0; k < Math.min(topK, order.size()); k++) {
-                int c = order.get(k);
-                System.out.printf("  %6.2f%%  %s%n", 100 * probabilities.getDouble(c),
-                        names.isEmpty() ? "class " + c : names.get(c));
+            inputs.add(preprocessing.load(image));
+        }
+        TrainedModel trained = TrainedModel.load(backbone, prompts, method);
+        DataType dataType = trained.graph().getConfiguration().getDefaultConfiguration().getDataType();
+        for (int from = 0; from < images.size(); from += batchSize) {
+            int to = Math.min(images.size(), from + batchSize);
+            // [n, C, H, W] → logits [n, classes] of the method's prediction vertex
+            INDArray batch = Nd4j.concat(0, inputs.subList(from, to).toArray(INDArray[]::new)).castTo(dataType);
+            INDArray logits = trained.graph().output(List.of(method.logitVertices().get(0)), false,
+                    new INDArray[]{batch}, null)[0];
+            double[][] probabilities = Transforms.softmax(logits.castTo(DataType.DOUBLE), true).toDoubleMatrix();
+            for (int i = from; i < to; i++) {
+                print(images.get(i), probabilities[i - from], names);
             }
         }
         return 0;
     }
 
-    /** An image as {@code [C, H, W]} in [−1, 1] at the model's size. */
-    static INDArray load(Path file, VisionTransformerConfig vit) throws IOException {
-        BufferedImage source = ImageIO.read(file.toFile());
-        if (source == null) {
-            throw new IllegalArgumentException(file + ": not a readable image (PNG, JPEG, BMP or GIF expected)");
+    /** The file, then its top-k classes with their probabilities. */
+    private void print(Path image, double[] probabilities, List<String> names) {
+        System.out.println(image);
+        List<Integer> order = new ArrayList<>();
+        for (int c = 0; c < probabilities.length; c++) {
+            order.add(c);
         }
-        int h = vit.getImageHeight(), w = vit.getImageWidth();
-        BufferedImage resized = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = resized.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-        g.drawImage(source, 0, 0, w, h, null);
-        g.dispose();
-        int channels = vit.getInChannels();
-        float[] data = new float[channels * h * w];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int rgb = resized.getRGB(x, y);
-                int[] values = {(rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF};
-                for (int c = 0; c < channels; c++) {
-                    int v = channels == 1 ? (values[0] + values[1] + values[2]) / 3 : values[c];
-                    data[(c * h + y) * w + x] = (v / 255f - 0.5f) / 0.5f;
-                }
-            }
+        order.sort((a, b) -> Double.compare(probabilities[b], probabilities[a]));
+        for (int k = 0; k < Math.min(topK, order.size()); k++) {
+            int c = order.get(k);
+            System.out.printf(Locale.ROOT, "  %6.2f%%  %s%n", 100 * probabilities[c],
+                    names == null ? "class " + c : names.get(c));
         }
-        return Nd4j.create(data, new long[]{channels, h, w}, 'c').castTo(DataType.FLOAT);
     }
 }

@@ -13,7 +13,8 @@ public final class RecipeOptions {
     @Option(names = "--epochs", paramLabel = "N", description = "epochs")
     Integer epochs;
 
-    @Option(names = "--warmup-epochs", paramLabel = "N", description = "linear warm-up from lr 0")
+    @Option(names = "--warmup-epochs", paramLabel = "N", description = "linear warm-up from lr 0 (default: the "
+            + "recipe's; scaled down in proportion when --epochs is below it)")
     Integer warmupEpochs;
 
     @Option(names = "--lr", paramLabel = "LR", description = "peak learning rate")
@@ -32,11 +33,22 @@ public final class RecipeOptions {
             + "dropout")
     Long seed;
 
-    /** {@code base} with the options that were given. */
+    /**
+     * {@code base} with the options that were given. When {@code --epochs} is below the base's warm-up and
+     * {@code --warmup-epochs} is not given, the warm-up keeps its share of the run, rounded down (10 of 100 epochs
+     * becomes 1 of 10, or 0 of 5), and a line on stderr says so.
+     */
     public TrainingRecipe apply(TrainingRecipe base) {
         TrainingRecipe r = base;
         if (epochs != null) {
             r = r.withEpochs(epochs);
+            if (warmupEpochs == null && base.getWarmupEpochs() > epochs) {
+                int scaled = (int) ((long) base.getWarmupEpochs() * Math.max(epochs, 0) / base.getEpochs());
+                System.err.printf("--epochs %d is below the recipe's %d warm-up epochs (of %d): warming up for %d "
+                        + "epoch%s instead; set --warmup-epochs to choose%n", epochs, base.getWarmupEpochs(),
+                        base.getEpochs(), scaled, scaled == 1 ? "" : "s");
+                r = r.withWarmupEpochs(scaled);
+            }
         }
         if (warmupEpochs != null) {
             r = r.withWarmupEpochs(warmupEpochs);

@@ -23,12 +23,17 @@ public final class Sa2vpCli implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs a command line; errors in user input print one line to stderr and give exit code 2. */
+    /**
+     * Runs a command line. Expected failures print one line to stderr, {@code sa2vp <command>: <message>}, and give
+     * exit code 2: bad input (a missing or malformed file, dataset, checkpoint or image; an option the run refuses),
+     * and a training loss that became NaN or infinite (the run folder keeps its last good checkpoint).
+     */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Sa2vpCli());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof org.sa2vp.backbone.weights.CheckpointException || e instanceof IllegalArgumentException
-                    || e instanceof java.io.UncheckedIOException) {
+                    || e instanceof java.io.UncheckedIOException || e instanceof org.sa2vp.train.NonFiniteLossException
+                    || e instanceof org.sa2vp.data.MissingDatasetException) {
                 commandLine.getErr().println("sa2vp " + commandLine.getCommandName() + ": " + e.getMessage());
                 return 2;
             }

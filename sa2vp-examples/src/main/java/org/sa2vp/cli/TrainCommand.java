@@ -5,21 +5,25 @@ import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.node.TextNode;
 import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.BackboneCheckpoint;
-import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.config.ConfigSupport;
+import org.sa2vp.data.ImagePreprocessing;
 import org.sa2vp.data.InMemoryImages;
+import org.sa2vp.data.LabelledImages;
+import org.sa2vp.data.StreamedImages;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.train.TrainingState;
+import org.sa2vp.zoo.ZooBackbones;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,29 +43,46 @@ import java.util.concurrent.Callable;
                 + "recipe (AdamW, warm-up + cosine learning rate per iteration, decoupled weight decay on weights only,"
                 + " batches with the last partial one dropped, evaluation every epoch). Defaults are the paper's "
                 + "scripts and the authors' model settings.",
+                "The data is either image files (--data DIR: the layout is detected, the splits default per layout "
+                        + "and are printed on start, images are decoded batch by batch with the --preprocessing "
+                        + "preset sized to the backbone's input) or pre-normalised float32 .npy arrays (--train, "
+                        + "--train-labels, --val, --val-labels).",
                 "--out receives last.zip / best.zip (full networks with optimizer state), state.json, metrics.csv, "
-                        + "curves.png and adapter.safetensors (the best epoch's trainable tensors under the "
-                        + "authors' names, a few MB; use it with 'sa2vp eval'). Ctrl-C stops after the current "
-                        + "iteration and writes a checkpoint; rerun the same command with --resume to continue "
-                        + "exactly where it stopped."},
-        footer = {"", "Example:", "  sa2vp train --backbone imagenet21k_ViT-B_16.npz --train x.npy --train-labels "
-                + "y.npy --val vx.npy --val-labels vy.npy --out runs/cifar --rank 8 --gamma 0.1"})
+                        + "curves.png, evaluation.txt / .json and confusion.csv (ND4J's evaluation of the best "
+                        + "epoch, when validating), adapter.safetensors (the best epoch's trainable tensors under the "
+                        + "authors' names, a few MB; use it with 'sa2vp eval' and 'sa2vp predict') and, for image "
+                        + "files, "
+                        + "preprocessing.json and classes.txt, which eval and predict read next to the adapter. "
+                        + "Ctrl-C stops after the current iteration and writes a checkpoint; rerun the same command "
+                        + "with --resume to continue exactly where it stopped. A loss that becomes NaN or infinite "
+                        + "stops the run with exit code 2, the last good checkpoint kept."},
+        footer = {"", "Examples:", "  sa2vp train --backbone zoo:vit_tiny_patch4_32_fashion --data my_images "
+                + "--out runs/mine --epochs 10",
+                "  sa2vp train --backbone imagenet21k_ViT-B_16.npz --data vtab-1k/cifar --out runs/cifar "
+                        + "--train-split train800 --val-split val200",
+                "  sa2vp train --backbone imagenet21k_ViT-B_16.npz --train x.npy --train-labels y.npy --val vx.npy "
+                        + "--val-labels vy.npy --out runs/cifar --rank 8 --gamma 0.1"})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--backbone", paramLabel = "FILE", description = "ViT checkpoint (Google .npz, timm / Hugging "
-            + "Face / torchvision .safetensors or .npz, ONNX, Keras .h5); not read on --resume (last.zip holds it)")
-    Path backbone;
+    @Option(names = "--backbone", paramLabel = "FILE|zoo:NAME", description = "ViT checkpoint (Google .npz, timm / "
+            + "Hugging Face / torchvision .safetensors or .npz, ONNX, Keras .h5), or a bundled backbone, e.g. "
+            + "zoo:vit_tiny_patch4_32_fashion; not read on --resume (last.zip holds it)")
+    String backbone;
 
     @Option(names = "--heads", paramLabel = "N", description = "attention heads, when the checkpoint does not store "
             + "them")
     Integer heads;
 
-    @Option(names = "--image-size", paramLabel = "S", description = "model image size (default: the training "
-            + "images'); the position embedding is resized when it differs from the checkpoint's")
+    @Option(names = "--image-size", paramLabel = "S", description = "model image size (default: the .npy "
+            + "images', or the checkpoint's for --data); the position embedding is resized when it differs from the "
+            + "checkpoint's")
     Integer imageSize;
 
     @Mixin
-    NpyDataOptions data;
+    ImageDataOptions images;
+
+    @Mixin
+    NpyDataOptions npy;
 
     @Option(names = "--classes", paramLabel = "C", description = "number of classes (default: largest label + 1)")
     Integer classes;
@@ -98,46 +119,152 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        InMemoryImages train = data.train();
-        InMemoryImages validation = data.validation();
-        Trainer trainer = resume ? resumeRun(train, validation) : startRun(train, validation);
+        if (npy.given() == images.given()) {
+            throw new IllegalArgumentException("give the training data either as --data DIR (image files) or as "
+                    + "--train X.npy --train-labels Y.npy, not " + (npy.given() ? "both" : "neither"));
+        }
+        TrainingData data = images.given() ? (resume ? resumeImages() : startImages()) : npyData();
+        Trainer trainer = resume ? resumeRun(data) : startRun(data);
+        if (data.classNames() != null) {
+            trainer.classNames(data.classNames());
+        }
+        if (!resume && data.preprocessing() != null) {
+            ImageDatasets.writeRunFiles(out, data.preprocessing(), data.classNames());
+        }
         trainer.checkpointEvery(checkpointEvery);
         Trainer.Result result = TrainRuns.fitStoppable(trainer);
         if (result == null) {
             return 130;
         }
-        printSummary(result, validation != null);
+        printSummary(result, data.validation() != null);
+        printSkipped(data);
         return result.finished() ? 0 : 130;
     }
 
-    private Trainer startRun(InMemoryImages train, InMemoryImages validation) {
-        if (backbone == null) {
-            throw new IllegalArgumentException("--backbone is required (except with --resume)");
-        }
+    /**
+     * What a run trains on.
+     *
+     * @param imageShape    {@code [C, H, W]} of the images, or null when the backbone decides it (image files)
+     * @param classNames    names in label order, or null (class indices)
+     * @param preprocessing how image files become inputs, or null for {@code .npy} arrays (already inputs)
+     * @param checkpoint    the backbone, when reading it was needed to size the images (else null: read later)
+     */
+    private record TrainingData(LabelledImages train, LabelledImages validation, long[] imageShape,
+                                List<String> classNames, ImagePreprocessing preprocessing,
+                                BackboneCheckpoint checkpoint) {
+    }
+
+    private TrainingData npyData() {
+        InMemoryImages train = npy.train();
+        InMemoryImages validation = npy.validation();
         long[] shape = train.imageShape();
         if (validation != null && !Arrays.equals(shape, validation.imageShape())) {
             throw new IllegalArgumentException("validation images are " + Arrays.toString(validation.imageShape())
                     + ", training images " + Arrays.toString(shape));
         }
-        BackboneCheckpoint checkpoint = Backbones.read(backbone, CheckpointOptions.defaults().withNumHeads(heads)
-                .withImageSize(imageSize != null ? imageSize : (int) shape[1]));
+        return new TrainingData(train, validation, shape, null, null, null);
+    }
+
+    /** Image files of a new run: the preprocessing is the preset sized to the backbone, which is read first. */
+    private TrainingData startImages() {
+        BackboneCheckpoint checkpoint = readBackbone(imageSize);
         Backbone model = checkpoint.config().headless();
-        if (shape[0] != model.getInChannels() || shape[1] != model.getImageHeight()
-                || shape[2] != model.getImageWidth()) {
-            throw new IllegalArgumentException(data.trainImages + ": images are " + Arrays.toString(shape)
+        ImagePreprocessing preprocessing = images.preprocessing(model.getInChannels(), model.getImageHeight(),
+                model.getImageWidth());
+        return openImages(preprocessing, checkpoint);
+    }
+
+    /** Image files of a resumed run, preprocessed as its preprocessing.json says. */
+    private TrainingData resumeImages() {
+        Path file = out.resolve(ImageDatasets.PREPROCESSING);
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(out + " holds no " + ImageDatasets.PREPROCESSING + " (a run on image "
+                    + "files writes it); resume a run of .npy arrays with --train/--train-labels");
+        }
+        ImagePreprocessing stored = ImageDatasets.readPreprocessing(file);
+        if (images.preset != null && !images.preprocessing(stored.getChannels(), stored.outputHeight(),
+                stored.outputWidth()).toJson().equals(stored.toJson())) {
+            throw new IllegalArgumentException("--resume continues the run in " + out + " with its " + file
+                    + "; --preprocessing " + images.preset + " would change it");
+        }
+        return openImages(stored, null);
+    }
+
+    private TrainingData openImages(ImagePreprocessing preprocessing, BackboneCheckpoint checkpoint) {
+        ImageDataOptions.Splits splits = images.splits();
+        StreamedImages train = images.open(splits.train(), preprocessing);
+        StreamedImages validation = splits.validation() == null ? null : images.open(splits.validation(),
+                preprocessing);
+        if (validation != null && !validation.classNames().equals(train.classNames())) {
+            throw new IllegalArgumentException("validation split " + splits.validation() + " has the classes "
+                    + validation.classNames() + ", training split " + ImageDatasets.describe(splits.train())
+                    + " has " + train.classNames() + "; both need the same classes");
+        }
+        System.err.println(splits.describe(images.directory) + String.format(Locale.ROOT, " (%d images, %d classes;"
+                + " %s%s)", train.size(), train.numClasses(), validation == null ? "" : validation.size()
+                + " validation images; ", describe(preprocessing)));
+        return new TrainingData(train, validation, null, train.classNames(), preprocessing, checkpoint);
+    }
+
+    /** "vtab1k-style 32×32×1" in a few words. */
+    private static String describe(ImagePreprocessing p) {
+        return String.format(Locale.ROOT, "images resized (%s) to %d×%d, %d channel%s", p.getResize()
+                .name().toLowerCase(Locale.ROOT), p.outputHeight(), p.outputWidth(), p.getChannels(),
+                p.getChannels() == 1 ? "" : "s");
+    }
+
+    /** The backbone checkpoint or bundled backbone of --backbone, at {@code size} (null: its own). */
+    private BackboneCheckpoint readBackbone(Integer size) {
+        if (backbone == null) {
+            throw new IllegalArgumentException("--backbone is required (except with --resume)");
+        }
+        return ZooBackbones.read(backbone, CheckpointOptions.defaults().withNumHeads(heads).withImageSize(size));
+    }
+
+    private Trainer startRun(TrainingData data) {
+        long[] shape = data.imageShape();
+        BackboneCheckpoint checkpoint = data.checkpoint() != null ? data.checkpoint()
+                : readBackbone(imageSize != null ? imageSize : (int) shape[1]);
+        Backbone model = checkpoint.config().headless();
+        if (shape != null && (shape[0] != model.getInChannels() || shape[1] != model.getImageHeight()
+                || shape[2] != model.getImageWidth())) {
+            throw new IllegalArgumentException(npy.trainImages + ": images are " + Arrays.toString(shape)
                     + " (C, H, W), the model expects [" + model.getInChannels() + ", " + model.getImageHeight() + ", "
                     + model.getImageWidth() + "]");
         }
-        int numClasses = classes != null ? classes : Math.max(maxLabel(train), validation == null ? -1
-                : maxLabel(validation)) + 1;
+        int numClasses;
+        if (data.classNames() != null) {
+            numClasses = data.classNames().size();
+            if (classes != null && classes != numClasses) {
+                throw new IllegalArgumentException("--classes " + classes + ", but " + images.directory + " has "
+                        + numClasses + " classes " + data.classNames());
+            }
+        } else {
+            numClasses = classes != null ? classes : Math.max(maxLabel(data.train()), data.validation() == null ? -1
+                    : maxLabel(data.validation())) + 1;
+        }
         TuningMethod config = applyMethodOptions(TuningMethods.create(method, model, numClasses));
         TrainingRecipe recipe = applyRecipeOptions(TrainingRecipe.paper()).validated();
-        ComputationGraph graph = Trainer.newGraph(config, recipe, train.size());
+        ComputationGraph graph = Trainer.newGraph(config, recipe, data.train().size());
         config.loadBackbone(graph, checkpoint);
-        return Trainer.start(graph, config, recipe, train, validation, out);
+        return Trainer.start(graph, config, recipe, data.train(), data.validation(), out);
     }
 
-    private Trainer resumeRun(InMemoryImages train, InMemoryImages validation) {
+    /** The count of corrupt images replaced, when any. */
+    private static void printSkipped(TrainingData data) {
+        int skipped = 0;
+        for (LabelledImages set : new LabelledImages[]{data.train(), data.validation()}) {
+            if (set instanceof StreamedImages streamed) {
+                skipped += streamed.skippedImages();
+            }
+        }
+        if (skipped > 0) {
+            System.out.printf("%d unreadable image%s skipped (each replaced by the next readable one; --strict makes "
+                    + "them an error)%n", skipped, skipped == 1 ? "" : "s");
+        }
+    }
+
+    private Trainer resumeRun(TrainingData data) {
         TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
         List<String> changed = new ArrayList<>();
         TuningMethod stored = state.getConfig();
@@ -147,7 +274,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--resume continues the run in " + out + " as it was started; the "
                     + "options change " + String.join(", ", changed));
         }
-        return Trainer.resume(out, train, validation);
+        return Trainer.resume(out, data.train(), data.validation());
     }
 
     /**
@@ -197,7 +324,7 @@ public final class TrainCommand implements Callable<Integer> {
         return recipeOptions.apply(base);
     }
 
-    private static int maxLabel(InMemoryImages images) {
+    private static int maxLabel(LabelledImages images) {
         return Arrays.stream(images.labels()).max().orElse(-1);
     }
 

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExtensionMethodCommandTest {
 
     @Test
-    void sa2vpTrainTrainsAMethodOnlyTheTestsRegister(@TempDir Path dir) {
+    void sa2vpTrainTrainsAMethodOnlyTheTestsRegister(@TempDir Path dir) throws Exception {
         Path x = TrainCommandTest.images(dir, "x.npy", 16, 1), y = TrainCommandTest.floatLabels(dir, "y.npy", 16);
         Path out = dir.resolve("run");
         String[] train = {"train", "--method", "mlp-probe", "--backbone", TrainCommandTest.BACKBONE.toString(),
@@ -42,6 +42,32 @@ class ExtensionMethodCommandTest {
         assertEquals(3, config.getNumClasses());
         assertEquals(Set.of("hidden.weight", "hidden.bias", "head.weight", "head.bias"),
                 SafetensorsReader.read(out.resolve(Trainer.ADAPTER)).keys());
+
+        // predict runs whatever method trained the adapter: an image file at the model's 3×40×40 (the vtab1k preset,
+        // as the run on .npy arrays recorded none), no class names: indices, probabilities summing to 100 %.
+        Path png = dir.resolve("gradient.png");
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(20, 30,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int i = 0; i < 20 * 30; i++) {
+            image.setRGB(i % 20, i / 20, (i * 37) & 0xFFFFFF);
+        }
+        javax.imageio.ImageIO.write(image, "png", png.toFile());
+        // Two images in one forward pass: a batch of one image fails in the fused LayerNorm (see the report of
+        // this branch), which is not the command's to fix.
+        CliRun predicted = CliRun.of("predict", "--backbone", TrainCommandTest.BACKBONE.toString(), "--prompts",
+                out.resolve(Trainer.ADAPTER).toString(), "--top-k", "3", png.toString(), png.toString());
+        assertEquals(0, predicted.code(), predicted.err());
+        List<String> lines = predicted.out().strip().lines().toList();
+        assertEquals(8, lines.size(), predicted.out());
+        assertEquals(lines.subList(0, 4), lines.subList(4, 8), "the same image, the same prediction");
+        double total = 0;
+        for (String line : lines.subList(1, 4)) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s+(\\d+\\.\\d\\d)%\\s+class [012]")
+                    .matcher(line);
+            assertTrue(m.matches(), line);
+            total += Double.parseDouble(m.group(1));
+        }
+        assertEquals(100, total, 0.02);
 
         CliRun wrongSetting = CliRun.of("train", "--method", "mlp-probe", "--backbone",
                 TrainCommandTest.BACKBONE.toString(), "--train", x.toString(), "--train-labels", y.toString(), "--out",

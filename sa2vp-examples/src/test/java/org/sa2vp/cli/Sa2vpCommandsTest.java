@@ -68,26 +68,22 @@ class Sa2vpCommandsTest {
                 images.toString(), "--output", dir.resolve("o.npz").toString()));
     }
 
+    /**
+     * predict takes what sa2vp train writes, of any method; the authors' bare state dict has no configuration, so it
+     * is refused in one line ({@code infer --prompts} runs it). Predicting with a trained adapter: ImageCommandsTest.
+     */
     @Test
-    void predictPrintsTopKWithClassNames(@TempDir Path dir) throws Exception {
-        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(64, 48,
+    void predictRefusesParametersWithoutAConfiguration(@TempDir Path dir) throws Exception {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(8, 8,
                 java.awt.image.BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < 48; y++) {
-            for (int x = 0; x < 64; x++) {
-                image.setRGB(x, y, (x * 4) << 16 | (y * 5) << 8 | ((x + y) * 2));
-            }
-        }
-        Path png = dir.resolve("gradient.png");
+        Path png = dir.resolve("black.png");
         javax.imageio.ImageIO.write(image, "png", png.toFile());
-        Path names = java.nio.file.Files.writeString(dir.resolve("classes.txt"),
-                "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n");
-        String text = stdout(() -> assertEquals(0, Sa2vpCli.execute("predict", "--backbone",
-                sa2vpFixture("backbone_google.npz").toString(), "--prompts",
-                sa2vpFixture("sa2vp_params.safetensors").toString(), "--gamma", "0.5", "--class-names",
-                names.toString(), "--top-k", "3", png.toString())));
-        String[] lines = text.strip().split("\n");
-        assertEquals(4, lines.length, text);
-        assertTrue(lines[1].matches("\\s+\\d+\\.\\d\\d%\\s+(zero|one|two|three|four|five|six|seven|eight|nine)"), text);
+        Path params = sa2vpFixture("sa2vp_params.safetensors");
+        CliRun run = CliRun.of("predict", "--backbone", sa2vpFixture("backbone_google.npz").toString(), "--prompts",
+                params.toString(), png.toString());
+        assertEquals(2, run.code());
+        assertEquals("sa2vp predict: " + params + ": no tuning method configurations in its metadata, where sa2vp "
+                + "train writes one", run.err().strip());
     }
 
     @Test
