@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
@@ -100,6 +101,14 @@ class TuningMethodContractTest {
             INDArray actual = reloaded.feedForward(new INDArray[]{images}, false).get(vertex);
             assertEquals(0.0, expected.sub(actual).amaxNumber().doubleValue(), 0.0,
                     variant.name() + " " + vertex + " after reloading what it trained");
+        }
+
+        // One image at a time (predict on one file, an evaluation's last batch of one) gives the batch's rows.
+        INDArray all = logits(graph, config, images);
+        for (int i = 0; i < 2; i++) {
+            INDArray single = logits(graph, config, images.get(NDArrayIndex.interval(i, i + 1)).dup());
+            assertEquals(0.0, single.sub(all.getRow(i, true)).amaxNumber().doubleValue(), 1e-5,
+                    variant.name() + ": image " + i + " alone");
         }
     }
 

@@ -2,7 +2,6 @@ package org.sa2vp.layers.runtime;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -38,9 +37,23 @@ final class BufferAccess {
         return new BufferAccess(dense(x));
     }
 
-    /** Whether {@code x} is row-major with its shape's default strides, i.e. its elements in one run. */
+    /**
+     * Whether {@code x}'s elements lie in one run in row-major order: every dimension longer than 1 has the stride
+     * of the dimensions after it. Dimensions of length 1 may have any stride (ND4J gives a {@code [1, 1]} row of a
+     * matrix the strides {@code [1, 1]}, which its own default-stride check refuses), and the ordering flag does
+     * not matter when the strides say row-major.
+     */
     static boolean isDense(INDArray x) {
-        return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
+        long[] shape = x.shape();
+        long[] strides = x.stride();
+        long expected = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] > 1 && strides[d] != expected) {
+                return false;
+            }
+            expected *= shape[d];
+        }
+        return true;
     }
 
     /** {@code x}, or a dense row-major copy of it (in the current workspace). */
