@@ -86,6 +86,24 @@ public final class InMemoryImages implements LabelledImages {
         return imageShape.clone();
     }
 
+    /**
+     * Index of the first image (along dimension 0) of {@code images} holding NaN or infinity, −1 if none: one
+     * summation when every value is finite, a scan of the images only when it is not.
+     */
+    public static int firstNonFinite(INDArray images) {
+        if (Double.isFinite(images.sumNumber().doubleValue())) {
+            return -1;
+        }
+        for (int i = 0; i < images.size(0); i++) {
+            for (float v : images.slice(i).castTo(DataType.FLOAT).dup('c').data().asFloat()) {
+                if (!Float.isFinite(v)) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
     /** A copy of all labels. */
     @Override
     public int[] labels() {

@@ -9,6 +9,7 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.LabelledImages;
 import org.sa2vp.method.TuningMethod;
 
@@ -480,31 +481,17 @@ public final class Trainer {
         }
         MultiDataSet batch = source.next();
         INDArray images = batch.getFeatures(0);
-        if (!Double.isFinite(images.sumNumber().doubleValue())) {
-            int bad = firstNonFinite(images);
-            if (bad >= 0) {
-                throw new IllegalArgumentException((indices != null ? "training image " + indices[bad]
-                        : "image " + bad + " of training batch " + (iteration + 1)) + " (epoch " + (epoch + 1)
-                        + ") holds NaN or infinite values; fix or drop it before training");
-            }
+        int bad = InMemoryImages.firstNonFinite(images);
+        if (bad >= 0) {
+            throw new IllegalArgumentException((indices != null ? "training image " + indices[bad]
+                    : "image " + bad + " of training batch " + (iteration + 1)) + " (epoch " + (epoch + 1)
+                    + ") holds NaN or infinite values; fix or drop it before training");
         }
         if (batch.getLabels().length == 1 && graph.getNumOutputArrays() > 1) {
             batch = new org.nd4j.linalg.dataset.MultiDataSet(batch.getFeatures(),
                     state.getConfig().labels(batch.getLabels(0)));
         }
         return batch;
-    }
-
-    /** Index of the first image (along dimension 0) holding NaN or infinity, −1 if none. */
-    static int firstNonFinite(INDArray images) {
-        for (int i = 0; i < images.size(0); i++) {
-            for (float v : images.slice(i).dup('c').data().asFloat()) {
-                if (!Float.isFinite(v)) {
-                    return i;
-                }
-            }
-        }
-        return -1;
     }
 
     /**

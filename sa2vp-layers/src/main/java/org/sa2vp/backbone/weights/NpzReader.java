@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -91,8 +92,39 @@ public final class NpzReader {
         }
     }
 
-    private static INDArray readArray(InputStream raw, String source, String key) throws IOException {
-        DataInputStream in = new DataInputStream(raw);
+    /** What a {@code .npy} header says about its array. */
+    private record NpyHeader(ByteOrder order, char kind, int itemSize, boolean fortran, long[] shape) {
+
+        /** NumPy's name of the dtype: {@code float32}, {@code uint8}, {@code int64}, {@code bool}, ... */
+        String dtype() {
+            return switch (kind) {
+                case 'f' -> "float" + 8 * itemSize;
+                case 'i' -> "int" + 8 * itemSize;
+                case 'u' -> "uint" + 8 * itemSize;
+                case 'b' -> "bool";
+                default -> kind + Integer.toString(itemSize);
+            };
+        }
+    }
+
+    /**
+     * The NumPy dtype of a {@code .npy} file, e.g. {@code float32} or {@code uint8}, from its header ({@link
+     * #readNpy} converts every numeric dtype to float32, so a caller that must refuse integer pixels asks here).
+     */
+    public static String npyDtype(Path file) {
+        String source = file.toString();
+        try (InputStream in = Files.newInputStream(file)) {
+            return readHeader(new DataInputStream(in), source, file.getFileName().toString()).dtype();
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(source + ": no such file");
+        } catch (EOFException e) {
+            throw new CheckpointException(source + ": truncated .npy file");
+        } catch (IOException e) {
+            throw new CheckpointException(source + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static NpyHeader readHeader(DataInputStream in, String source, String key) throws IOException {
         byte[] magic = new byte[6];
         in.readFully(magic);
         if (!Arrays.equals(magic, NPY_MAGIC)) {
@@ -116,11 +148,19 @@ public final class NpzReader {
             throw new CheckpointException(source + ": array '" + key + "' has an unsupported .npy header "
                     + header.trim() + " (expected a plain numeric dtype)");
         }
-        ByteOrder order = d.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-        char kind = d.group(2).charAt(0);
-        int itemSize = Integer.parseInt(d.group(3));
-        boolean fortran = f.group(1).equals("True");
-        long[] shape = parseShape(s.group(1));
+        return new NpyHeader(d.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN,
+                d.group(2).charAt(0), Integer.parseInt(d.group(3)), f.group(1).equals("True"),
+                parseShape(s.group(1)));
+    }
+
+    private static INDArray readArray(InputStream raw, String source, String key) throws IOException {
+        DataInputStream in = new DataInputStream(raw);
+        NpyHeader header = readHeader(in, source, key);
+        ByteOrder order = header.order();
+        char kind = header.kind();
+        int itemSize = header.itemSize();
+        boolean fortran = header.fortran();
+        long[] shape = header.shape();
         long count = 1;
         for (long dim : shape) {
             count *= dim;
