@@ -21,7 +21,7 @@ import java.util.Map;
  * The architecture of a plain ViT (Dosovitskiy et al.), serialisable as JSON. Defaults are those of Google's
  * checkpoints as the VPT/SA2VP code loads them: LayerNorm eps 1e-6, exact GELU, class token, qkv bias, MLP
  * ratio 4, class-token pooling, no dropout (the VPT training-time dropout of 0.1 is a separate choice, see
- * {@link #getDropout()}).
+ * {@code dropout}).
  *
  * <p>{@code VisionTransformerConfig.named("vit_base_patch16_224")} gives timm's variants: tiny (192 wide,
  * 12 deep, 3 heads), small (384, 12, 6), base (768, 12, 12) and large (1024, 24, 16), each with patch 8,
