@@ -18,8 +18,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Checks, by reading the main sources of all three modules, that every {@code public} type (top-level or nested)
- * has a Javadoc comment, and that every instance field of a Lombok {@code @Builder} class has one: those fields are
- * the builder's options, and Lombok gives their comments to the generated builder methods.
+ * and every builder option has a Javadoc comment. The options of a Lombok {@code @Builder} class are its instance
+ * fields (Lombok gives their comments to the generated builder methods); those of a hand-written {@code Builder}
+ * class are its public methods other than {@code build} and overrides.
  *
  * <p>The Javadoc build (doclint without the "missing" group) cannot see either: it fails on broken references and
  * bad HTML only, and it does not see the fields behind Lombok's generated methods at all.
@@ -35,6 +36,7 @@ class JavadocCoverageTest {
     private static final Pattern PUBLIC = Pattern.compile("(?<![\\w$.@])public(?![\\w$])");
     private static final Pattern STATIC = Pattern.compile("(?<![\\w$.@])static(?![\\w$])");
     private static final Pattern BUILDER = Pattern.compile("@\\s*(lombok\\s*\\.\\s*)?Builder(?![\\w$.])");
+    private static final Pattern OVERRIDE = Pattern.compile("@\\s*Override(?![\\w$])");
     /** An annotation with an optional argument list, removed from a member before it is read. */
     private static final Pattern ANNOTATION = Pattern.compile("@\\s*[\\w$.]+(\\s*\\([^()]*\\))?");
     /** The name a field declaration declares: the identifier before {@code =} or the end. */
@@ -105,6 +107,20 @@ class JavadocCoverageTest {
                 "    public void method() { int local = 0; }",
                 "}",
                 "",
+                "/** A layer with a hand-written builder. */",
+                "public class Layer {",
+                "    /** Its builder. */",
+                "    public static class Builder {",
+                "        private int size;",
+                "        /** Documented. */",
+                "        public Builder documented(int v) { size = v; return this; }",
+                "        public Builder undocumented(int v) { size = v; return this; }",
+                "        @Override",
+                "        public String toString() { return \"\" + size; }",
+                "        @SuppressWarnings(\"unchecked\") public Layer build() { return new Layer(); }",
+                "    }",
+                "}",
+                "",
                 "interface PackagePrivate { }",
                 "",
                 "public @interface UndocumentedAnnotation { }");
@@ -113,9 +129,10 @@ class JavadocCoverageTest {
                 "builder option Documented.undocumentedOption",
                 "builder option Documented.undocumentedLambda",
                 "public record UndocumentedRecord",
+                "builder option Layer.Builder.undocumented",
                 "public @interface UndocumentedAnnotation"), scan.undocumented());
-        assertEquals(4, scan.publicTypes());
-        assertEquals(3, scan.builderOptions());
+        assertEquals(6, scan.publicTypes());
+        assertEquals(5, scan.builderOptions());
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -163,8 +180,38 @@ class JavadocCoverageTest {
                     }
                 }
             }
+            if (m.group(2).equals("Builder") && open >= 0 && kind.equals("class")) {
+                for (Object[] method : builderMethods(text, open)) {
+                    builderOptions++;
+                    if (!documented(text, javadocs, (int) method[0])) {
+                        undocumented.add("builder option " + enclosingType(text, start) + "Builder." + method[1]);
+                    }
+                }
+            }
         }
         return new Scan(publicTypes, builderOptions, undocumented);
+    }
+
+    /** "Outer." for a type declared inside the type {@code Outer} (by the nearest enclosing declaration), else "". */
+    private static String enclosingType(String code, int declarationStart) {
+        int depth = 0;
+        for (int i = declarationStart - 1; i >= 0; i--) {
+            char c = code.charAt(i);
+            if (c == '}') {
+                depth++;
+            } else if (c == '{') {
+                if (depth == 0) {
+                    Matcher outer = TYPE.matcher(code.substring(declarationStart(code, i), i));
+                    String name = "";
+                    while (outer.find()) {
+                        name = outer.group(2) + ".";
+                    }
+                    return name;
+                }
+                depth--;
+            }
+        }
+        return "";
     }
 
     /** After the last {@code ;}, <code>{</code> or <code>}</code> before {@code from} outside parentheses. */
@@ -198,14 +245,16 @@ class JavadocCoverageTest {
     }
 
     /**
-     * The instance fields declared directly in the body that opens at {@code open}: each as {declaration start,
-     * name start, name end}. Members are read up to a {@code ;} or a closed block at body level; a block after an
-     * {@code =} is part of an initializer (an array or a lambda), not a method body.
+     * The members declared directly in the body that opens at {@code open}, in order: fields (and other
+     * declarations ending in {@code ;}) and blocks (methods, nested types, initializers). A member is read up to a
+     * {@code ;} or a closed block at body level; a block after an {@code =} is part of an initializer (an array or
+     * a lambda), not a method body.
      */
-    private static List<int[]> instanceFields(String code, int open) {
-        List<int[]> fields = new ArrayList<>();
+    private static List<Member> members(String code, int open) {
+        List<Member> members = new ArrayList<>();
         int i = open + 1;
         int memberStart = i;
+        int blockStart = -1;
         int parens = 0;
         int braces = 0;
         boolean initializer = false;
@@ -216,34 +265,73 @@ class JavadocCoverageTest {
             } else if (c == ')') {
                 parens--;
             } else if (parens == 0 && c == '{') {
-                if (braces == 0 && !initializer && withoutAnnotations(code.substring(memberStart, i)).contains("=")) {
-                    initializer = true;
+                if (braces == 0 && !initializer) {
+                    if (withoutAnnotations(code.substring(memberStart, i)).contains("=")) {
+                        initializer = true;
+                    } else {
+                        blockStart = i;
+                    }
                 }
                 braces++;
             } else if (parens == 0 && c == '}') {
                 if (braces == 0) {
-                    return fields; // the body's closing brace
+                    return members; // the body's closing brace
                 }
                 braces--;
                 if (braces == 0 && !initializer) {
-                    memberStart = i + 1; // a method, nested type or initializer block ended
+                    members.add(new Member(memberStart, code.substring(memberStart, blockStart), true));
+                    memberStart = i + 1;
                 }
             } else if (parens == 0 && braces == 0 && c == ';') {
-                String member = withoutAnnotations(code.substring(memberStart, i));
-                int eq = member.indexOf('=');
-                String declaration = eq < 0 ? member : member.substring(0, eq);
-                if (!declaration.contains("(") && !STATIC.matcher(declaration).find() && !declaration.isBlank()) {
-                    Matcher name = FIELD_NAME.matcher(declaration.stripTrailing());
-                    if (name.find()) {
-                        fields.add(new int[]{memberStart, memberStart + name.start(1), memberStart + name.end(1)});
-                    }
-                }
+                members.add(new Member(memberStart, code.substring(memberStart, i), false));
                 memberStart = i + 1;
                 initializer = false;
             }
             i++;
         }
+        return members;
+    }
+
+    /** One member: where it starts, its text up to its {@code ;} or its block's opening brace, and which. */
+    record Member(int start, String header, boolean block) {
+    }
+
+    /** The instance fields of a body: each as {declaration start, name start, name end}. */
+    private static List<int[]> instanceFields(String code, int open) {
+        List<int[]> fields = new ArrayList<>();
+        for (Member m : members(code, open)) {
+            String member = withoutAnnotations(m.header());
+            int eq = member.indexOf('=');
+            String declaration = eq < 0 ? member : member.substring(0, eq);
+            if (m.block() || declaration.contains("(") || STATIC.matcher(declaration).find() || declaration.isBlank()) {
+                continue;
+            }
+            Matcher name = FIELD_NAME.matcher(declaration.stripTrailing());
+            if (name.find()) {
+                fields.add(new int[]{m.start(), m.start() + name.start(1), m.start() + name.end(1)});
+            }
+        }
         return fields;
+    }
+
+    /**
+     * The options of a hand-written builder: its public methods with a body, other than {@code build} and
+     * overrides, each as {declaration start, name}.
+     */
+    private static List<Object[]> builderMethods(String code, int open) {
+        List<Object[]> methods = new ArrayList<>();
+        for (Member m : members(code, open)) {
+            String header = withoutAnnotations(m.header());
+            int paren = header.indexOf('(');
+            if (!m.block() || paren < 0 || !PUBLIC.matcher(header).find() || OVERRIDE.matcher(m.header()).find()) {
+                continue;
+            }
+            Matcher name = FIELD_NAME.matcher(header.substring(0, paren).stripTrailing());
+            if (name.find() && !name.group(1).equals("build")) {
+                methods.add(new Object[]{m.start(), name.group(1)});
+            }
+        }
+        return methods;
     }
 
     /** The text with each annotation replaced by as many spaces, so offsets still match. */
