@@ -9,18 +9,22 @@ package org.sa2vp.backbone;
  */
 public record CheckpointOptions(Integer numHeads, Integer imageSize, boolean strict) {
 
+    /** Everything from the file, unexpected keys an error. */
     public static CheckpointOptions defaults() {
         return new CheckpointOptions(null, null, true);
     }
 
+    /** These options with the given number of attention heads (null: from the file). */
     public CheckpointOptions withNumHeads(Integer heads) {
         return new CheckpointOptions(heads, imageSize, strict);
     }
 
+    /** These options with the given square image size (null: the checkpoint's). */
     public CheckpointOptions withImageSize(Integer size) {
         return new CheckpointOptions(numHeads, size, strict);
     }
 
+    /** These options with unexpected keys an error (true) or ignored (false). */
     public CheckpointOptions withStrict(boolean s) {
         return new CheckpointOptions(numHeads, imageSize, s);
     }

@@ -63,7 +63,9 @@ public class HeadTuningConfig implements TuningMethod {
     public static final String HEAD = "head";
     public static final String OUTPUT = "output";
 
+    /** The backbone whose pooled features feed the new head, of any registered family; its own head is not used. */
     private Backbone backbone;
+    /** Outputs of the new linear head: the classes of the task. */
     private int numClasses;
     /** False: linear probe (frozen backbone); true: full fine-tuning. */
     private boolean trainBackbone;

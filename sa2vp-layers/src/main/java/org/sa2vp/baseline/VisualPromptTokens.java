@@ -199,21 +199,25 @@ public class VisualPromptTokens extends BackboneLayer {
         private double promptDropout;
         private double initBound;
 
+        /** Token width D. */
         public Builder hiddenSize(int hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
         }
 
+        /** Prompt tokens P. */
         public Builder numPrompts(int numPrompts) {
             this.numPrompts = numPrompts;
             return this;
         }
 
+        /** {@code INSERT} (default) before the first block, {@code REPLACE} before every later block of VPT-deep. */
         public Builder placement(Placement placement) {
             this.placement = placement;
             return this;
         }
 
+        /** Dropout on the prompts while training; default 0. */
         public Builder promptDropout(double promptDropout) {
             this.promptDropout = promptDropout;
             return this;

@@ -39,7 +39,9 @@ import java.util.Map;
 @AllArgsConstructor
 public class VptConfig implements TuningMethod {
 
+    /** The frozen ViT the prompt tokens are inserted into; its own {@code numClasses} is ignored. */
     private VisionTransformerConfig backbone;
+    /** Outputs of the new linear head: the classes of the task. */
     private int numClasses;
     /** P, prompt tokens per set (VPT's {@code NUM_TOKENS}). */
     @Builder.Default

@@ -452,11 +452,13 @@ public class DualPathwayVertex extends Sa2vpVertex {
         private Implementation implementation = Implementation.FAST;
         private boolean freezeBackboneWeights = true;
 
+        /** Token width D of both streams (the backbone block's width). */
         public Builder hiddenSize(int v) {
             hiddenSize = v;
             return this;
         }
 
+        /** Attention heads of the block and of the cross attention; a divisor of {@code hiddenSize}. */
         public Builder numHeads(int v) {
             numHeads = v;
             return this;
@@ -468,11 +470,13 @@ public class DualPathwayVertex extends Sa2vpVertex {
             return this;
         }
 
+        /** Side c of the c×c key window of the cross attention in {@code LOCAL} mode; odd, default 3. */
         public Builder windowSize(int v) {
             windowSize = v;
             return this;
         }
 
+        /** Patch grid of the image stream (14 × 14 for ViT-B/16 at 224 × 224); required. */
         public Builder imageGrid(int height, int width) {
             imageGrid = TokenGrid.of(height, width);
             return this;
@@ -484,21 +488,25 @@ public class DualPathwayVertex extends Sa2vpVertex {
             return this;
         }
 
+        /** Whether each stream has a class token at index 0 before its grid tokens; default true. */
         public Builder classToken(boolean v) {
             classToken = v;
             return this;
         }
 
+        /** Which stream the interaction reads and which it updates; default {@code PROMPT_TO_IMAGE}. */
         public Builder direction(InteractionDirection v) {
             direction = v;
             return this;
         }
 
+        /** {@code LOCAL} (aligned windows, default) or {@code GLOBAL} (every key: the ablation). */
         public Builder attentionMode(AttentionMode v) {
             attentionMode = v;
             return this;
         }
 
+        /** γ, the weight of the interaction added to the updated stream (the authors' {@code add_scale}); default 0.1. */
         public Builder gamma(double v) {
             gamma = v;
             return this;
@@ -510,11 +518,13 @@ public class DualPathwayVertex extends Sa2vpVertex {
             return this;
         }
 
+        /** Bottleneck width t of the adapter; default 16. */
         public Builder adapterSize(int v) {
             adapterSize = v;
             return this;
         }
 
+        /** The adapter's activation: GELU (the authors' code, default) or ReLU (the paper's text). */
         public Builder adapterActivation(AdapterActivation v) {
             adapterActivation = v;
             return this;
@@ -526,26 +536,31 @@ public class DualPathwayVertex extends Sa2vpVertex {
             return this;
         }
 
+        /** Rank r of the deep prompt map ({@code [Tp, r]} factors projected to D); default 16. */
         public Builder deepPromptRank(int v) {
             deepPromptRank = v;
             return this;
         }
 
+        /** ε of the block's LayerNorms, also used by the cross attention and the adapter; default 1e-6. */
         public Builder layerNormEps(double v) {
             layerNormEps = v;
             return this;
         }
 
+        /** Dropout inside the frozen block's MLP (after GELU and after fc2), both streams; default 0.1. */
         public Builder blockDropout(double v) {
             blockDropout = v;
             return this;
         }
 
+        /** Dropout on the cross-attention output projection; default 0.1. */
         public Builder attentionDropout(double v) {
             attentionDropout = v;
             return this;
         }
 
+        /** Dropout inside the adapter; default 0.1. */
         public Builder adapterDropout(double v) {
             adapterDropout = v;
             return this;
@@ -559,11 +574,13 @@ public class DualPathwayVertex extends Sa2vpVertex {
             return this;
         }
 
+        /** Runtime of forward and backward: {@code FAST} (default) or the {@code SAMEDIFF} reference. */
         public Builder implementation(Implementation v) {
             implementation = v;
             return this;
         }
 
+        /** True (default): the backbone block's weights are frozen; false trains them too (full fine-tuning). */
         public Builder freezeBackboneWeights(boolean v) {
             freezeBackboneWeights = v;
             return this;

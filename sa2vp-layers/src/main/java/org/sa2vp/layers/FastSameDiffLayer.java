@@ -105,6 +105,7 @@ public abstract class FastSameDiffLayer extends SameDiffLayer {
     public abstract static class Builder<T extends Builder<T>> extends SameDiffLayer.Builder<T> {
         private Implementation implementation = Implementation.FAST;
 
+        /** Runtime of forward and backward: {@code FAST} (default) or the {@code SAMEDIFF} reference. */
         public T implementation(Implementation implementation) {
             this.implementation = implementation;
             return (T) this;

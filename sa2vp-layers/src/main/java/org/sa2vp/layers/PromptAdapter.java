@@ -160,6 +160,7 @@ public class PromptAdapter extends FastSameDiffLayer {
         private double layerNormEps = 1e-6;
         private double dropout = 0.1;
 
+        /** Token width D of input and output. */
         public Builder hiddenSize(int hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
@@ -171,16 +172,19 @@ public class PromptAdapter extends FastSameDiffLayer {
             return this;
         }
 
+        /** GELU (the authors' code, default) or ReLU (the paper's text). */
         public Builder activation(AdapterActivation activation) {
             this.activation = activation;
             return this;
         }
 
+        /** ε of the LayerNorm before the down projection; default 1e-6. */
         public Builder layerNormEps(double layerNormEps) {
             this.layerNormEps = layerNormEps;
             return this;
         }
 
+        /** Dropout after the activation and after the up projection; default 0.1. */
         public Builder dropout(double dropout) {
             this.dropout = dropout;
             return this;

@@ -235,11 +235,13 @@ public class SpatiallyAlignedCrossAttention extends Sa2vpVertex {
         private Implementation implementation = Implementation.FAST;
         private boolean freezeBackboneWeights = true;
 
+        /** Token width D of queries and keys. */
         public Builder hiddenSize(int hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
         }
 
+        /** Attention heads; a divisor of {@code hiddenSize}. */
         public Builder numHeads(int numHeads) {
             this.numHeads = numHeads;
             return this;
@@ -251,6 +253,7 @@ public class SpatiallyAlignedCrossAttention extends Sa2vpVertex {
             return this;
         }
 
+        /** Patch grid of the query map; required. The key map has the same grid unless {@link #keyGrid} is set. */
         public Builder queryGrid(int height, int width) {
             this.queryGrid = TokenGrid.of(height, width);
             return this;
@@ -262,31 +265,37 @@ public class SpatiallyAlignedCrossAttention extends Sa2vpVertex {
             return this;
         }
 
+        /** Whether both maps have a class token at index 0 (it queries every key); default true. */
         public Builder classToken(boolean classToken) {
             this.classToken = classToken;
             return this;
         }
 
+        /** {@code LOCAL} (aligned c×c windows, default) or {@code GLOBAL} (every key: the ablation). */
         public Builder mode(AttentionMode mode) {
             this.mode = mode;
             return this;
         }
 
+        /** ε of the LayerNorm applied to queries and keys; default 1e-6. */
         public Builder layerNormEps(double layerNormEps) {
             this.layerNormEps = layerNormEps;
             return this;
         }
 
+        /** Dropout on the output projection; default 0.1. */
         public Builder dropout(double dropout) {
             this.dropout = dropout;
             return this;
         }
 
+        /** Runtime of forward and backward: {@code FAST} (default) or the {@code SAMEDIFF} reference. */
         public Builder implementation(Implementation implementation) {
             this.implementation = implementation;
             return this;
         }
 
+        /** True (default): the LayerNorm and projection weights (backbone copies) are frozen; false trains them. */
         public Builder freezeBackboneWeights(boolean freeze) {
             this.freezeBackboneWeights = freeze;
             return this;

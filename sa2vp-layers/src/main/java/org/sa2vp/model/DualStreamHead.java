@@ -193,6 +193,7 @@ public class DualStreamHead extends BackboneLayer {
         private int numClasses;
         private double layerNormEps = 1e-6;
 
+        /** Token width D. */
         public Builder hiddenSize(int v) {
             hiddenSize = v;
             return this;
@@ -204,11 +205,13 @@ public class DualStreamHead extends BackboneLayer {
             return this;
         }
 
+        /** Classes C; the head's outputs per stream. */
         public Builder numClasses(int v) {
             numClasses = v;
             return this;
         }
 
+        /** ε of the frozen final LayerNorm; default 1e-6. */
         public Builder layerNormEps(double v) {
             layerNormEps = v;
             return this;

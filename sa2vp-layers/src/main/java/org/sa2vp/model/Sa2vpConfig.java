@@ -39,7 +39,9 @@ import java.util.List;
 @AllArgsConstructor
 public class Sa2vpConfig implements TuningMethod {
 
+    /** The frozen ViT SA2VP is built on; its own {@code numClasses} is ignored. */
     private VisionTransformerConfig backbone;
+    /** Outputs of the new classifier: the classes of the task. */
     private int numClasses;
     /** Rank r of the prompt maps (the authors' {@code inner_dim}). */
     @Builder.Default
@@ -47,6 +49,7 @@ public class Sa2vpConfig implements TuningMethod {
     /** Adapter bottleneck width t (the authors' {@code Mlp_small} width). */
     @Builder.Default
     private int adapterSize = 16;
+    /** The adapter's activation: GELU (the authors' code) or ReLU (the paper's text). */
     @Builder.Default
     private AdapterActivation adapterActivation = AdapterActivation.GELU;
     /** False: the interaction is the cross-attention output alone (ablation "w/o adapter"). */
@@ -58,8 +61,10 @@ public class Sa2vpConfig implements TuningMethod {
     /** λ in λ·CE(image) + (1−λ)·CE(prompt). */
     @Builder.Default
     private double lossWeight = 0.8;
+    /** Side c of the c×c key window around each query's aligned position in {@code LOCAL} mode; odd. */
     @Builder.Default
     private int windowSize = 3;
+    /** {@code LOCAL}: spatially aligned windows (SA2VP); {@code GLOBAL}: every key (ablation "w/o spatial alignment"). */
     @Builder.Default
     private AttentionMode attentionMode = AttentionMode.LOCAL;
     /** Layers where the image stream updates the prompt; all other layers update the image from the prompt. */

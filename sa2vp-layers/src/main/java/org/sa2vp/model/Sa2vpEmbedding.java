@@ -208,22 +208,26 @@ public class Sa2vpEmbedding extends BackboneLayer {
         private int promptRank = 16;
         private double dropout = 0.1;
 
+        /** Image channels C; default 3. */
         public Builder inChannels(int v) {
             inChannels = v;
             return this;
         }
 
+        /** Image height and width in pixels, each a multiple of the patch size. */
         public Builder imageSize(int height, int width) {
             imageHeight = height;
             imageWidth = width;
             return this;
         }
 
+        /** Patch side of the frozen patch embedding. */
         public Builder patchSize(int v) {
             patchSize = v;
             return this;
         }
 
+        /** Token width D. */
         public Builder hiddenSize(int v) {
             hiddenSize = v;
             return this;
@@ -235,6 +239,7 @@ public class Sa2vpEmbedding extends BackboneLayer {
             return this;
         }
 
+        /** Dropout on both embedded streams while training; default 0.1 (the authors'). */
         public Builder dropout(double v) {
             dropout = v;
             return this;

@@ -39,16 +39,22 @@ public class TrainingRecipe {
     /** Decoupled (AdamW) weight decay of weights; biases and LayerNorm vectors are not decayed. */
     @Builder.Default
     private double weightDecay = 1e-4;
+    /** AdamW's decay rate β₁ of the first moment. */
     @Builder.Default
     private double beta1 = 0.9;
+    /** AdamW's decay rate β₂ of the second moment. */
     @Builder.Default
     private double beta2 = 0.999;
+    /** AdamW's ε, added to the bias-corrected square root of the second moment (as PyTorch). */
     @Builder.Default
     private double epsilon = 1e-8;
+    /** Training epochs; the cosine schedule reaches {@code minLearningRate} at the end of the last. */
     @Builder.Default
     private int epochs = 100;
+    /** Epochs of linear warm-up from 0 to {@code learningRate}; at most {@code epochs}. */
     @Builder.Default
     private int warmupEpochs = 10;
+    /** Training batch size. */
     @Builder.Default
     private int batchSize = 64;
     /** Drop the last partial batch of every epoch (the authors' {@code drop_last=True}). */
@@ -62,6 +68,7 @@ public class TrainingRecipe {
     /** Seeds parameter initialisation, the data order ({@code seed + epoch}) and dropout. */
     @Builder.Default
     private long seed = 42;
+    /** Precision of parameters and activations: {@code FLOAT} or {@code DOUBLE}. */
     @Builder.Default
     private DataType dataType = DataType.FLOAT;
 

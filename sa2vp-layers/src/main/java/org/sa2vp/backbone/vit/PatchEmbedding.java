@@ -238,32 +238,38 @@ public class PatchEmbedding extends BackboneLayer {
         private boolean classToken = true;
         private double dropout;
 
+        /** Image channels C; default 3. */
         public Builder inChannels(int inChannels) {
             this.inChannels = inChannels;
             return this;
         }
 
+        /** Image height and width in pixels, each a multiple of the patch size. */
         public Builder imageSize(int height, int width) {
             this.imageHeight = height;
             this.imageWidth = width;
             return this;
         }
 
+        /** Patch side P, the convolution's kernel and stride. */
         public Builder patchSize(int patchSize) {
             this.patchSize = patchSize;
             return this;
         }
 
+        /** Token width D. */
         public Builder hiddenSize(int hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
         }
 
+        /** Whether a learned class token is put before the patches; default true. */
         public Builder classToken(boolean classToken) {
             this.classToken = classToken;
             return this;
         }
 
+        /** Dropout on the embedded tokens while training; default 0 (0.1 in the VPT ViT). */
         public Builder dropout(double dropout) {
             this.dropout = dropout;
             return this;

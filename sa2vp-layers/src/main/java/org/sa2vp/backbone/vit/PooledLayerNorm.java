@@ -185,16 +185,19 @@ public class PooledLayerNorm extends BackboneLayer {
         private int promptTokens;
         private double layerNormEps = 1e-6;
 
+        /** Token width D. */
         public Builder hiddenSize(int hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
         }
 
+        /** The class token (default) or the mean of the patch tokens. */
         public Builder pooling(TokenPooling pooling) {
             this.pooling = pooling;
             return this;
         }
 
+        /** Whether token 0 is a class token; default true, required by class-token pooling. */
         public Builder classToken(boolean classToken) {
             this.classToken = classToken;
             return this;
@@ -206,6 +209,7 @@ public class PooledLayerNorm extends BackboneLayer {
             return this;
         }
 
+        /** ε of the LayerNorm; default 1e-6. */
         public Builder layerNormEps(double layerNormEps) {
             this.layerNormEps = layerNormEps;
             return this;

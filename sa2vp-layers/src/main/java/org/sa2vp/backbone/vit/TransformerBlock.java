@@ -174,31 +174,37 @@ public class TransformerBlock extends BackboneLayer {
         private double dropout;
         private boolean qkvBias = true;
 
+        /** Token width D. */
         public Builder hiddenSize(int hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
         }
 
+        /** Attention heads H; a divisor of D. */
         public Builder numHeads(int numHeads) {
             this.numHeads = numHeads;
             return this;
         }
 
+        /** Width M of the MLP's hidden layer. */
         public Builder mlpSize(int mlpSize) {
             this.mlpSize = mlpSize;
             return this;
         }
 
+        /** ε of both LayerNorms; default 1e-6. */
         public Builder layerNormEps(double layerNormEps) {
             this.layerNormEps = layerNormEps;
             return this;
         }
 
+        /** Dropout inside the MLP (after GELU and after fc2) while training; default 0. */
         public Builder dropout(double dropout) {
             this.dropout = dropout;
             return this;
         }
 
+        /** Whether the query, key and value projections have biases; default true. */
         public Builder qkvBias(boolean qkvBias) {
             this.qkvBias = qkvBias;
             return this;

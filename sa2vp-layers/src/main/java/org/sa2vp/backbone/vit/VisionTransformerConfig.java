@@ -21,7 +21,7 @@ import java.util.Map;
  * The architecture of a plain ViT (Dosovitskiy et al.), serialisable as JSON. Defaults are those of Google's
  * checkpoints as the VPT/SA2VP code loads them: LayerNorm eps 1e-6, exact GELU, class token, qkv bias, MLP
  * ratio 4, class-token pooling, no dropout (the VPT training-time dropout of 0.1 is a separate choice, see
- * {@link #getDropout()}).
+ * {@code dropout}).
  *
  * <p>{@code VisionTransformerConfig.named("vit_base_patch16_224")} gives timm's variants: tiny (192 wide,
  * 12 deep, 3 heads), small (384, 12, 6), base (768, 12, 12) and large (1024, 24, 16), each with patch 8,
@@ -38,24 +38,36 @@ public class VisionTransformerConfig implements Backbone {
     /** Variant name, or "custom". */
     @Builder.Default
     private String name = "custom";
+    /** Channels of the input images {@code [B, inChannels, imageHeight, imageWidth]}; 3 for RGB. */
     @Builder.Default
     private int inChannels = 3;
+    /** Input image height in pixels; a multiple of {@code patchSize}. */
     private int imageHeight;
+    /** Input image width in pixels; a multiple of {@code patchSize}. */
     private int imageWidth;
+    /** Side of the square patches, each one token (the patch embedding is a stride-{@code patchSize} convolution). */
     private int patchSize;
+    /** Token width D. */
     private int hiddenSize;
+    /** Number of transformer blocks. */
     private int depth;
+    /** Attention heads per block; a divisor of {@code hiddenSize}. */
     private int numHeads;
     /** MLP width; 0 means {@code mlpRatio · hiddenSize}. */
     private int mlpSize;
+    /** MLP width as a multiple of {@code hiddenSize}, used when {@code mlpSize} is 0. */
     @Builder.Default
     private double mlpRatio = 4.0;
+    /** ε of every LayerNorm; 1e-6 as in Google's ViT checkpoints. */
     @Builder.Default
     private double layerNormEps = 1e-6;
+    /** Whether a learned class token is put before the patch tokens (as token 0). */
     @Builder.Default
     private boolean classToken = true;
+    /** Whether the query, key and value projections have biases. */
     @Builder.Default
     private boolean qkvBias = true;
+    /** How the final token map becomes the feature vector; {@link TokenPooling#MEAN} when there is no class token. */
     @Builder.Default
     private TokenPooling pooling = TokenPooling.CLASS_TOKEN;
     /** Classifier outputs; 0 for a feature extractor without head. */

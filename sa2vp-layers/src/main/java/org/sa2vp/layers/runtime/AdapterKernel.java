@@ -11,10 +11,12 @@ public final class AdapterKernel {
     private AdapterKernel() {
     }
 
+    /** Forward state for {@link #backward}: the intermediate {@code [N, ·]} matrices and the dropout masks (null when off). */
     public record Cache(LayerNormKernel.Cache norm, INDArray normed, INDArray preActivation, INDArray hidden,
                         INDArray hiddenMask, INDArray outputMask) {
     }
 
+    /** The adapter's output {@code [N, D]} and the state its backward pass needs. */
     public record Result(INDArray output, Cache cache) {
     }
 

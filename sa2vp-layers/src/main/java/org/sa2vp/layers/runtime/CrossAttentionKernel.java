@@ -21,6 +21,7 @@ public final class CrossAttentionKernel {
                         INDArray dropoutMask) {
     }
 
+    /** The output {@code query + Dropout(out(attention))}, shaped as the query, and the state {@link #backward} needs. */
     public record Result(INDArray output, Cache cache) {
     }
 

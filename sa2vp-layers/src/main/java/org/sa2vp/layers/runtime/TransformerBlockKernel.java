@@ -21,11 +21,13 @@ public final class TransformerBlockKernel {
     private TransformerBlockKernel() {
     }
 
+    /** Forward state for {@link #backward}: the block's intermediate matrices and the MLP dropout masks (null when off). */
     public record Cache(LayerNormKernel.Cache norm1, INDArray normed1, INDArray qkvW, AttentionKernel.Cache attention,
                         INDArray attended, LayerNormKernel.Cache norm2, INDArray normed2, INDArray preActivation,
                         INDArray hidden, INDArray hiddenMask, INDArray outputMask) {
     }
 
+    /** The block's output {@code [B·T, D]} and the state {@link #backward} needs. */
     public record Result(INDArray output, Cache cache) {
     }
 

@@ -129,6 +129,7 @@ public class ClassTokenLayer extends ImportedTokenLayer {
     public static class Builder extends ImportedTokenLayer.Builder<Builder> {
         private long hiddenSize;
 
+        /** Token width D; left at 0, it is taken from the input type. */
         public Builder hiddenSize(long hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;

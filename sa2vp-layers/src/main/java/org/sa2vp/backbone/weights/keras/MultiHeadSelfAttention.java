@@ -253,11 +253,13 @@ public class MultiHeadSelfAttention extends ImportedTokenLayer {
         private boolean useBias = true;
         private double attentionDropout;
 
+        /** Input token width D; left at 0, it is taken from the input type. */
         public Builder hiddenSize(long hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
         }
 
+        /** Attention heads H (Keras {@code num_heads}). */
         public Builder numHeads(int numHeads) {
             this.numHeads = numHeads;
             return this;
@@ -281,11 +283,13 @@ public class MultiHeadSelfAttention extends ImportedTokenLayer {
             return this;
         }
 
+        /** Whether the four projections have biases (Keras {@code use_bias}); default true. */
         public Builder useBias(boolean useBias) {
             this.useBias = useBias;
             return this;
         }
 
+        /** Dropout on the attention probabilities while training (Keras {@code dropout}); default 0. */
         public Builder attentionDropout(double attentionDropout) {
             this.attentionDropout = attentionDropout;
             return this;

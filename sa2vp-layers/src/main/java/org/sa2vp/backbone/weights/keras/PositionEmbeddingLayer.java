@@ -124,11 +124,13 @@ public class PositionEmbeddingLayer extends ImportedTokenLayer {
         private long hiddenSize;
         private long tokens;
 
+        /** Token width D; left at 0, it is taken from the input type. */
         public Builder hiddenSize(long hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
         }
 
+        /** Tokens T of the map; left at 0, it is taken from the input type. */
         public Builder tokens(long tokens) {
             this.tokens = tokens;
             return this;

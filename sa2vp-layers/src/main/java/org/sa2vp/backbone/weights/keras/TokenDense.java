@@ -158,21 +158,25 @@ public class TokenDense extends ImportedTokenLayer {
         private boolean hasBias = true;
         private IActivation activation = new ActivationIdentity();
 
+        /** Input token width; left at 0, it is taken from the input type. */
         public Builder inputSize(long inputSize) {
             this.inputSize = inputSize;
             return this;
         }
 
+        /** Output token width. */
         public Builder outputSize(long outputSize) {
             this.outputSize = outputSize;
             return this;
         }
 
+        /** Whether the layer adds a bias (Keras {@code use_bias}); default true. */
         public Builder hasBias(boolean hasBias) {
             this.hasBias = hasBias;
             return this;
         }
 
+        /** Activation applied to every token; default identity. */
         public Builder activation(IActivation activation) {
             this.activation = activation;
             return this;

@@ -131,11 +131,13 @@ public class TokenLayerNorm extends ImportedTokenLayer {
         private long hiddenSize;
         private double epsilon = 1e-6;
 
+        /** Token width D; left at 0, it is taken from the input type. */
         public Builder hiddenSize(long hiddenSize) {
             this.hiddenSize = hiddenSize;
             return this;
         }
 
+        /** ε added to the variance (Keras {@code epsilon}); default 1e-6. */
         public Builder epsilon(double epsilon) {
             this.epsilon = epsilon;
             return this;
