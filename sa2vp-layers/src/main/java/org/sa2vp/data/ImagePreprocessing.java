@@ -65,6 +65,7 @@ public class ImagePreprocessing {
     /** Channels of the network input: 3 (RGB) or 1 (grey, ITU-R BT.601 luminance). */
     @Builder.Default
     private int channels = 3;
+    /** How the decoded image is brought to size before cropping ({@link Resize}). */
     @Builder.Default
     private Resize resize = Resize.STRETCH;
     /** Target height of {@link Resize#STRETCH}. */
@@ -82,10 +83,13 @@ public class ImagePreprocessing {
      */
     @Builder.Default
     private boolean antialias = true;
+    /** Which window of the resized image the network sees ({@link Crop}); random only in training batches. */
     @Builder.Default
     private Crop crop = Crop.NONE;
+    /** Height of the crop window: the network input's height when cropping. */
     @Builder.Default
     private int cropHeight = 224;
+    /** Width of the crop window: the network input's width when cropping. */
     @Builder.Default
     private int cropWidth = 224;
     /** Pixels of zeros (black, before normalisation) added on every side before a {@link Crop#RANDOM} window. */
