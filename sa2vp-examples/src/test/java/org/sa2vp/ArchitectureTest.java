@@ -52,7 +52,7 @@ class ArchitectureTest {
             List.of("org.sa2vp.train"),                           // 10 Trainer, recipe, evaluation, metrics
             List.of("org.sa2vp.zoo"),                             // 11
             List.of("org.sa2vp.zoo.minivtab"),                    // 12
-            List.of("org.sa2vp.examples.bench"),                  // 13
+            List.of("org.sa2vp.examples", "org.sa2vp.examples.bench"), // 13
             List.of("org.sa2vp.cli"));                            // 14
 
     /** Main source roots, relative to the sa2vp-examples module directory (surefire's working directory). */

@@ -38,6 +38,11 @@ public final class Sa2vp {
                 Sa2vpModel.defaultGlobals());
     }
 
+    /** SA2VP with {@code config}'s settings on the ViT in {@code vit}, on {@link Sa2vpModel#defaultGlobals()}. */
+    public static ComputationGraph attach(ComputationGraph vit, Sa2vpConfig config) {
+        return attach(vit, config, Sa2vpModel.defaultGlobals());
+    }
+
     /**
      * SA2VP with {@code config}'s settings on the ViT in {@code vit}. The backbone becomes the one read from the
      * graph (with its LayerNorm epsilon and pooling); a backbone already set in {@code config} must have its

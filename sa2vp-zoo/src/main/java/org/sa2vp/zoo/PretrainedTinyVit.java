@@ -7,6 +7,8 @@ import org.deeplearning4j.zoo.PretrainedType;
 import org.deeplearning4j.zoo.ZooModel;
 import org.deeplearning4j.zoo.ZooType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.Backbones;
+import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
@@ -109,9 +111,20 @@ public final class PretrainedTinyVit extends ZooModel<PretrainedTinyVit> {
 
     /** The weights as a checkpoint, checksum-verified; read from the jar on every call. */
     public static VitCheckpoint backbone() {
+        return read(CheckpointOptions.defaults());
+    }
+
+    /**
+     * The weights read with {@code options} (another image size, say; the heads default to the bundled 3), named {@link #NAME} rather than after the
+     * temporary file they are read from, so what is trained on them names the same backbone on every run.
+     */
+    static VitCheckpoint read(CheckpointOptions options) {
         Path file = extractWeights();
         try {
-            return VitCheckpoint.read(file, VitCheckpoint.Options.defaults().withNumHeads(CONFIG.getNumHeads()));
+            VitCheckpoint read = VitCheckpoint.of(Backbones.read(file, options.numHeads() != null ? options
+                    : options.withNumHeads(CONFIG.getNumHeads())));
+            return new VitCheckpoint(read.config().withName(NAME), read.weights(), read.sourceGrid(),
+                    read.alignment());
         } finally {
             try {
                 Files.deleteIfExists(file);

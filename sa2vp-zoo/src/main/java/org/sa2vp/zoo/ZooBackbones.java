@@ -5,7 +5,6 @@ import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.config.Registry;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,8 +24,7 @@ public final class ZooBackbones {
             new Registry<>("zoo backbone");
 
     static {
-        BUNDLED.register(PretrainedTinyVit.NAME, options -> readExtracted(PretrainedTinyVit.extractWeights(),
-                options.numHeads() != null ? options : options.withNumHeads(PretrainedTinyVit.CONFIG.getNumHeads())));
+        BUNDLED.register(PretrainedTinyVit.NAME, PretrainedTinyVit::read);
     }
 
     private ZooBackbones() {
@@ -61,18 +59,5 @@ public final class ZooBackbones {
                     + "NAME for a bundled backbone: " + String.join(", ", names()) + ")");
         }
         return Backbones.read(file, options);
-    }
-
-    /** Reads an extracted weights file, then deletes it. */
-    private static BackboneCheckpoint readExtracted(Path file, CheckpointOptions options) {
-        try {
-            return Backbones.read(file, options);
-        } finally {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException ignored) {
-                // a temporary file; the JVM's temp directory is cleaned eventually
-            }
-        }
     }
 }
