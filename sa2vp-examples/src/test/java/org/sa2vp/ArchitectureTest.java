@@ -80,6 +80,24 @@ class ArchitectureTest {
     // Tests
     // ------------------------------------------------------------------------------------------------
 
+    /**
+     * The {@code .java} files (without {@code module-info.java}) below the main source root {@code root} of
+     * {@link #SOURCE_ROOTS}, sorted; fails when the root is missing (the tests run in sa2vp-examples).
+     */
+    static List<Path> javaFiles(String root) throws IOException {
+        Path base = Path.of("").toAbsolutePath();
+        Path dir = base.resolve(root).normalize();
+        if (!Files.isDirectory(dir)) {
+            fail("source root " + dir + " does not exist (resolved '" + root + "' against working directory "
+                    + base + "; this test expects to run with sa2vp-examples as working directory)");
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            return walk.filter(p -> p.toString().endsWith(".java"))
+                    .filter(p -> !p.getFileName().toString().equals("module-info.java"))
+                    .sorted().collect(Collectors.toList());
+        }
+    }
+
     @Test
     void packagesFollowTheLayering() throws IOException {
         Map<String, Integer> rank = ranks();
@@ -91,16 +109,7 @@ class ArchitectureTest {
         List<String> problems = new ArrayList<>();
         for (String r : SOURCE_ROOTS) {
             Path root = base.resolve(r).normalize();
-            if (!Files.isDirectory(root)) {
-                fail("source root " + root + " does not exist (resolved '" + r + "' against working directory "
-                        + base + "; this test expects to run with sa2vp-examples as working directory)");
-            }
-            List<Path> files;
-            try (Stream<Path> walk = Files.walk(root)) {
-                files = walk.filter(p -> p.toString().endsWith(".java"))
-                        .filter(p -> !p.getFileName().toString().equals("module-info.java"))
-                        .sorted().collect(Collectors.toList());
-            }
+            List<Path> files = javaFiles(r);
             if (files.isEmpty()) {
                 problems.add("source root " + root + " has no .java files");
             }

@@ -10,8 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -50,15 +48,7 @@ class JavadocCoverageTest {
         int types = 0;
         int options = 0;
         for (String r : ArchitectureTest.SOURCE_ROOTS) {
-            Path root = base.resolve(r).normalize();
-            if (!Files.isDirectory(root)) {
-                fail("source root " + root + " does not exist (resolved '" + r + "' against working directory "
-                        + base + "; this test expects to run with sa2vp-examples as working directory)");
-            }
-            List<Path> sources;
-            try (Stream<Path> walk = Files.walk(root)) {
-                sources = walk.filter(p -> p.toString().endsWith(".java")).sorted().collect(Collectors.toList());
-            }
+            List<Path> sources = ArchitectureTest.javaFiles(r);
             for (Path f : sources) {
                 String rel = base.getParent().relativize(f).toString().replace('\\', '/');
                 Scan scan = scan(Files.readString(f, StandardCharsets.UTF_8));

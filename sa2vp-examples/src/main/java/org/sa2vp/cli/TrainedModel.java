@@ -1,9 +1,7 @@
 package org.sa2vp.cli;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.BackboneCheckpoint;
-import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
@@ -37,13 +35,8 @@ record TrainedModel(TuningMethod method, ComputationGraph graph) {
      * @param method {@link #configuration}{@code (adapter)}
      */
     static TrainedModel load(String backbone, Path adapter, TuningMethod method) {
-        Backbone trainedOn = method.getBackbone();
-        BackboneCheckpoint checkpoint = ZooBackbones.read(backbone, CheckpointOptions.defaults()
-                .withNumHeads(trainedOn.stages().get(0).numHeads()).withImageSize(trainedOn.getImageHeight()));
-        Backbones.requireSameArchitecture(trainedOn, checkpoint.config(), backbone);
-        ComputationGraph graph = TuningMethods.newGraph(method);
-        method.loadBackbone(graph, checkpoint);
-        method.loadTrained(graph, adapter);
+        BackboneCheckpoint checkpoint = ZooBackbones.read(backbone, CheckpointOptions.of(method.getBackbone()));
+        ComputationGraph graph = TuningMethods.inferenceGraph(method, checkpoint, adapter);
         return new TrainedModel(method, graph);
     }
 }

@@ -5,7 +5,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.BackboneCheckpoint;
-import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.data.ImagePreprocessing;
 import org.sa2vp.data.StreamedImages;
@@ -38,12 +37,8 @@ public final class EvaluateAndPredict {
         public static Model load(String checkpointFile, Path adapter) {
             TuningMethod method = TuningMethods.trainedBy(adapter);
             Backbone backbone = method.getBackbone();
-            BackboneCheckpoint checkpoint = ZooBackbones.read(checkpointFile, CheckpointOptions.defaults()
-                    .withNumHeads(backbone.stages().get(0).numHeads()).withImageSize(backbone.getImageHeight()));
-            Backbones.requireSameArchitecture(backbone, checkpoint.config(), checkpointFile);
-            ComputationGraph graph = TuningMethods.newGraph(method);
-            method.loadBackbone(graph, checkpoint);
-            method.loadTrained(graph, adapter);
+            BackboneCheckpoint checkpoint = ZooBackbones.read(checkpointFile, CheckpointOptions.of(backbone));
+            ComputationGraph graph = TuningMethods.inferenceGraph(method, checkpoint, adapter);
             return new Model(graph, method, ImagePreprocessing.vtab1k().forInput(backbone.getInChannels(),
                     backbone.getImageHeight(), backbone.getImageWidth()));
         }

@@ -14,6 +14,15 @@ public record CheckpointOptions(Integer numHeads, Integer imageSize, boolean str
         return new CheckpointOptions(null, null, true);
     }
 
+    /**
+     * The options that read a checkpoint as {@code trainedOn} was built: its first stage's heads and its image size
+     * (how what was trained on a backbone finds that backbone in a file again).
+     */
+    public static CheckpointOptions of(Backbone trainedOn) {
+        return defaults().withNumHeads(trainedOn.stages().get(0).numHeads())
+                .withImageSize(trainedOn.getImageHeight());
+    }
+
     /** These options with the given number of attention heads (null: from the file). */
     public CheckpointOptions withNumHeads(Integer heads) {
         return new CheckpointOptions(heads, imageSize, strict);

@@ -149,8 +149,7 @@ public class HeadTuningConfig implements TuningMethod {
         TuningMethods.requireTrainedBy(this, SafetensorsReader.metadata(file).get(CONFIG_KEY), file.toString());
         if (trainBackbone) {
             backbone.loadFeatureExtractor(graph, Backbones.family(backbone.family()).read(file,
-                    CheckpointOptions.defaults().withNumHeads(backbone.stages().get(0).numHeads())
-                            .withImageSize(backbone.getImageHeight()).withStrict(false)));
+                    CheckpointOptions.of(backbone).withStrict(false)));
         }
         loadHead(graph, HEAD, SafetensorsReader.read(file), numClasses, backbone.featureWidth());
     }

@@ -176,6 +176,22 @@ public final class TuningMethods {
     }
 
     /**
+     * What {@code method} trained, ready for inference: a new graph ({@link #newGraph}) with {@code checkpoint} in
+     * its backbone and the tensors of {@code trainedFile} on top.
+     *
+     * @param method the configuration stored in {@code trainedFile} ({@link #trainedBy})
+     * @throws IllegalArgumentException in one line when the checkpoint's architecture is not the one trained on
+     */
+    public static ComputationGraph inferenceGraph(TuningMethod method, BackboneCheckpoint checkpoint,
+                                                  Path trainedFile) {
+        Backbones.requireSameArchitecture(method.getBackbone(), checkpoint.config(), checkpoint.source());
+        ComputationGraph graph = newGraph(method);
+        method.loadBackbone(graph, checkpoint);
+        method.loadTrained(graph, trainedFile);
+        return graph;
+    }
+
+    /**
      * {@code method}'s graph on {@code globals} with the pretrained {@code checkpoint} copied into its backbone
      * (frozen wherever the method freezes it; the method's own parts and head initialised from the globals' seed):
      * the graph {@code new ComputationGraph(method.configuration(globals))} + {@link TuningMethod#loadBackbone} would
