@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sa2vp.data.ImagePreprocessing;
+import org.sa2vp.data.ImageSources;
 import org.sa2vp.method.TuningMethod;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,7 +27,8 @@ import java.util.concurrent.Callable;
                 "Every image is read before the model: an unreadable one stops the command with one line naming it "
                         + "(exit code 2)."},
         footer = {"", "Example:", "  sa2vp predict --backbone zoo:vit_tiny_patch4_32_fashion --prompts runs/a/"
-                + "adapter.safetensors cat.png dog.jpg"})
+                + "adapter.safetensors cat.png dog.jpg", "  sa2vp predict --backbone vit.npz --prompts run/adapter.safetensors --data "
+                + "unlabelled/"})
 public final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--backbone", required = true, paramLabel = "FILE|zoo:NAME", description = "the backbone "
@@ -49,14 +51,26 @@ public final class PredictCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "image files")
-    List<Path> images;
+    @Option(names = "--data", paramLabel = "DIR", description = "also every image file below DIR, at any depth, in "
+            + "path order (a folder of unlabelled images, or a dataset split's folder)")
+    Path data;
+
+    @Parameters(paramLabel = "IMAGE", arity = "0..*", description = "image files")
+    List<Path> images = new ArrayList<>();
 
     @Override
     public Integer call() {
         if (topK <= 0 || batchSize <= 0) {
             throw new IllegalArgumentException("--top-k and --batch-size must be > 0, got " + topK + " and "
                     + batchSize);
+        }
+        List<Path> images = new ArrayList<>(this.images);
+        if (data != null) {
+            images.addAll(ImageSources.imagesBelow(data));
+        }
+        if (images.isEmpty()) {
+            throw new IllegalArgumentException(data == null ? "no image to classify: give image files or --data DIR"
+                    : data + " holds no image file (png, jpg, jpeg, bmp, gif)");
         }
         TuningMethod method = TrainedModel.configuration(prompts);
         List<String> names = ImageDatasets.classNames(classNames, prompts, method.getNumClasses());

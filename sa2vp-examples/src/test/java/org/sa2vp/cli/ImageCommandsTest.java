@@ -142,6 +142,13 @@ class ImageCommandsTest {
         }
         assertEquals(Integer.parseInt(m.group(2)), correct);
 
+        // predict --data: every image below the folder, each with the same answer as when named.
+        CliRun folder = CliRun.of("predict", "--backbone", ZOO, "--prompts", adapter.toString(), "--top-k", "1",
+                "--data", data.resolve("val").toString());
+        assertEquals(0, folder.code(), folder.err());
+        assertEquals(java.util.Set.of(predicted.out().strip().split("\n(?=/)")),
+                java.util.Set.of(folder.out().strip().split("\n(?=/)")));
+
         // A truncated PNG: one line naming it, exit code 2, before the model is loaded.
         Path truncated = dir.resolve("truncated.png");
         Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(val.get(0)), 40));

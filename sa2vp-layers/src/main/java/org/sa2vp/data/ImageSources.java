@@ -110,9 +110,7 @@ public final class ImageSources {
         List<Path> files = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
         for (Path classFolder : classFolders) {
-            List<Path> classImages = sorted(classFolder, Integer.MAX_VALUE).stream()
-                    .filter(file -> Files.isRegularFile(file) && IMAGE_EXTENSIONS.contains(extension(file)))
-                    .toList();
+            List<Path> classImages = imagesBelow(classFolder);
             if (classImages.isEmpty()) {
                 throw new IllegalArgumentException("class folder " + classFolder + " holds no image ("
                         + String.join(", ", new TreeSet<>(IMAGE_EXTENSIONS)) + ")");
@@ -281,6 +279,21 @@ public final class ImageSources {
             entries.put(field.getKey(), value.isIntegralNumber() ? value.asInt() : parseLabel(value.asText()));
         }
         return entries;
+    }
+
+    /**
+     * The image files below {@code folder} at any depth (by extension: {@link #IMAGE_EXTENSIONS}), sorted by their
+     * path relative to it: the unlabelled images a folder holds, e.g. for prediction.
+     *
+     * @throws IllegalArgumentException when the folder is missing
+     */
+    public static List<Path> imagesBelow(Path folder) {
+        if (!Files.isDirectory(folder)) {
+            throw new IllegalArgumentException("image folder " + folder + " not found");
+        }
+        return sorted(folder, Integer.MAX_VALUE).stream()
+                .filter(file -> Files.isRegularFile(file) && IMAGE_EXTENSIONS.contains(extension(file)))
+                .toList();
     }
 
     private static List<Path> subfolders(Path folder) {
