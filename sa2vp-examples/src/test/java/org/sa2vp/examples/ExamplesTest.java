@@ -96,6 +96,8 @@ class ExamplesTest {
             assertEquals(alone.predict(image), server.predict(second.resolve(Trainer.ADAPTER), image), "task 2");
         }
         long perTask = server.bytesPerTask();
+        System.out.printf("serving: shared graph %,d bytes, each further task %,d bytes%n", server.sharedBytes(),
+                perTask);
         assertEquals(4L * model.method().trainableParameters(), perTask, "float32 trained values");
         assertTrue(perTask * 20 < server.sharedBytes(), perTask + " bytes per task, " + server.sharedBytes()
                 + " shared");
