@@ -22,7 +22,7 @@ import java.util.List;
 final class ImageDatasets {
 
     /** The preprocessing a run used, {@link ImagePreprocessing#toJson()}, in the run folder. */
-    static final String PREPROCESSING = "preprocessing.json";
+    static final String PREPROCESSING = ImagePreprocessing.FILE;
     /** The class names of a run in label order, one a line, in the run folder. */
     static final String CLASSES = "classes.txt";
 
@@ -113,24 +113,8 @@ final class ImageDatasets {
      * the backbone's input.
      */
     static ImagePreprocessing preprocessingNextTo(Path adapter, Backbone model) {
-        Path file = sibling(adapter, PREPROCESSING);
-        if (Files.isRegularFile(file)) {
-            return readPreprocessing(file);
-        }
-        return ImagePreprocessing.preset(ImageDataOptions.DEFAULT_PRESET).forInput(model.getInChannels(),
-                model.getImageHeight(), model.getImageWidth());
-    }
-
-    /** A {@value #PREPROCESSING} file, one-line error naming it when it does not parse. */
-    static ImagePreprocessing readPreprocessing(Path file) {
-        try {
-            return ImagePreprocessing.fromJson(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(file + ": not a preprocessing description ("
-                    + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")", e);
-        }
+        return ImagePreprocessing.recordedNextTo(adapter, ImagePreprocessing.preset(ImageDataOptions.DEFAULT_PRESET)
+                .forInput(model.getInChannels(), model.getImageHeight(), model.getImageWidth()));
     }
 
     /**

@@ -24,8 +24,8 @@ import java.util.concurrent.Callable;
                 + "(preprocessing.json next to the adapter; without it the authors' vtab1k preset sized to the "
                 + "model: stretched, scaled to [0, 1], normalised with mean 0.5 and std 0.5 per channel). Prints the "
                 + "top-k classes of the predicted logits with their probabilities.",
-                "Every image is read before the model: an unreadable one stops the command with one line naming it "
-                        + "(exit code 2)."},
+                "Images are decoded a batch at a time; an unreadable one stops the command with one line naming it "
+                        + "(exit code 2) before any result of its batch is printed."},
         footer = {"", "Example:", "  sa2vp predict --backbone zoo:vit_tiny_patch4_32_fashion --prompts runs/a/"
                 + "adapter.safetensors cat.png dog.jpg", "  sa2vp predict --backbone vit.npz --prompts run/adapter.safetensors --data "
                 + "unlabelled/"})
@@ -75,16 +75,17 @@ public final class PredictCommand implements Callable<Integer> {
         TuningMethod method = TrainedModel.configuration(prompts);
         List<String> names = ImageDatasets.classNames(classNames, prompts, method.getNumClasses());
         ImagePreprocessing preprocessing = ImageDatasets.preprocessingNextTo(prompts, method.getBackbone());
-        List<INDArray> inputs = new ArrayList<>();
-        for (Path image : images) {
-            inputs.add(preprocessing.load(image));
-        }
         TrainedModel trained = TrainedModel.load(backbone, prompts, method);
         DataType dataType = trained.graph().getConfiguration().getDefaultConfiguration().getDataType();
         for (int from = 0; from < images.size(); from += batchSize) {
             int to = Math.min(images.size(), from + batchSize);
+            // Decoded a batch at a time (memory: one batch), all of it before any of it is printed.
+            List<INDArray> inputs = new ArrayList<>();
+            for (Path image : images.subList(from, to)) {
+                inputs.add(preprocessing.load(image));
+            }
             // [n, C, H, W] → logits [n, classes] of the method's prediction vertex
-            INDArray batch = Nd4j.concat(0, inputs.subList(from, to).toArray(INDArray[]::new)).castTo(dataType);
+            INDArray batch = Nd4j.concat(0, inputs.toArray(INDArray[]::new)).castTo(dataType);
             INDArray logits = trained.graph().output(List.of(method.logitVertices().get(0)), false,
                     new INDArray[]{batch}, null)[0];
             double[][] probabilities = Transforms.softmax(logits.castTo(DataType.DOUBLE), true).toDoubleMatrix();

@@ -181,7 +181,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(out + " holds no " + ImageDatasets.PREPROCESSING + " (a run on image "
                     + "files writes it); resume a run of .npy arrays with --train/--train-labels");
         }
-        ImagePreprocessing stored = ImageDatasets.readPreprocessing(file);
+        ImagePreprocessing stored = ImagePreprocessing.read(file);
         if (images.preset != null && !images.preprocessing(stored.getChannels(), stored.outputHeight(),
                 stored.outputWidth()).toJson().equals(stored.toJson())) {
             throw new IllegalArgumentException("--resume continues the run in " + out + " with its " + file

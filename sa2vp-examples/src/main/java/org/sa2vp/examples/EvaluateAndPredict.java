@@ -39,8 +39,9 @@ public final class EvaluateAndPredict {
             Backbone backbone = method.getBackbone();
             BackboneCheckpoint checkpoint = ZooBackbones.read(checkpointFile, CheckpointOptions.of(backbone));
             ComputationGraph graph = TuningMethods.inferenceGraph(method, checkpoint, adapter);
-            return new Model(graph, method, ImagePreprocessing.vtab1k().forInput(backbone.getInChannels(),
-                    backbone.getImageHeight(), backbone.getImageWidth()));
+            // As training saw its images: the preprocessing.json sa2vp train wrote beside the adapter, if any.
+            return new Model(graph, method, ImagePreprocessing.recordedNextTo(adapter, ImagePreprocessing.vtab1k()
+                    .forInput(backbone.getInChannels(), backbone.getImageHeight(), backbone.getImageWidth())));
         }
 
         /** The most likely class of one image file and its probability. */

@@ -149,7 +149,7 @@ class ImageCommandsTest {
         assertEquals(java.util.Set.of(predicted.out().strip().split("\n(?=/)")),
                 java.util.Set.of(folder.out().strip().split("\n(?=/)")));
 
-        // A truncated PNG: one line naming it, exit code 2, before the model is loaded.
+        // A truncated PNG: one line naming it, exit code 2, before any result of its batch is printed.
         Path truncated = dir.resolve("truncated.png");
         Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(val.get(0)), 40));
         CliRun unreadable = CliRun.of("predict", "--backbone", ZOO, "--prompts", adapter.toString(),
@@ -263,9 +263,10 @@ class ImageCommandsTest {
         assertEquals(2, diverged.code(), diverged.err());
         String message = diverged.err().strip().lines().reduce((a, b) -> b).orElse("");
         assertTrue(message.startsWith("sa2vp train: the training loss is "), message);
-        assertTrue(message.contains("stopped without writing: " + out + " keeps the last good checkpoint"), message);
         assertFalse(diverged.err().contains("\tat "), "no stack trace: " + diverged.err());
         TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
+        assertTrue(message.contains("stopped without writing: " + out + " keeps its checkpoint of iteration "
+                + state.getGlobalIteration()), message);
         assertTrue(state.getHistory().size() >= 1, "an epoch was checkpointed before the loss diverged");
         // state.json describes the last good step, the one before the step the message names.
         assertTrue(message.contains("the training loss is NaN at iteration " + (state.getGlobalIteration() + 1)

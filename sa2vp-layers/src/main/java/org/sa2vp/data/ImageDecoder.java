@@ -39,7 +39,17 @@ final class ImageDecoder {
      * @throws IOException with a reason when the file cannot be read or is not an image these decoders read
      */
     INDArray read(Path file, int channels) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        return decode(Files.readAllBytes(file), channels);
+    }
+
+    /**
+     * An image file's bytes decoded.
+     *
+     * @param channels 1 or 3
+     * @return {@code [1, channels, H, W]}
+     * @throws IOException with a reason when the bytes are not an image these decoders read
+     */
+    INDArray decode(byte[] bytes, int channels) throws IOException {
         INDArray raw;
         double maxValue;
         try (BytePointer encoded = new BytePointer(bytes); Mat encodedMat = new Mat(encoded);

@@ -61,6 +61,8 @@ public class ImagePreprocessing {
 
     /** The names {@link #preset(String)} knows. */
     public static final List<String> PRESETS = List.of("vtab1k", "fgvc");
+    /** The file a training run keeps its preprocessing in, next to what it trained, so evaluation sees alike. */
+    public static final String FILE = "preprocessing.json";
 
     /** Channels of the network input: 3 (RGB) or 1 (grey, ITU-R BT.601 luminance). */
     @Builder.Default
@@ -247,6 +249,32 @@ public class ImagePreprocessing {
             x = ImageTransforms.flipHorizontal(x);
         }
         return ImageTransforms.normalize(x, mean, std);
+    }
+
+    /**
+     * A {@link #FILE} (or any JSON of this class).
+     *
+     * @throws IllegalArgumentException in one line naming the file when it does not parse
+     */
+    public static ImagePreprocessing read(Path file) {
+        try {
+            return fromJson(Files.readString(file, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(file + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": not a preprocessing description ("
+                    + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")", e);
+        }
+    }
+
+    /**
+     * The preprocessing recorded next to {@code trainedFile} (a {@link #FILE} in its folder, as {@code sa2vp train}
+     * writes), else {@code fallback}: how what was trained there saw its images.
+     */
+    public static ImagePreprocessing recordedNextTo(Path trainedFile, ImagePreprocessing fallback) {
+        Path parent = trainedFile.toAbsolutePath().getParent();
+        Path file = parent == null ? Path.of(FILE) : parent.resolve(FILE);
+        return Files.isRegularFile(file) ? read(file) : fallback;
     }
 
     public String toJson() {

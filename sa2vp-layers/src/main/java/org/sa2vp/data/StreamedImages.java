@@ -20,14 +20,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link ImageList}). {@link #open} is the entry point: a dataset directory, a split name, the preprocessing and
  * the strictness.
  *
- * <p>Corrupt or unreadable images: in strict mode the batch that meets one fails, naming the file. Otherwise the
- * image is replaced, with its label, by the next readable image of the list (wrapping around), the file is named once
- * in the log and counted ({@link #skippedImages()}). The replacement depends only on the files, so batches keep their
+ * <p>Corrupt images (bytes no decoder reads): in strict mode the batch that meets one fails, naming the file.
+ * Otherwise the image is replaced, with its label, by the next readable image of the list (wrapping around), the
+ * file is named once in the log and counted ({@link #skippedImages()}). The replacement depends only on the files, so batches keep their
  * shape and a resumed run sees the same pixels and labels as an uninterrupted one. Checking is lazy (a file is
  * decoded only when a batch needs it), so opening a split of a million images costs one directory listing.
  *
  * <p>Training batches ({@link #batch(int[], int)}) apply the random crop and flip of the preprocessing, drawn from
- * (seed, epoch, index); evaluation batches ({@link #batch(int[])}) are deterministic. Not thread-safe.
+ * (seed, epoch, index); evaluation batches ({@link #batch(int[])}) are deterministic. A file that cannot be read
+ * at all (gone, or an I/O error) fails the batch with one line instead of being replaced: the next attempt may read
+ * it, and a replacement would make a resumed run differ. Not thread-safe.
  */
 public final class StreamedImages implements LabelledImages {
 
@@ -76,23 +78,32 @@ public final class StreamedImages implements LabelledImages {
     }
 
     /**
-     * A digest of the list (every file's path, size and label, in order) and of the preprocessing: cheap, as it
-     * decodes nothing, and different when an image is added, removed, replaced by a file of another size or
+     * A digest of the list (every file's path relative to the folder all of them lie in, its size and label, in
+     * order) and of the preprocessing: cheap, as it decodes nothing; the same for the dataset named by another path
+     * or moved elsewhere, different when an image is added, removed, replaced by a file of another size or
      * relabelled, or when the images would be preprocessed differently.
      */
     @Override
     public String fingerprint() {
+        List<Path> files = list.files().stream().map(f -> f.toAbsolutePath().normalize()).toList();
+        Path root = files.get(0).getParent();
+        for (Path file : files) {
+            while (root != null && !file.startsWith(root)) {
+                root = root.getParent();
+            }
+        }
         java.security.MessageDigest digest = Fingerprints.sha256();
         Fingerprints.update(digest, preprocessing.toJson());
         Fingerprints.update(digest, list.labels());
-        for (Path file : list.files()) {
+        for (Path file : files) {
             long size;
             try {
                 size = java.nio.file.Files.size(file);
             } catch (IOException e) {
                 size = -1;
             }
-            Fingerprints.update(digest, file + "\t" + size);
+            String relative = (root == null ? file : root.relativize(file)).toString().replace('\\', '/');
+            Fingerprints.update(digest, relative + "\t" + size);
         }
         return Fingerprints.hex(digest);
     }
@@ -167,8 +178,17 @@ public final class StreamedImages implements LabelledImages {
             return null;
         }
         Path file = list.files().get(index);
+        byte[] bytes;
         try {
-            return decoder.read(file, preprocessing.getChannels());
+            bytes = java.nio.file.Files.readAllBytes(file);
+        } catch (IOException e) {
+            // Not the image's fault (a vanished file, a network file system, an interrupted read): failing now
+            // keeps a resumed run exact, where replacing the image would change what it trains on.
+            throw new java.io.UncheckedIOException("cannot read image " + file + " (" + list.source() + ", index "
+                    + index + "): " + e.getMessage(), e);
+        }
+        try {
+            return decoder.decode(bytes, preprocessing.getChannels());
         } catch (IOException | RuntimeException e) {
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             if (strict) {

@@ -35,6 +35,7 @@ import java.util.Locale;
  *   adapter.safetensors  what the best network trained ({@link TuningMethod#writeTrained}; for SA2VP the adapter file)
  *   state.json           position in the run, RNG state, configurations, history ({@link TrainingState})
  *   metrics.csv          one row per epoch ({@link MetricsCsv});   curves.png  the same as a plot ({@link MetricsPlot})
+ *   evaluation.txt, evaluation.json, confusion.csv   ND4J's evaluation of the best epoch ({@link EvaluationResult})
  * </pre>
  * each written under a temporary name and renamed. A checkpoint is written after every epoch, every
  * {@link #checkpointEvery(int)} iterations, and when {@link #requestStop()} is honoured. {@link #resume} continues
@@ -93,6 +94,8 @@ public final class Trainer {
     private final WarmupCosineSchedule schedule;
     private final List<Listener> listeners = new ArrayList<>();
     private List<String> classNames;
+    /** Optimizer steps done at the checkpoint on disk (−1: none written yet). */
+    private int lastCheckpointIteration = -1;
     /** Whether {@code trainIterator} has been brought to the run's position (once per Trainer). */
     private boolean iteratorPositioned;
     private ProgressBar progress = ProgressBar.console();
@@ -121,6 +124,7 @@ public final class Trainer {
         this.validation = validation;
         this.directory = directory;
         this.schedule = state.getRecipe().schedule(state.getIterationsPerEpoch());
+        this.lastCheckpointIteration = Files.exists(directory.resolve(STATE)) ? state.getGlobalIteration() : -1;
     }
 
     /**
@@ -220,6 +224,9 @@ public final class Trainer {
                     + " images" + (fingerprint == null ? "" : ", fingerprint " + fingerprint.substring(0, 12))
                     + "); resume with the same training set, or start a new run in another directory");
         }
+        if (validation != null) {
+            checkLabels(validation, state.getConfig(), "validation");
+        }
         return new Trainer(restore(directory, state), state, train, null, Validation.of(validation), directory);
     }
 
@@ -227,6 +234,11 @@ public final class Trainer {
      * MultiDataSetIterator, MultiDataSetIterator, Path)}). */
     public static Trainer resume(Path directory, MultiDataSetIterator train, MultiDataSetIterator validation) {
         TrainingState state = TrainingState.read(directory.resolve(STATE));
+        if (state.getTrainSize() >= 0) {
+            throw new IllegalArgumentException(directory + ": the run was started on a set of " + state.getTrainSize()
+                    + " images; resume it with Trainer.resume(directory, images, validation), which checks they are "
+                    + "the same");
+        }
         return new Trainer(restore(directory, state), state, null, train, Validation.of(validation), directory);
     }
 
@@ -509,7 +521,7 @@ public final class Trainer {
         double loss = graph.score() - regularisation;
         if (!Double.isFinite(loss)) {
             throw new NonFiniteLossException(loss, graph.getIterationCount(), epoch + 1, iteration + 1,
-                    state.getGlobalIteration(), state.getBestEpoch(), directory);
+                    lastCheckpointIteration, state.getBestEpoch(), directory);
         }
         return loss;
     }
@@ -541,7 +553,8 @@ public final class Trainer {
                 evaluation == null ? null : evaluation.accuracy(), seconds);
         state.getHistory().add(record);
         checkpoint(improved);
-        if (evaluation != null) {
+        if (evaluation != null && improved) {
+            // The reports describe the best epoch, as best.zip and the adapter file do.
             evaluation.write(directory);
         }
         MetricsCsv.write(directory.resolve(METRICS), state.getHistory());
@@ -564,7 +577,12 @@ public final class Trainer {
             return EvaluationResult.of(graph, state.getConfig(), validation.images(), classNames,
                     recipe.effectiveEvalBatchSize());
         }
-        validation.iterator().reset();
+        if (validation.iterator().resetSupported()) {
+            validation.iterator().reset();
+        } else if (state.getEpoch() > 0) {
+            throw new IllegalArgumentException("the validation iterator does not support reset(), which a second "
+                    + "evaluation needs");
+        }
         return EvaluationResult.of(graph, state.getConfig(), validation.iterator(), classNames);
     }
 
@@ -583,6 +601,7 @@ public final class Trainer {
             state.getConfig().writeTrained(directory.resolve(ADAPTER), graph);
         }
         state.write(directory.resolve(STATE));
+        lastCheckpointIteration = state.getGlobalIteration();
     }
 
     private Result result() {

@@ -207,11 +207,15 @@ class TrainerDl4jTest {
                 .progress(quiet()).classNames(names);
         trainer.fit();
 
-        EvaluationResult direct = EvaluationResult.of(trainer.graph(), config, val, names, 3);
+        // The reports describe the best epoch, as best.zip does.
+        ComputationGraph best = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(
+                run.resolve(Trainer.BEST).toFile(), false);
+        EvaluationResult direct = EvaluationResult.of(best, config, val, names, 3);
         Evaluation written = Evaluation.fromJson(Files.readString(run.resolve(EvaluationResult.JSON)));
         assertEquals(direct.classification().getConfusion().toCSV(), written.getConfusion().toCSV());
         assertEquals(8, written.getNumRowCounter());
-        assertEquals(trainer.history().get(EPOCHS - 1).getValAccuracy(), written.accuracy(), 1e-12);
+        int bestEpoch = TrainingState.read(run.resolve(Trainer.STATE)).getBestEpoch();
+        assertEquals(trainer.history().get(bestEpoch - 1).getValAccuracy(), written.accuracy(), 1e-12);
         String report = Files.readString(run.resolve(EvaluationResult.REPORT));
         assertTrue(report.contains("triangle") && report.contains("Precision") && report.contains("Loss"), report);
         List<String> csv = Files.readAllLines(run.resolve(EvaluationResult.CONFUSION));
@@ -311,6 +315,8 @@ class TrainerDl4jTest {
         assertFalse(Double.isNaN(last.params().sumNumber().doubleValue()), "last.zip holds finite parameters");
         assertTrue(e.getMessage().startsWith("the training loss is "), e.getMessage());
         assertTrue(e.getMessage().contains("at iteration " + e.iteration() + " (epoch "), e.getMessage());
+        assertTrue(e.getMessage().contains(run + " keeps its checkpoint of iteration " + state.getGlobalIteration()),
+                e.getMessage());
     }
 
     @Test
