@@ -15,7 +15,8 @@ import java.util.List;
  * exporter's state dict and heads, {@link VitCheckpoint#of} names and infers the architecture, and the graph is
  * checked to have a ViT's structure where the weights alone cannot tell: one image input read by the patch
  * embedding (a {@code Conv} whose square kernel equals its stride, without padding, whose kernel is the
- * checkpoint's patch embedding) and one attention {@code Softmax} per block.
+ * checkpoint's patch embedding) and one attention {@code Softmax} per block (a {@code Softmax} that gives a graph
+ * output, a classifier's probabilities, is not counted).
  */
 final class VitOnnxReader {
 
@@ -59,7 +60,9 @@ final class VitOnnxReader {
                     + "kernel " + Arrays.toString(kernel.dims()) + ", but the patch embedding in the weights is "
                     + config.getHiddenSize() + " wide with patch " + config.getPatchSize());
         }
-        List<OnnxModel.Node> softmaxes = graph.nodes().stream().filter(n -> n.opType().equals("Softmax")).toList();
+        // A Softmax whose output leaves the graph is a classifier's probabilities, not attention.
+        List<OnnxModel.Node> softmaxes = graph.nodes().stream().filter(n -> n.opType().equals("Softmax"))
+                .filter(n -> n.outputs().stream().noneMatch(graph.outputs()::contains)).toList();
         if (softmaxes.size() != config.getDepth()) {
             throw new CheckpointException(source + ": " + softmaxes.size() + " Softmax nodes (" + describe(softmaxes)
                     + "), where a ViT with the " + config.getDepth() + " blocks of its weights has one attention "

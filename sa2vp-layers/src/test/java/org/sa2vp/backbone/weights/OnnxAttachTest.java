@@ -53,6 +53,16 @@ class OnnxAttachTest {
         AttachAssertions.assertSa2vpAttachesAsLoaded(loaded, Sa2vp.attach(onnx, CLASSES), VitFixtures.input());
     }
 
+    /** An export with a Softmax on its logits (made by make_softmax_head_fixture.py from the same weights). */
+    @org.junit.jupiter.api.Test
+    void aSoftmaxOnTheOutputIsNotTakenForAttention() {
+        BackboneCheckpoint loaded = Backbones.read(VitFixtures.file("torchvision_opset13.onnx"),
+                CheckpointOptions.defaults());
+        OnnxModel withSoftmax = OnnxModel.read(VitFixtures.file("torchvision_softmax_opset13.onnx"));
+        assertEquals(3, withSoftmax.graph().nodes().stream().filter(n -> n.opType().equals("Softmax")).count());
+        AttachAssertions.assertSa2vpAttachesAsLoaded(loaded, Sa2vp.attach(withSoftmax, CLASSES), VitFixtures.input());
+    }
+
     private static final String CNN_REFUSAL = "cnn.onnx: node '/conv1/Conv' (Conv) reading the image has kernel "
             + "[3, 3], strides [1, 1], pads [1, 1, 1, 1]; expected the patch embedding: a stored square kernel equal "
             + "to the strides, no padding";
