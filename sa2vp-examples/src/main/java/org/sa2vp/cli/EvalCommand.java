@@ -1,6 +1,7 @@
 package org.sa2vp.cli;
 
 import org.sa2vp.backbone.Backbone;
+import org.sa2vp.data.ImageSources;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.LabelledImages;
 import org.sa2vp.data.StreamedImages;
@@ -98,10 +99,7 @@ public final class EvalCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "accuracy %.4f (%d/%d)%nloss %.6f%n", result.accuracy(), result.correct(),
                 result.count(), result.loss());
         System.out.println(result.classification().stats());
-        if (set instanceof StreamedImages streamed && streamed.skippedImages() > 0) {
-            System.out.printf("%d unreadable image%s skipped (each replaced by the next readable one; --strict makes "
-                    + "them an error)%n", streamed.skippedImages(), streamed.skippedImages() == 1 ? "" : "s");
-        }
+        ImageDatasets.printSkipped(set);
         if (out != null) {
             ImageDatasets.createDirectories(out);
             result.write(out);
@@ -116,7 +114,7 @@ public final class EvalCommand implements Callable<Integer> {
      * classes.txt when the run recorded them).
      */
     private StreamedImages openImages(TuningMethod method, List<String> trainedNames) {
-        ImageDatasets.Layout layout = ImageDatasets.detect(data);
+        ImageSources.Layout layout = ImageSources.layout(data);
         String chosen = split != null ? split : layout.test;
         StreamedImages set = ImageDatasets.open(data, chosen, ImageDatasets.preprocessingNextTo(prompts,
                 method.getBackbone()), strict);

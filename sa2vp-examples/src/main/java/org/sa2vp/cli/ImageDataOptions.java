@@ -1,6 +1,7 @@
 package org.sa2vp.cli;
 
 import org.sa2vp.data.ImagePreprocessing;
+import org.sa2vp.data.ImageSources;
 import org.sa2vp.data.StreamedImages;
 import picocli.CommandLine.Option;
 
@@ -8,7 +9,7 @@ import java.nio.file.Path;
 
 /**
  * Training and validation data as image files ({@code --data DIR}), decoded batch by batch: the layout is detected
- * ({@link ImageDatasets#detect}) and gives the default splits, which the options may name instead.
+ * ({@link ImageSources#layout}) and gives the default splits, which the options may name instead.
  */
 public final class ImageDataOptions {
 
@@ -45,23 +46,23 @@ public final class ImageDataOptions {
     }
 
     /** The training and validation splits chosen, with the layout that chose them. */
-    record Splits(ImageDatasets.Layout layout, String train, String validation) {
+    record Splits(ImageSources.Layout layout, String train, String validation) {
 
         /** One line for the start of a run. */
         String describe(Path directory) {
             return "data: " + directory + " (" + layout.description + "): training on "
                     + ImageDatasets.describe(train) + (validation == null ? ", no validation"
-                    + (layout == ImageDatasets.Layout.VTAB_LISTS ? " (tune with --train-split train800 --val-split "
+                    + (layout == ImageSources.Layout.VTAB_LISTS ? " (tune with --train-split train800 --val-split "
                     + "val200)" : "") : ", validating on " + validation);
         }
     }
 
     /** The splits to open: those given, else the layout's defaults. */
     Splits splits() {
-        ImageDatasets.Layout layout = ImageDatasets.detect(directory);
+        ImageSources.Layout layout = ImageSources.layout(directory);
         String train = trainSplit != null ? trainSplit : layout.train;
         String validation = valSplit != null ? valSplit
-                : ImageDatasets.hasDefaultValidation(directory, layout) ? layout.validation : null;
+                : layout.hasDefaultValidation(directory) ? layout.validation : null;
         return new Splits(layout, train, validation);
     }
 

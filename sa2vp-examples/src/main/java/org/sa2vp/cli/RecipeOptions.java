@@ -43,11 +43,10 @@ public final class RecipeOptions {
         if (epochs != null) {
             r = r.withEpochs(epochs);
             if (warmupEpochs == null && base.getWarmupEpochs() > epochs) {
-                int scaled = (int) ((long) base.getWarmupEpochs() * Math.max(epochs, 0) / base.getEpochs());
+                r = base.withEpochsScaled(epochs);
                 System.err.printf("--epochs %d is below the recipe's %d warm-up epochs (of %d): warming up for %d "
                         + "epoch%s instead; set --warmup-epochs to choose%n", epochs, base.getWarmupEpochs(),
-                        base.getEpochs(), scaled, scaled == 1 ? "" : "s");
-                r = r.withWarmupEpochs(scaled);
+                        base.getEpochs(), r.getWarmupEpochs(), r.getWarmupEpochs() == 1 ? "" : "s");
             }
         }
         if (warmupEpochs != null) {

@@ -252,16 +252,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The count of corrupt images replaced, when any. */
     private static void printSkipped(TrainingData data) {
-        int skipped = 0;
-        for (LabelledImages set : new LabelledImages[]{data.train(), data.validation()}) {
-            if (set instanceof StreamedImages streamed) {
-                skipped += streamed.skippedImages();
-            }
-        }
-        if (skipped > 0) {
-            System.out.printf("%d unreadable image%s skipped (each replaced by the next readable one; --strict makes "
-                    + "them an error)%n", skipped, skipped == 1 ? "" : "s");
-        }
+        ImageDatasets.printSkipped(data.train(), data.validation());
     }
 
     private Trainer resumeRun(TrainingData data) {

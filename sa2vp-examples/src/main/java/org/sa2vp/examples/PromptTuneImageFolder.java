@@ -55,7 +55,7 @@ public final class PromptTuneImageFolder {
 
         // 3. SA2VP with the authors' settings, on the paper's recipe shortened to `epochs`.
         TuningMethod sa2vp = TuningMethods.create(Sa2vpMethods.SA2VP, backbone, train.numClasses());
-        TrainingRecipe recipe = TrainingRecipe.paper().withEpochs(epochs).withWarmupEpochs(Math.max(1, epochs / 10))
+        TrainingRecipe recipe = TrainingRecipe.paper().withEpochsScaled(epochs)
                 .withBatchSize(Math.min(64, train.size()));
         ComputationGraph graph = Trainer.newGraph(sa2vp, recipe, train.size());
         sa2vp.loadBackbone(graph, checkpoint);

@@ -37,8 +37,11 @@ public final class ServeManyAdapters {
         current = adapters.get(adapters.size() - 1);
     }
 
-    /** Classifies {@code image} with {@code task}'s adapter (switching to it when another task ran last). */
-    public EvaluateAndPredict.Prediction predict(Path task, Path image) {
+    /**
+     * Classifies {@code image} with {@code task}'s adapter (switching to it when another task ran last). One request
+     * at a time: the switch rewrites the shared graph's trained values, so concurrent callers are serialised.
+     */
+    public synchronized EvaluateAndPredict.Prediction predict(Path task, Path image) {
         if (!task.equals(current)) {
             TrainedValues values = tasks.get(task);
             if (values == null) {

@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.weights.NpzWriter;
 import org.sa2vp.data.ImagePreprocessing;
+import org.sa2vp.data.ImageSources;
 import org.sa2vp.train.EpochRecord;
 import org.sa2vp.train.EvaluationResult;
 import org.sa2vp.train.Trainer;
@@ -28,7 +29,6 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -186,12 +186,12 @@ class ImageCommandsTest {
         Path classFolder = dir.resolve("plain");
         classFolders(classFolder, 1, 1);
 
-        assertEquals(new ImageDataOptions.Splits(ImageDatasets.Layout.VTAB_LISTS, "train800val200", null),
+        assertEquals(new ImageDataOptions.Splits(ImageSources.Layout.VTAB_LISTS, "train800val200", null),
                 splits(vtab));
-        assertEquals(new ImageDataOptions.Splits(ImageDatasets.Layout.FGVC_JSON, "train", null), splits(fgvc));
-        assertEquals(new ImageDataOptions.Splits(ImageDatasets.Layout.SPLIT_FOLDERS, "train", "val"),
+        assertEquals(new ImageDataOptions.Splits(ImageSources.Layout.FGVC_JSON, "train", null), splits(fgvc));
+        assertEquals(new ImageDataOptions.Splits(ImageSources.Layout.SPLIT_FOLDERS, "train", "val"),
                 splits(splitFolders));
-        assertEquals(new ImageDataOptions.Splits(ImageDatasets.Layout.CLASS_FOLDER, null, null), splits(classFolder));
+        assertEquals(new ImageDataOptions.Splits(ImageSources.Layout.CLASS_FOLDER, null, null), splits(classFolder));
         assertEquals("data: " + vtab + " (VTAB-1k list files): training on train800val200, no validation (tune "
                 + "with --train-split train800 --val-split val200)", splits(vtab).describe(vtab));
         assertEquals("data: " + classFolder + " (one image folder DIR/<class>/<image>): training on all images, no "
@@ -289,8 +289,8 @@ class ImageCommandsTest {
         args[args.length - 1] = dir.resolve("lenient").toString();
         CliRun lenient = CliRun.of(args);
         assertEquals(0, lenient.code(), lenient.err());
-        assertTrue(lenient.out().contains("1 unreadable image skipped (each replaced by the next readable one; "
-                + "--strict makes them an error)"), lenient.out());
+        assertTrue(lenient.out().contains("1 unreadable image skipped (each replaced by the next readable one, with "
+                + "its label; --strict makes them an error)"), lenient.out());
 
         String[] strictArgs = java.util.Arrays.copyOf(args, args.length + 1);
         strictArgs[args.length - 1] = dir.resolve("strict").toString();

@@ -106,9 +106,10 @@ class ExamplesTest {
 
     @Test
     void attachToAKerasImportedVit() {
-        EvaluationResult result = AttachToKerasVit.run(KERAS_VIT, data, 3);
-        assertEquals(18, result.count());
-        assertTrue(Double.isFinite(result.loss()));
-        assertEquals(List.of("blob_0", "blob_1", "blob_2"), result.classification().getLabelsList());
+        AttachToKerasVit.Result result = AttachToKerasVit.run(KERAS_VIT, data, 3);
+        assertEquals(18, result.after().count());
+        assertEquals(List.of("blob_0", "blob_1", "blob_2"), result.after().classification().getLabelsList());
+        assertTrue(result.after().loss() < result.before().loss(), "DL4J's fit trains the attached prompts: "
+                + result.before().loss() + " -> " + result.after().loss());
     }
 }

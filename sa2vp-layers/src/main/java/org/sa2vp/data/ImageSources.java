@@ -57,7 +57,72 @@ public final class ImageSources {
      */
     private static final List<String> FGVC_IMAGE_DIRS = List.of("images", "Images", "");
 
+    /**
+     * The layouts this class lists, told apart by the files at the top of a dataset directory ({@link #layout}),
+     * each with the splits the paper's protocols use by default (null: none).
+     */
+    public enum Layout {
+        /** {@code train.json}, {@code val.json}, {@code test.json}: the authors' FGVC protocol. */
+        FGVC_JSON("FGVC JSON splits", "train", "val", "test"),
+        /**
+         * VTAB-1k list files: the paper's final protocol trains on train800val200 and reports test; train800 with
+         * val200 is for choosing hyper-parameters.
+         */
+        VTAB_LISTS("VTAB-1k list files", "train800val200", null, "test"),
+        /** {@code DIR/<split>/<class>/<image>}. */
+        SPLIT_FOLDERS("split folders", "train", "val", "test"),
+        /** {@code DIR/<class>/<image>} with no split folders: all of it is one split. */
+        CLASS_FOLDER("one image folder DIR/<class>/<image>", null, null, null);
+
+        /** How messages name the layout. */
+        public final String description;
+        /** Default training split; null for {@link #CLASS_FOLDER}: the whole folder. */
+        public final String train;
+        /** Default validation split, or null for none. */
+        public final String validation;
+        /** Default test split, or null for none. */
+        public final String test;
+
+        Layout(String description, String train, String validation, String test) {
+            this.description = description;
+            this.train = train;
+            this.validation = validation;
+            this.test = test;
+        }
+
+        /** Whether this layout's default validation split is present in {@code directory}. */
+        public boolean hasDefaultValidation(Path directory) {
+            return switch (this) {
+                case FGVC_JSON -> Files.isRegularFile(directory.resolve(validation + ".json"));
+                case SPLIT_FOLDERS -> Files.isDirectory(directory.resolve(validation));
+                case VTAB_LISTS, CLASS_FOLDER -> false;
+            };
+        }
+    }
+
     private ImageSources() {
+    }
+
+    /**
+     * The layout of {@code directory}: FGVC JSON when it holds a JSON split, else VTAB-1k lists when it holds a list
+     * file, else split folders when one of {@code train}, {@code val}, {@code test} is a folder, else one class
+     * folder.
+     *
+     * @throws IllegalArgumentException when the directory is missing
+     */
+    public static Layout layout(Path directory) {
+        if (!Files.isDirectory(directory)) {
+            throw new IllegalArgumentException("dataset directory " + directory + " not found");
+        }
+        if (!fgvcSplits(directory).isEmpty()) {
+            return Layout.FGVC_JSON;
+        }
+        if (!vtabSplits(directory).isEmpty()) {
+            return Layout.VTAB_LISTS;
+        }
+        Layout folders = Layout.SPLIT_FOLDERS;
+        return java.util.stream.Stream.of(folders.train, folders.validation, folders.test)
+                .anyMatch(name -> Files.isDirectory(directory.resolve(name))) ? folders : Layout.CLASS_FOLDER;
     }
 
     /**
@@ -70,15 +135,13 @@ public final class ImageSources {
      * @throws IllegalArgumentException naming the directory and the splits it has when {@code split} is not one
      */
     public static ImageList detect(Path directory, String split) {
-        if (!Files.isDirectory(directory)) {
-            throw new IllegalArgumentException("dataset directory " + directory + " not found");
-        }
+        Layout layout = layout(directory);
         String name = split.endsWith(".json") ? split.substring(0, split.length() - 5)
                 : split.endsWith(".txt") ? split.substring(0, split.length() - 4) : split;
-        if (!fgvcSplits(directory).isEmpty()) {
+        if (layout == Layout.FGVC_JSON) {
             return fgvc(directory, name);
         }
-        if (!vtabSplits(directory).isEmpty()) {
+        if (layout == Layout.VTAB_LISTS) {
             return vtab(directory, vtabSplit(directory, name), 0);
         }
         Path folder = directory.resolve(name);

@@ -3,8 +3,8 @@ package org.sa2vp.data;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A labelled image set the trainer can draw batches from in any order: in-memory arrays
- * ({@link InMemoryImages}), and later image folders or VTAB split lists that decode on demand.
+ * A labelled image set the trainer can draw batches from in any order: in-memory arrays ({@link InMemoryImages}),
+ * or image files on disk decoded batch by batch ({@link StreamedImages}: image folders, VTAB-1k lists, FGVC JSON).
  */
 public interface LabelledImages {
 

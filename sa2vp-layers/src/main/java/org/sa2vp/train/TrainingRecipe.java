@@ -98,12 +98,21 @@ public class TrainingRecipe {
         ConfigSupport.check(ok, "TrainingRecipe", field, expected, actual);
     }
 
+    /**
+     * This recipe over {@code newEpochs} epochs with the warm-up keeping its share of the run, rounded down (the
+     * paper's 10 of 100 epochs become 1 of 10, or 0 of 5): how a shorter run keeps the schedule's shape.
+     */
+    public TrainingRecipe withEpochsScaled(int newEpochs) {
+        return withEpochs(newEpochs).withWarmupEpochs((int) ((long) warmupEpochs * Math.max(newEpochs, 0) / epochs));
+    }
+
     /** Iterations per epoch for {@code trainSize} images ({@code len(train) // batch} with drop_last). */
     public int iterationsPerEpoch(int trainSize) {
         int n = dropLast ? trainSize / batchSize : (trainSize + batchSize - 1) / batchSize;
         if (n == 0) {
             throw new IllegalArgumentException("the training set has " + trainSize + " images, fewer than one batch of "
-                    + batchSize + (dropLast ? " (incomplete batches are dropped)" : ""));
+                    + batchSize + (dropLast ? " (incomplete batches are dropped)" : "") + "; use a batch size of at "
+                    + "most " + Math.max(1, trainSize) + " (--batch-size)");
         }
         return n;
     }
