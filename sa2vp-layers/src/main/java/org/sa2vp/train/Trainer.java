@@ -254,6 +254,7 @@ public final class Trainer {
             throw new IllegalArgumentException(last + " holds iteration " + graph.getIterationCount() + " but " + STATE
                     + " describes iteration " + state.getGlobalIteration() + " (interrupted while checkpointing?)");
         }
+        graph.getConfiguration().setEpochCount(state.getEpoch());
         return graph;
     }
 
@@ -415,7 +416,7 @@ public final class Trainer {
                 boolean periodic = checkpointEvery > 0 && state.getGlobalIteration() % checkpointEvery == 0;
                 if (it + 1 < perEpoch && (stopRequested || periodic)) {
                     state.setEpochSeconds(secondsBefore + (System.nanoTime() - epochStart) / 1e9);
-                    checkpoint(false);
+                    checkpoint();
                     if (stopRequested) {
                         progress.line(String.format(Locale.ROOT, "stopped in epoch %d after iteration %d/%d; "
                                 + "checkpoint in %s", epoch + 1, it + 1, perEpoch, directory));
@@ -527,6 +528,11 @@ public final class Trainer {
     }
 
     private void endEpoch(int epoch, double seconds) {
+        // The epoch's training is saved before anything that reads the validation data, so a failure there (a
+        // corrupt image under --strict, say) loses no step: a resumed run finds every iteration of the epoch done
+        // and goes straight to its evaluation.
+        state.setEpochSeconds(seconds);
+        checkpoint();
         TrainingRecipe recipe = state.getRecipe();
         boolean last = epoch + 1 == recipe.getEpochs();
         EvaluationResult evaluation = validation != null
@@ -552,7 +558,11 @@ public final class Trainer {
                 trainLoss, evaluation == null ? null : evaluation.loss(),
                 evaluation == null ? null : evaluation.accuracy(), seconds);
         state.getHistory().add(record);
-        checkpoint(improved);
+        if (improved) {
+            AtomicFiles.copy(directory.resolve(LAST), directory.resolve(BEST));
+            state.getConfig().writeTrained(directory.resolve(ADAPTER), graph);
+        }
+        state.write(directory.resolve(STATE));
         if (evaluation != null && improved) {
             // The reports describe the best epoch, as best.zip and the adapter file do.
             evaluation.write(directory);
@@ -587,19 +597,16 @@ public final class Trainer {
     }
 
     /**
-     * Writes last.zip (+ best.zip and the adapter file when {@code best}), then state.json, which is what a resumed
-     * run trusts ({@link #resume} refuses a last.zip whose iteration count state.json does not describe).
+     * Writes last.zip, then state.json, which is what a resumed run trusts ({@link #resume} refuses a last.zip whose
+     * iteration count state.json does not describe). At an epoch's end, best.zip and the adapter file follow from
+     * this last.zip after the evaluation ({@link #endEpoch}); the state's epoch, not last.zip's, is the epoch count a
+     * resumed graph gets.
      */
-    private void checkpoint(boolean best) {
+    private void checkpoint() {
         Random rng = Nd4j.getRandom();
         state.setRngRootState(rng.rootState());
         state.setRngNodeState(rng.nodeState());
-        Path last = directory.resolve(LAST);
-        AtomicFiles.write(last, temp -> ModelSerializer.writeModel(graph, temp.toFile(), true));
-        if (best) {
-            AtomicFiles.copy(last, directory.resolve(BEST));
-            state.getConfig().writeTrained(directory.resolve(ADAPTER), graph);
-        }
+        AtomicFiles.write(directory.resolve(LAST), temp -> ModelSerializer.writeModel(graph, temp.toFile(), true));
         state.write(directory.resolve(STATE));
         lastCheckpointIteration = state.getGlobalIteration();
     }

@@ -26,6 +26,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.sa2vp.data.InMemoryImages;
+import org.sa2vp.data.LabelledImages;
 import org.sa2vp.model.Sa2vpConfig;
 
 import java.io.ByteArrayOutputStream;
@@ -363,5 +364,52 @@ class TrainerDl4jTest {
                 + "fingerprint " + train.fingerprint().substring(0, 12) + ") than given (24 images, fingerprint "
                 + sameSizeOtherImages.fingerprint().substring(0, 12) + ")"), e.getMessage());
         Trainer.resume(run, new InMemoryImages(train.images().dup(), train.labels()), null);
+    }
+
+    @Test
+    void aFailingValidationLosesNoTraining(@TempDir Path tmp) {
+        Sa2vpConfig config = TinySa2vp.config(0);
+        InMemoryImages train = TinySa2vp.data(TRAIN, 1);
+        InMemoryImages val = TinySa2vp.data(8, 2);
+        Trainer straight = Trainer.start(graph(config), config, recipe(), train, val, tmp.resolve("straight"))
+                .progress(quiet());
+        straight.fit();
+
+        // A validation set whose files break during the first evaluation (a corrupt image under --strict, say).
+        LabelledImages breaking = new LabelledImages() {
+            @Override
+            public int size() {
+                return val.size();
+            }
+
+            @Override
+            public int[] labels() {
+                return val.labels();
+            }
+
+            @Override
+            public Batch batch(int[] indices) {
+                throw new IllegalArgumentException("image 3 is unreadable");
+            }
+        };
+        Path run = tmp.resolve("run");
+        Trainer failing = Trainer.start(graph(config), config, recipe(), train, breaking, run).progress(quiet());
+        assertEquals("image 3 is unreadable", assertThrows(IllegalArgumentException.class, failing::fit)
+                .getMessage());
+        TrainingState saved = TrainingState.read(run.resolve(Trainer.STATE));
+        assertEquals(3, saved.getGlobalIteration(), "the epoch's three steps are on disk");
+        assertEquals(0, saved.getEpoch());
+
+        Trainer resumed = Trainer.resume(run, train, val).progress(quiet());
+        assertTrue(resumed.fit().finished());
+        assertEquals(straight.graph().params(), resumed.graph().params());
+        assertEquals(withoutSeconds(straight.history()), withoutSeconds(resumed.history()));
+        assertEquals(EPOCHS, resumed.graph().getEpochCount());
+    }
+
+    /** Epoch records with the wall-clock time, the one field that differs between equal runs, zeroed. */
+    private static List<EpochRecord> withoutSeconds(List<EpochRecord> history) {
+        history.forEach(r -> r.setSeconds(0));
+        return history;
     }
 }
