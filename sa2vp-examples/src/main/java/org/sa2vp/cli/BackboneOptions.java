@@ -1,8 +1,10 @@
 package org.sa2vp.cli;
 
+import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.vit.PositionEmbeddingResize;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.zoo.ZooBackbones;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -10,8 +12,9 @@ import java.nio.file.Path;
 /** Where the frozen ViT comes from: a checkpoint file, or a named variant with random weights. */
 public final class BackboneOptions {
 
-    @Option(names = "--backbone", paramLabel = "FILE", description = "ViT checkpoint (.npz, .safetensors, .onnx, .h5)")
-    Path backbone;
+    @Option(names = "--backbone", paramLabel = "FILE|zoo:NAME", description = "ViT checkpoint (.npz, .safetensors, "
+            + ".onnx, .h5), or zoo:NAME for a bundled one")
+    String backbone;
 
     @Option(names = "--model", paramLabel = "NAME", description = "named ViT with random frozen weights, e.g. "
             + "vit_base_patch16_224 (used when no --backbone is given)")
@@ -31,7 +34,11 @@ public final class BackboneOptions {
         if (backbone == null) {
             return null;
         }
-        return VitCheckpoint.read(backbone, VitCheckpoint.Options.defaults().withNumHeads(heads)
+        if (backbone.startsWith(ZooBackbones.PREFIX)) {
+            return VitCheckpoint.of(ZooBackbones.read(backbone, CheckpointOptions.defaults().withNumHeads(heads)
+                    .withImageSize(imageSize).withStrict(!nonStrict)));
+        }
+        return VitCheckpoint.read(Path.of(backbone), VitCheckpoint.Options.defaults().withNumHeads(heads)
                 .withImageSize(imageSize).withAlignment(PositionEmbeddingResize.Alignment.ALIGN_CORNERS)
                 .withStrict(!nonStrict));
     }

@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.vit.PositionEmbeddingResize;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
@@ -13,6 +14,7 @@ import org.sa2vp.backbone.weights.NpzWriter;
 import org.sa2vp.model.AdapterFile;
 import org.sa2vp.model.Sa2vpConfig;
 import org.sa2vp.model.Sa2vpModel;
+import org.sa2vp.zoo.ZooBackbones;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -44,8 +46,9 @@ import java.util.concurrent.Callable;
                 + "--output out.npz"})
 public final class InferCommand implements Callable<Integer> {
 
-    @Option(names = "--backbone", required = true, paramLabel = "FILE", description = "checkpoint file")
-    Path backbone;
+    @Option(names = "--backbone", required = true, paramLabel = "FILE|zoo:NAME", description = "checkpoint file, or "
+            + "zoo:NAME for a bundled backbone")
+    String backbone;
 
     @Option(names = "--input", required = true, paramLabel = "X.npy", description = "float32 images [B, C, H, W]")
     Path input;
@@ -94,7 +97,11 @@ public final class InferCommand implements Callable<Integer> {
         VitCheckpoint.Options options = VitCheckpoint.Options.defaults().withNumHeads(heads)
                 .withImageSize(imageSize != null ? imageSize : (int) images.size(2)).withLayerNormEps(layerNormEps)
                 .withAlignment(resize).withStrict(!nonStrict);
-        VitCheckpoint checkpoint = VitCheckpoint.read(backbone, options);
+        // A bundled backbone is read as its file would be, with the options CheckpointOptions carries.
+        VitCheckpoint checkpoint = backbone.startsWith(ZooBackbones.PREFIX)
+                ? VitCheckpoint.of(ZooBackbones.read(backbone, CheckpointOptions.defaults().withNumHeads(heads)
+                        .withImageSize(options.imageSize()).withStrict(!nonStrict)))
+                : VitCheckpoint.read(Path.of(backbone), options);
         VisionTransformerConfig c = checkpoint.config();
         if (images.size(1) != c.getInChannels() || images.size(2) != c.getImageHeight()
                 || images.size(3) != c.getImageWidth()) {

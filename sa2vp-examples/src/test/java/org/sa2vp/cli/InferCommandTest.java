@@ -58,6 +58,19 @@ class InferCommandTest {
     }
 
     @Test
+    void aZooBackboneRunsAsItsCheckpointDoes(@TempDir Path dir) {
+        INDArray images = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 1, 32, 32);
+        Path input = dir.resolve("x.npy");
+        org.sa2vp.backbone.weights.NpzWriter.writeNpy(input, images);
+        Path out = dir.resolve("out.npz");
+        assertEquals(0, Sa2vpCli.execute("infer", "--backbone", "zoo:" + org.sa2vp.zoo.PretrainedTinyVit.NAME,
+                "--input", input.toString(), "--output", out.toString()));
+        INDArray expected = org.sa2vp.backbone.vit.VisionTransformer.features(
+                org.sa2vp.zoo.PretrainedTinyVit.backbone().toGraph(), images);
+        assertEquals(0.0, maxAbsDiff(NpzReader.readNpz(out).get("features"), expected), 1e-6);
+    }
+
+    @Test
     void userErrorsAreOneLineWithExitCode2(@TempDir Path dir) {
         PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
