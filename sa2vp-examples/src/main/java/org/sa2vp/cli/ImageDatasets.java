@@ -104,7 +104,10 @@ final class ImageDatasets {
         return parent == null ? Path.of(name) : parent.resolve(name);
     }
 
-    /** One line on stdout counting the corrupt images the sets replaced, when any (null sets are skipped). */
+    /**
+     * One line on stdout counting the corrupt images of the sets, when any (null sets are skipped): training
+     * replaced them, evaluation left them out.
+     */
     static void printSkipped(LabelledImages... sets) {
         int skipped = 0;
         for (LabelledImages set : sets) {
@@ -113,8 +116,8 @@ final class ImageDatasets {
             }
         }
         if (skipped > 0) {
-            System.out.printf("%d unreadable image%s skipped (each replaced by the next readable one, with its "
-                    + "label; --strict makes them an error)%n", skipped, skipped == 1 ? "" : "s");
+            System.out.printf("%d unreadable image%s skipped (replaced by the next readable one in training, left "
+                    + "out of evaluations; --strict makes them an error)%n", skipped, skipped == 1 ? "" : "s");
         }
     }
 }

@@ -289,8 +289,8 @@ class ImageCommandsTest {
         args[args.length - 1] = dir.resolve("lenient").toString();
         CliRun lenient = CliRun.of(args);
         assertEquals(0, lenient.code(), lenient.err());
-        assertTrue(lenient.out().contains("1 unreadable image skipped (each replaced by the next readable one, with "
-                + "its label; --strict makes them an error)"), lenient.out());
+        assertTrue(lenient.out().contains("1 unreadable image skipped (replaced by the next readable one in "
+                + "training, left out of evaluations; --strict makes them an error)"), lenient.out());
 
         String[] strictArgs = java.util.Arrays.copyOf(args, args.length + 1);
         strictArgs[args.length - 1] = dir.resolve("strict").toString();

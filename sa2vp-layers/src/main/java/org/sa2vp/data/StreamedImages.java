@@ -21,9 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * the strictness.
  *
  * <p>Corrupt images (bytes no decoder reads): in strict mode the batch that meets one fails, naming the file.
- * Otherwise the image is replaced, with its label, by the next readable image of the list (wrapping around), the
- * file is named once in the log and counted ({@link #skippedImages()}). The replacement depends only on the files, so batches keep their
- * shape and a resumed run sees the same pixels and labels as an uninterrupted one. Checking is lazy (a file is
+ * Otherwise the file is named once in the log and counted ({@link #skippedImages()}); a training batch replaces it,
+ * with its label, by the next readable image of the list (wrapping around), and an evaluation batch leaves it out.
+ * The replacement depends only on the files, so training batches keep their shape and a resumed run sees the same
+ * pixels and labels as an uninterrupted one. Checking is lazy (a file is
  * decoded only when a batch needs it), so opening a split of a million images costs one directory listing.
  *
  * <p>Training batches ({@link #batch(int[], int)}) apply the random crop and flip of the preprocessing, drawn from
@@ -132,7 +133,7 @@ public final class StreamedImages implements LabelledImages {
         return unreadable.size();
     }
 
-    /** Evaluation batch: centre crop, no flip. */
+    /** Evaluation batch: centre crop, no flip; unreadable images left out (so it may hold fewer images). */
     @Override
     public Batch batch(int[] indices) {
         return read(indices, false, 0);
@@ -144,17 +145,23 @@ public final class StreamedImages implements LabelledImages {
         return read(indices, true, epoch);
     }
 
+    /**
+     * The images at {@code indices}. Training replaces an unreadable image by the next readable one (batches keep
+     * their size and a resumed run its data); evaluation leaves it out, rather than count a replacement under the
+     * replacement's label.
+     */
     private Batch read(int[] indices, boolean train, int epoch) {
-        INDArray images = Nd4j.create(DataType.FLOAT, indices.length, preprocessing.getChannels(),
-                preprocessing.outputHeight(), preprocessing.outputWidth());
+        List<INDArray> inputs = new java.util.ArrayList<>(indices.length);
         int[] labels = new int[indices.length];
-        for (int i = 0; i < indices.length; i++) {
-            int index = indices[i];
+        for (int index : indices) {
             if (index < 0 || index >= list.size()) {
                 throw new IndexOutOfBoundsException("image " + index + " of " + list.size());
             }
             int used = index;
             INDArray decoded = decode(used);
+            if (decoded == null && !train) {
+                continue;
+            }
             while (decoded == null) {
                 used = (used + 1) % list.size();
                 if (used == index) {
@@ -164,12 +171,17 @@ public final class StreamedImages implements LabelledImages {
                 decoded = decode(used);
             }
             // The random draws follow the requested index, so they do not depend on which files are corrupt.
-            INDArray input = preprocessing.apply(decoded, train, epoch, index);
+            inputs.add(preprocessing.apply(decoded, train, epoch, index));
+            labels[inputs.size() - 1] = list.label(used);
+        }
+        INDArray images = Nd4j.create(DataType.FLOAT, inputs.size(), preprocessing.getChannels(),
+                preprocessing.outputHeight(), preprocessing.outputWidth());
+        for (int i = 0; i < inputs.size(); i++) {
+            INDArray input = inputs.get(i);
             images.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
                     .assign(input.reshape(input.size(1), input.size(2), input.size(3)));
-            labels[i] = list.label(used);
         }
-        return new Batch(images, labels);
+        return new Batch(images, java.util.Arrays.copyOf(labels, inputs.size()));
     }
 
     /** Image {@code index} decoded, or null when it is unreadable (remembered, logged once; thrown when strict). */

@@ -67,6 +67,9 @@ public record EvaluationResult(Evaluation classification, double loss) {
         int count = 0;
         while (data.hasNext()) {
             MultiDataSet batch = data.next();
+            if (batch.getFeatures(0).size(0) == 0) {
+                continue;  // every image of the batch was left out (unreadable files of a streamed set)
+            }
             INDArray oneHot = batch.getLabels(0);
             if (oneHot.rank() != 2 || oneHot.size(1) != classes) {
                 throw new IllegalArgumentException("evaluation labels of shape " + Arrays.toString(oneHot.shape())

@@ -119,7 +119,7 @@ class StreamedImagesTest {
     }
 
     @Test
-    void corruptImagesAreReplacedByTheNextReadableOneOrFatalWhenStrict(@TempDir Path dir) throws IOException {
+    void corruptImagesAreReplacedInTrainingLeftOutOfEvaluationOrFatalWhenStrict(@TempDir Path dir) throws IOException {
         Path good = fixtureFile("photo.png");
         Path truncated = dir.resolve("truncated.png");
         Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(good), 40));
@@ -136,6 +136,9 @@ class StreamedImagesTest {
         assertEquals(2, lenient.skippedImages());
         lenient.batch(new int[]{1, 2}, 1);
         assertEquals(2, lenient.skippedImages(), "counted once per file");
+        LabelledImages.Batch evaluation = lenient.batch(new int[]{1, 2, 0, 3});
+        assertArrayEquals(new int[]{0, 0}, evaluation.labels(), "an evaluation leaves the corrupt images out");
+        assertEquals(2, evaluation.images().size(0));
 
         StreamedImages strict = StreamedImages.of(list, small, true);
         strict.batch(new int[]{0, 3});
@@ -146,7 +149,7 @@ class StreamedImagesTest {
 
         ImageList allBad = new ImageList(List.of(truncated, text), new int[]{0, 1}, List.of("a", "b"), "bad list");
         String none = assertThrows(IllegalArgumentException.class,
-                () -> StreamedImages.of(allBad, small, false).batch(new int[]{1})).getMessage();
+                () -> StreamedImages.of(allBad, small, false).batch(new int[]{1}, 0)).getMessage();
         assertTrue(none.startsWith("bad list: no image of the 2 is readable (first: " + text), none);
     }
 
