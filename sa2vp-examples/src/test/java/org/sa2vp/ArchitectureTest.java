@@ -51,7 +51,7 @@ class ArchitectureTest {
             List.of("org.sa2vp.model", "org.sa2vp.baseline"),     // 9  SA2VP; the baselines (siblings)
             List.of("org.sa2vp.train"),                           // 10 Trainer, recipe, evaluation, metrics
             List.of("org.sa2vp.zoo"),                             // 11
-            List.of("org.sa2vp.zoo.minivtab"),                    // 12
+            List.of("org.sa2vp.zoo.minivtab", "org.sa2vp.zoo.benchmark"), // 12 mini-VTAB; the paper's benchmark table (siblings)
             List.of("org.sa2vp.examples", "org.sa2vp.examples.bench"), // 13
             List.of("org.sa2vp.cli"));                            // 14
 

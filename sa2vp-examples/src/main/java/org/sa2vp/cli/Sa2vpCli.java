@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sa2vp", mixinStandardHelpOptions = true, version = "sa2vp 0.1.0",
         description = "SA2VP visual prompt tuning for Deeplearning4j.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, InferCommand.class, PredictCommand.class, InfoCommand.class,
-                BenchCommand.class, PretrainCommand.class, MiniVtabCommand.class, MiniVtabSweepCommand.class,
+                BenchCommand.class, PretrainCommand.class, MiniVtabCommand.class, MiniVtabSweepCommand.class, BenchmarksCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Sa2vpCli implements Runnable {
 

@@ -1,0 +1,131 @@
+package org.sa2vp.zoo.benchmark;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+import org.sa2vp.config.ConfigSupport;
+import org.sa2vp.data.ImageSources;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The bundled table parses and validates, has the paper's datasets, and agrees with the paper's tables. */
+class BenchmarksTest {
+
+    @Test
+    void countsPerSuiteAndGroup() {
+        assertEquals(34, Benchmarks.all().size());
+        assertEquals(5, Benchmarks.group("fgvc").size());
+        assertEquals(10, Benchmarks.group("hta").size());
+        assertEquals(19, Benchmarks.group("vtab-1k").size());
+        assertEquals(7, Benchmarks.group("natural").size());
+        assertEquals(4, Benchmarks.group("specialized").size());
+        assertEquals(8, Benchmarks.group("structured").size());
+        assertEquals(List.of("fgvc/cub-200-2011", "fgvc/nabirds", "fgvc/oxford-flowers", "fgvc/stanford-dogs",
+                "fgvc/stanford-cars"), Benchmarks.group("fgvc").stream().map(Benchmark::id).toList());
+    }
+
+    @Test
+    void spotValuesAgainstThePaperAndTheAuthorsCode() {
+        // Table 3 (VTAB-1k, ViT), SA2VP column; notes §1.7: dSprites 16/0.1, structured batch 40, lr 1e-3, 100 epochs
+        Benchmark dspritesLocation = Benchmarks.get("vtab-1k/dsprites-location");
+        assertEquals("dSprites/location", dspritesLocation.name());
+        assertEquals("structured", dspritesLocation.group());
+        assertEquals(16, dspritesLocation.classes());
+        assertEquals(84.5, dspritesLocation.paperVit());
+        assertNull(dspritesLocation.paperSwin());
+        assertEquals(new BenchmarkSettings(16, 16, 0.1, 40, 1e-3, 2, 100), dspritesLocation.vit());
+        assertEquals(ImageSources.Layout.VTAB_LISTS, dspritesLocation.layout());
+        assertEquals("vtab1k", dspritesLocation.preprocessing());
+        // Table 1 (FGVC, ViT): Stanford Cars 84.1; notes §1.7: Car 64/1.5 with 1 deep map
+        Benchmark cars = Benchmarks.get("fgvc/stanford-cars");
+        assertEquals(84.1, cars.paperVit());
+        assertEquals(196, cars.classes());
+        assertEquals(new BenchmarkSettings(64, 64, 1.5, null, 1e-3, 1, null), cars.vit());
+        assertEquals(ImageSources.Layout.FGVC_JSON, cars.layout());
+        // Table 2 (HTA, ViT): GTSRB 96.3; HTA 64/0.1
+        Benchmark gtsrb = Benchmarks.get("hta/gtsrb");
+        assertEquals(96.3, gtsrb.paperVit());
+        assertEquals(43, gtsrb.classes());
+        assertEquals(64, gtsrb.vit().promptRank());
+        // Table 3: Pets 90.8 with lr 5e-4 (README exception)
+        assertEquals(5e-4, Benchmarks.get("vtab-1k/pets").vit().learningRate());
+        assertEquals(90.8, Benchmarks.get("vtab-1k/pets").paperVit());
+    }
+
+    @Test
+    void rowsAverageToThePapersReportedMeans() {
+        // The paper's means (Tables 1-3) are rounded to 2 decimals (HTA: 1); the rows must average to them.
+        List<ReportedMean> means = Benchmarks.bundled().reportedMeans();
+        assertEquals(5, means.size());
+        for (ReportedMean mean : means) {
+            double average = Benchmarks.group(mean.label()).stream().mapToDouble(Benchmark::paperVit).average()
+                    .orElseThrow();
+            double tolerance = (mean.suite().equals("hta") ? 0.05 : 0.005) + 1e-9; // half a unit of the last digit
+            assertEquals(mean.vit(), average, tolerance, mean.label());
+        }
+        // Table 4 (Swin): group means only
+        assertEquals(86.30, means.get(3).swin());
+    }
+
+    @Test
+    void unknownIdListsTheNearest() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Benchmarks.get("vtab-1k/dsprites-loc"));
+        assertEquals("unknown benchmark 'vtab-1k/dsprites-loc'; nearest: vtab-1k/dsprites-location, "
+                + "vtab-1k/dsprites-orientation, vtab-1k/pets (sa2vp benchmarks lists all 34)", e.getMessage());
+        assertEquals("unknown benchmark 'cub'; nearest: hta/cub-200, fgvc/cub-200-2011, vtab-1k/sun397 "
+                        + "(sa2vp benchmarks lists all 34)",
+                assertThrows(IllegalArgumentException.class, () -> Benchmarks.get("cub")).getMessage());
+        assertEquals("unknown benchmark group 'nature', expected one of [fgvc, hta, vtab-1k, natural, specialized, "
+                + "structured]", assertThrows(IllegalArgumentException.class, () -> Benchmarks.group("nature"))
+                .getMessage());
+    }
+
+    @Test
+    void badRowsFailInOneLineNamingRowAndField() {
+        assertEquals("t.json benchmark 'vtab-1k/dtd': classes must be an integer >= 2 or null, got 1",
+                error(row -> row.put("classes", 1)));
+        assertEquals("t.json benchmark 'vtab-1k/dtd': vit.gamma must be a number > 0 or null, got -0.1",
+                error(row -> ((ObjectNode) row.get("vit")).put("gamma", -0.1)));
+        assertEquals("t.json benchmark 'vtab-1k/dtd': layout must be one of [FGVC_JSON, VTAB_LISTS, SPLIT_FOLDERS, "
+                + "CLASS_FOLDER] or null, got VTAB", error(row -> row.put("layout", "VTAB")));
+        assertEquals("t.json benchmark 'vtab-1k/dtd': group must be one of [natural, specialized, structured], got "
+                + "null", error(row -> row.putNull("group")));
+        assertEquals("t.json benchmark 'vtab-1k/dtd': paperVit must be an accuracy in % (0 to 100) or null, got 705",
+                error(row -> row.put("paperVit", 705)));
+        assertEquals("t.json benchmark 'vtab-1k/dtd': vit must be made of the fields [promptRank, adapterWidth, "
+                        + "gamma, batchSize, learningRate, deepPromptMaps, epochs], got unknown field 'rank'",
+                error(row -> ((ObjectNode) row.get("vit")).put("rank", 8)));
+        assertEquals("t.json benchmark #1: id must be unique, got vtab-1k/dtd (also row #0)",
+                assertThrows(IllegalArgumentException.class, () -> Benchmarks.parse(table(
+                        Benchmarks.get("vtab-1k/dtd").toJson(), Benchmarks.get("vtab-1k/dtd").toJson()), "t.json"))
+                        .getMessage());
+    }
+
+    @Test
+    void rowsRoundTripThroughJson() {
+        Benchmarks again = Benchmarks.parse(table(Benchmarks.all().stream().map(Benchmark::toJson)
+                .toArray(ObjectNode[]::new)), "t.json");
+        assertEquals(Benchmarks.all(), again.rows());
+    }
+
+    private static String error(java.util.function.Consumer<ObjectNode> edit) {
+        ObjectNode row = Benchmarks.get("vtab-1k/dtd").toJson();
+        edit.accept(row);
+        return assertThrows(IllegalArgumentException.class, () -> Benchmarks.parse(table(row), "t.json"))
+                .getMessage();
+    }
+
+    private static ObjectNode table(ObjectNode... rows) {
+        ObjectNode table = ConfigSupport.mapper().createObjectNode();
+        table.putObject("provenance");
+        table.putArray("reportedMeans");
+        for (ObjectNode row : rows) {
+            table.withArray("benchmarks").add(row);
+        }
+        return table;
+    }
+}
