@@ -1,0 +1,91 @@
+package org.sa2vp.zoo.benchmark;
+
+import org.sa2vp.data.ImagePreprocessing;
+import org.sa2vp.data.ImageSources;
+import org.sa2vp.data.StreamedImages;
+
+import java.nio.file.Path;
+
+/**
+ * A registered benchmark's data on disk, read the way the authors' code reads it: the split pair of a
+ * {@link SplitMode}, the benchmark's preprocessing preset sized to the model input, streamed batch by batch
+ * ({@link StreamedImages}). Everything that needs no pixels is checked before any image is decoded, in one line: the
+ * directory's layout against the benchmark's, the splits' class count against the registered one.
+ *
+ * <p>FGVC labels: the authors subtract 1 from the JSON's class ids (1..K), except for NABirds, whose ids they use
+ * as they are; {@link ImageSources#fgvc} maps the sorted distinct ids to 0..K−1, which is both of these whenever the
+ * ids are contiguous, as they are in VPT's split files.
+ */
+public final class BenchmarkData {
+
+    /** The paper's two protocols; the authors' third mode, which evaluates on training images, has no value here. */
+    public enum SplitMode {
+        /** Choosing hyper-parameters: VTAB-1k train800 → val200, FGVC train.json → val.json. */
+        TRAIN_VAL,
+        /** The reported numbers: VTAB-1k train800val200 → test, FGVC train.json (not train+val) → test.json. */
+        TRAINVAL_TEST;
+
+        /** The training split of {@code layout} in this mode. */
+        public String trainSplit(ImageSources.Layout layout) {
+            return switch (layout) {
+                case VTAB_LISTS -> this == TRAIN_VAL ? "train800" : "train800val200";
+                case FGVC_JSON, SPLIT_FOLDERS -> "train";
+                case CLASS_FOLDER -> throw new IllegalArgumentException("a single class folder has no splits");
+            };
+        }
+
+        /** The evaluation split of {@code layout} in this mode. */
+        public String evaluationSplit(ImageSources.Layout layout) {
+            return switch (layout) {
+                case VTAB_LISTS -> this == TRAIN_VAL ? "val200" : "test";
+                case FGVC_JSON, SPLIT_FOLDERS -> this == TRAIN_VAL ? "val" : "test";
+                case CLASS_FOLDER -> throw new IllegalArgumentException("a single class folder has no splits");
+            };
+        }
+    }
+
+    /**
+     * The two splits of a run.
+     *
+     * @param train      what the model trains on (random crop and flip when the preset has them)
+     * @param evaluation what it is evaluated on, never a subset of {@code train}
+     */
+    public record Splits(StreamedImages train, StreamedImages evaluation) {
+    }
+
+    private BenchmarkData() {
+    }
+
+    /**
+     * The splits of {@code benchmark} in {@code directory} for {@code mode}, for a model taking
+     * {@code channels × height × width} images.
+     *
+     * @param strict a corrupt image is an error instead of being skipped
+     * @throws IllegalArgumentException in one line, before any decoding, when the benchmark has no reader for its
+     *                                  layout yet, the directory holds another layout, a split is missing, or the
+     *                                  splits hold another number of classes than the benchmark has
+     */
+    public static Splits open(Benchmark benchmark, Path directory, SplitMode mode, int channels, int height,
+                              int width, boolean strict) {
+        if (benchmark.layout() == null || benchmark.preprocessing() == null) {
+            throw new IllegalArgumentException(benchmark.id() + ": no reader for its data layout yet (the paper "
+                    + "does not give its layout or preprocessing); see docs/BENCHMARKS-PAPER.md");
+        }
+        ImageSources.Layout found = ImageSources.layout(directory);
+        if (found != benchmark.layout()) {
+            throw new IllegalArgumentException(directory + " holds " + found.description + ", but " + benchmark.id()
+                    + " comes as " + benchmark.layout().description);
+        }
+        ImagePreprocessing preprocessing = ImagePreprocessing.preset(benchmark.preprocessing())
+                .forInput(channels, height, width);
+        StreamedImages train = StreamedImages.open(directory, mode.trainSplit(found), preprocessing, strict);
+        StreamedImages evaluation = StreamedImages.open(directory, mode.evaluationSplit(found), preprocessing, strict);
+        for (StreamedImages split : new StreamedImages[]{train, evaluation}) {
+            if (split.numClasses() != benchmark.classes()) {
+                throw new IllegalArgumentException(split.list().source() + ": " + split.numClasses() + " classes, "
+                        + "but " + benchmark.id() + " has " + benchmark.classes() + "; is it the right dataset?");
+            }
+        }
+        return new Splits(train, evaluation);
+    }
+}

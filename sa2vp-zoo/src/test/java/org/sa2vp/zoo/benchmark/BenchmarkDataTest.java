@@ -1,0 +1,123 @@
+package org.sa2vp.zoo.benchmark;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sa2vp.data.ImagePreprocessing;
+import org.sa2vp.data.ImageSources;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.StringJoiner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every registered benchmark with a layout, read from a small generated tree in that layout with its registered
+ * class count (one 4×4 PNG per class and split): the reader sees the registered classes, the protocol's split files
+ * and the benchmark's preset sized to the model; the reported protocol never evaluates on training images. A wrong
+ * tree is one line before any decoding.
+ */
+class BenchmarkDataTest {
+
+    private static byte[] png(int shade) throws IOException {
+        BufferedImage image = new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB);
+        image.setRGB(1, 2, shade);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(image, "png", out);
+        return out.toByteArray();
+    }
+
+    /** {@code root} in {@code layout} with {@code classes} classes, one image per class in every split. */
+    private static Path tree(Path root, ImageSources.Layout layout, int classes) throws IOException {
+        Files.createDirectories(root);
+        byte[] image = png(0x808080);
+        if (layout == ImageSources.Layout.VTAB_LISTS) {
+            Path images = Files.createDirectories(root.resolve("images"));
+            for (String split : List.of("train800", "val200", "train800val200", "test")) {
+                StringBuilder lines = new StringBuilder();
+                for (int c = 0; c < classes; c++) {
+                    Path file = images.resolve(split + "_" + c + ".png");
+                    Files.write(file, image);
+                    lines.append("images/").append(file.getFileName()).append(' ').append(c).append('\n');
+                }
+                Files.writeString(root.resolve(split + ".txt"), lines);
+            }
+        } else {
+            Path images = Files.createDirectories(root.resolve("images"));
+            for (String split : List.of("train", "val", "test")) {
+                StringJoiner json = new StringJoiner(", ", "{", "}");
+                for (int c = 0; c < classes; c++) {
+                    String key = split + "/" + (c + 1) + ".png";
+                    Files.createDirectories(images.resolve(split));
+                    Files.write(images.resolve(key), image);
+                    json.add("\"" + key + "\": " + (c + 1));  // class ids 1..K, as VPT's files
+                }
+                Files.writeString(root.resolve(split + ".json"), json.toString());
+            }
+        }
+        return root;
+    }
+
+    @Test
+    void everyBenchmarkWithALayoutReadsWithItsClassesSplitsAndPreset(@TempDir Path dir) throws IOException {
+        int checked = 0;
+        for (Benchmark b : Benchmarks.all()) {
+            if (b.layout() == null) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> BenchmarkData.open(b, dir, BenchmarkData.SplitMode.TRAINVAL_TEST, 3, 32, 32, true));
+                assertTrue(e.getMessage().startsWith(b.id() + ": no reader for its data layout yet"), e.getMessage());
+                continue;
+            }
+            Path root = tree(dir.resolve(b.id().replace('/', '_')), b.layout(), b.classes());
+            for (BenchmarkData.SplitMode mode : BenchmarkData.SplitMode.values()) {
+                BenchmarkData.Splits splits = BenchmarkData.open(b, root, mode, 3, 32, 32, true);
+                assertEquals(b.classes(), splits.train().numClasses(), b.id());
+                assertEquals(b.classes(), splits.train().size(), b.id() + ": one image per class");
+                assertEquals(ImagePreprocessing.preset(b.preprocessing()).forInput(3, 32, 32),
+                        splits.train().preprocessing(), b.id());
+                Set<Path> trained = new HashSet<>(splits.train().list().files());
+                assertTrue(splits.evaluation().list().files().stream().noneMatch(trained::contains),
+                        b.id() + " " + mode + " evaluates on images it does not train on");
+                String expectedEvaluation = b.layout() == ImageSources.Layout.VTAB_LISTS
+                        ? (mode == BenchmarkData.SplitMode.TRAIN_VAL ? "val200" : "test")
+                        : (mode == BenchmarkData.SplitMode.TRAIN_VAL ? "val" : "test");
+                assertTrue(splits.evaluation().list().files().get(0).toString().contains(expectedEvaluation),
+                        b.id() + " " + mode + ": " + splits.evaluation().list().files().get(0));
+            }
+            // The labels are the JSON's class ids − 1 (FGVC), the list file's labels (VTAB-1k).
+            BenchmarkData.Splits splits = BenchmarkData.open(b, root, BenchmarkData.SplitMode.TRAIN_VAL, 3, 32, 32,
+                    true);
+            int last = splits.train().size() - 1;
+            assertEquals(b.classes() - 1, splits.train().batch(new int[]{last}).labels()[0], b.id());
+            checked++;
+        }
+        assertEquals(5 + 19, checked, "every FGVC and VTAB-1k benchmark");
+    }
+
+    @Test
+    void aWrongTreeIsOneLineBeforeAnyDecoding(@TempDir Path dir) throws IOException {
+        Benchmark dtd = Benchmarks.get("vtab-1k/dtd");
+        Path fewer = tree(dir.resolve("fewer"), dtd.layout(), dtd.classes() - 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BenchmarkData.open(dtd, fewer, BenchmarkData.SplitMode.TRAINVAL_TEST, 3, 32, 32, false));
+        assertTrue(e.getMessage().endsWith(": " + (dtd.classes() - 2) + " classes, but vtab-1k/dtd has "
+                + dtd.classes() + "; is it the right dataset?"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+
+        Benchmark cub = Benchmarks.get("fgvc/cub-200-2011");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> BenchmarkData.open(cub, fewer, BenchmarkData.SplitMode.TRAINVAL_TEST, 3, 32, 32, false));
+        assertEquals(fewer + " holds VTAB-1k list files, but fgvc/cub-200-2011 comes as FGVC JSON splits",
+                e.getMessage());
+    }
+}
