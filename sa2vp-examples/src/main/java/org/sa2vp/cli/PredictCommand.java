@@ -70,7 +70,8 @@ public final class PredictCommand implements Callable<Integer> {
         }
         if (images.isEmpty()) {
             throw new IllegalArgumentException(data == null ? "no image to classify: give image files or --data DIR"
-                    : data + " holds no image file (png, jpg, jpeg, bmp, gif)");
+                    : data + " holds no image file ("
+                            + String.join(", ", new java.util.TreeSet<>(ImageSources.IMAGE_EXTENSIONS)) + ")");
         }
         TuningMethod method = TrainedModel.configuration(prompts);
         List<String> names = ImageDatasets.classNames(classNames, prompts, method.getNumClasses());

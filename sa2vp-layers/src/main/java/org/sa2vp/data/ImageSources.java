@@ -38,7 +38,7 @@ import java.util.stream.Stream;
 public final class ImageSources {
 
     /** File name extensions (lower case) listed as images in an image folder. */
-    static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
+    public static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
 
     /** The FGVC JSON splits VPT and SA2VP read. */
     private static final List<String> FGVC_SPLITS = List.of("train", "val", "test");

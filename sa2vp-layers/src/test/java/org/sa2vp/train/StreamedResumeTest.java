@@ -73,14 +73,7 @@ class StreamedResumeTest {
 
         Path run = tmp.resolve("stopped");
         Trainer first = Trainer.start(Trainer.newGraph(config, recipe(), train.size()), config, recipe(),
-                images(data), null, run).progress(quiet()).addListener(new Trainer.Listener() {
-                    @Override
-                    public void iterationDone(Trainer trainer, int epoch, int iteration, double loss) {
-                        if (epoch == 1 && iteration == 1) {
-                            trainer.requestStop();
-                        }
-                    }
-                });
+                images(data), null, run).progress(quiet()).addListener(TinySa2vp.stopAt(1, 1));
         assertFalse(first.fit().finished());
         Trainer resumed = Trainer.resume(run, images(tmp.resolve("images/../images")), null).progress(quiet());
         assertTrue(resumed.fit().finished());

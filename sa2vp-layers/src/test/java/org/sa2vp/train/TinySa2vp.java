@@ -90,4 +90,16 @@ final class TinySa2vp {
         }
         return out;
     }
+
+    /** Stops the trainer at the given (0-based epoch, 1-based iteration) point. */
+    static Trainer.Listener stopAt(int epoch, int iteration) {
+        return new Trainer.Listener() {
+            @Override
+            public void iterationDone(Trainer trainer, int e, int it, double loss) {
+                if (e == epoch && it == iteration) {
+                    trainer.requestStop();
+                }
+            }
+        };
+    }
 }

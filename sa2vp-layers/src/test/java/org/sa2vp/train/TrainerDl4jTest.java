@@ -241,14 +241,7 @@ class TrainerDl4jTest {
         Trainer first = Trainer.start(graph(config), config, recipe,
                         new UserIterator(TrainingBatches.forTraining(train, config, recipe)),
                         TrainingBatches.inOrder(val, config, 4, DataType.FLOAT), iterRun)
-                .progress(quiet()).addListener(new Trainer.Listener() {
-                    @Override
-                    public void iterationDone(Trainer trainer, int epoch, int iteration, double loss) {
-                        if (epoch == 1 && iteration == 1) {
-                            trainer.requestStop();
-                        }
-                    }
-                });
+                .progress(quiet()).addListener(TinySa2vp.stopAt(1, 1));
         assertFalse(first.fit().finished());
         Trainer resumed = Trainer.resume(iterRun, new UserIterator(TrainingBatches.forTraining(train, config, recipe)),
                 TrainingBatches.inOrder(val, config, 4, DataType.FLOAT)).progress(quiet());
@@ -350,13 +343,8 @@ class TrainerDl4jTest {
         Sa2vpConfig config = TinySa2vp.config(0);
         InMemoryImages train = TinySa2vp.data(TRAIN, 1);
         Path run = tmp.resolve("run");
-        Trainer.start(graph(config), config, recipe(), train, null, run).progress(quiet()).addListener(
-                new Trainer.Listener() {
-                    @Override
-                    public void iterationDone(Trainer trainer, int epoch, int iteration, double loss) {
-                        trainer.requestStop();
-                    }
-                }).fit();
+        Trainer.start(graph(config), config, recipe(), train, null, run).progress(quiet())
+                .addListener(TinySa2vp.stopAt(0, 1)).fit();
         InMemoryImages sameSizeOtherImages = TinySa2vp.data(TRAIN, 99);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.resume(run, sameSizeOtherImages, null));

@@ -56,18 +56,6 @@ class TrainerTest {
         return Trainer.start(graph, config, recipe, train, val, dir);
     }
 
-    /** Stops the trainer at the given (0-based epoch, 1-based iteration) point. */
-    private static Trainer.Listener stopAt(int epoch, int iteration) {
-        return new Trainer.Listener() {
-            @Override
-            public void iterationDone(Trainer trainer, int e, int it, double loss) {
-                if (e == epoch && it == iteration) {
-                    trainer.requestStop();
-                }
-            }
-        };
-    }
-
     @Test
     void interruptedAndResumedRunEqualsUninterruptedRun(@TempDir Path tmp) throws Exception {
         Sa2vpConfig config = TinySa2vp.config(0.1);
@@ -87,14 +75,14 @@ class TrainerTest {
         assertTrue(expected.sub(initial).amaxNumber().doubleValue() > 1e-3, "training changed nothing");
 
         Path interrupted = tmp.resolve("interrupted");
-        Trainer b1 = fresh(interrupted, config, train, val).progress(quiet(log)).addListener(stopAt(0, 3));
+        Trainer b1 = fresh(interrupted, config, train, val).progress(quiet(log)).addListener(TinySa2vp.stopAt(0, 3));
         Trainer.Result r1 = b1.fit();
         assertFalse(r1.finished());
         assertEquals(1, r1.epochs());
         assertEquals(3, r1.iterations());
 
         Trainer b2 = Trainer.resume(interrupted, train, val).progress(quiet(log)).checkpointEvery(2)
-                .addListener(stopAt(1, 1));
+                .addListener(TinySa2vp.stopAt(1, 1));
         Trainer.Result r2 = b2.fit();
         assertFalse(r2.finished());
         assertEquals(4, r2.iterations());

@@ -80,28 +80,11 @@ public record Benchmark(String id, String name, String suite, String group, int 
                 at.child("notes").optionalText(row));
     }
 
-    /** This row as the table writes it (the same fields and order as {@code benchmarks.json}). */
+    /**
+     * This row as the table writes it (the same fields and order as {@code benchmarks.json}): Jackson writes a record
+     * by its components, in declaration order.
+     */
     public ObjectNode toJson() {
-        ObjectNode node = ConfigSupport.mapper().createObjectNode();
-        node.put("id", id);
-        node.put("name", name);
-        node.put("suite", suite);
-        node.put("group", group);
-        node.put("classes", classes);
-        node.put("layout", layout == null ? null : layout.name());
-        node.put("preprocessing", preprocessing);
-        vit.write(node.putObject("vit"));
-        if (swin == null) {
-            node.putNull("swin");
-        } else {
-            swin.write(node.putObject("swin"));
-        }
-        node.put("paperVit", paperVit);
-        node.put("paperSwin", paperSwin);
-        node.put("paperTable", paperTable);
-        node.put("source", source);
-        node.put("licence", licence);
-        node.put("notes", notes);
-        return node;
+        return ConfigSupport.mapper().valueToTree(this);
     }
 }

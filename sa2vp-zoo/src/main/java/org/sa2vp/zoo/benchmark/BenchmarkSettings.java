@@ -1,7 +1,6 @@
 package org.sa2vp.zoo.benchmark;
 
 import org.nd4j.shade.jackson.databind.JsonNode;
-import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
 import java.util.List;
 
@@ -31,15 +30,5 @@ public record BenchmarkSettings(Integer promptRank, Integer adapterWidth, Double
                 at.child("batchSize").integer(node, 1), at.child("learningRate").positive(node),
                 at.child("deepPromptMaps").integer(node, 0), at.child("epochs").integer(node, 1));
         return settings;
-    }
-
-    void write(ObjectNode node) {
-        node.put("promptRank", promptRank);
-        node.put("adapterWidth", adapterWidth);
-        node.put("gamma", gamma);
-        node.put("batchSize", batchSize);
-        node.put("learningRate", learningRate);
-        node.put("deepPromptMaps", deepPromptMaps);
-        node.put("epochs", epochs);
     }
 }
