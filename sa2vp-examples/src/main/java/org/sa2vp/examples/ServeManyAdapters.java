@@ -1,6 +1,7 @@
 package org.sa2vp.examples;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.layers.Parameters;
 import org.sa2vp.method.TrainedValues;
 
 import java.nio.file.Path;
@@ -62,7 +63,7 @@ public final class ServeManyAdapters {
     public long sharedBytes() {
         long bytes = 0;
         for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : model.graph().getVertices()) {
-            Map<String, INDArray> table = v.hasLayer() ? v.getLayer().paramTable() : v.paramTable(false);
+            Map<String, INDArray> table = Parameters.of(model.graph(), v.getVertexName());
             if (table != null) {
                 bytes += table.values().stream().mapToLong(a -> a.length() * a.dataType().width()).sum();
             }

@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.sa2vp.layers.FrozenUpdater;
+import org.sa2vp.layers.Parameters;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -35,7 +36,7 @@ public final class TrainedValues {
     public static TrainedValues capture(ComputationGraph graph, TuningMethod method) {
         Map<String, INDArray> out = new LinkedHashMap<>();
         for (org.deeplearning4j.nn.graph.vertex.GraphVertex vertex : graph.getVertices()) {
-            Map<String, INDArray> table = vertex.hasLayer() ? vertex.getLayer().paramTable() : vertex.paramTable(false);
+            Map<String, INDArray> table = Parameters.of(graph, vertex.getVertexName());
             if (table == null) {
                 continue;
             }
@@ -58,9 +59,8 @@ public final class TrainedValues {
     public void apply(ComputationGraph graph) {
         for (Map.Entry<String, INDArray> e : values.entrySet()) {
             int slash = e.getKey().lastIndexOf('/');
-            org.deeplearning4j.nn.graph.vertex.GraphVertex vertex = graph.getVertex(e.getKey().substring(0, slash));
-            Map<String, INDArray> table = vertex == null ? null
-                    : vertex.hasLayer() ? vertex.getLayer().paramTable() : vertex.paramTable(false);
+            String vertex = e.getKey().substring(0, slash);
+            Map<String, INDArray> table = graph.getVertex(vertex) == null ? null : Parameters.of(graph, vertex);
             INDArray target = table == null ? null : table.get(e.getKey().substring(slash + 1));
             if (target == null || !Arrays.equals(target.shape(), e.getValue().shape())) {
                 throw new IllegalArgumentException("the graph has no parameter " + e.getKey() + " of shape "
