@@ -51,9 +51,10 @@ class ArchitectureTest {
             List.of("org.sa2vp.model", "org.sa2vp.baseline"),     // 9  SA2VP; the baselines (siblings)
             List.of("org.sa2vp.train"),                           // 10 Trainer, recipe, evaluation, metrics
             List.of("org.sa2vp.zoo"),                             // 11
-            List.of("org.sa2vp.zoo.minivtab", "org.sa2vp.zoo.benchmark"), // 12 mini-VTAB; the paper's benchmark table (siblings)
-            List.of("org.sa2vp.examples", "org.sa2vp.examples.bench"), // 13
-            List.of("org.sa2vp.cli"));                            // 14
+            List.of("org.sa2vp.zoo.benchmark"),                   // 12 the benchmark registry, data, recipes, results
+            List.of("org.sa2vp.zoo.minivtab"),                    // 13 mini-VTAB, registered as benchmarks
+            List.of("org.sa2vp.examples", "org.sa2vp.examples.bench"), // 14
+            List.of("org.sa2vp.cli"));                            // 15
 
     /** Main source roots, relative to the sa2vp-examples module directory (surefire's working directory). */
     static final List<String> SOURCE_ROOTS = List.of(
@@ -212,7 +213,7 @@ class ArchitectureTest {
         // The checker reports the upward import, and only that (model and baseline share rank 9 < 10).
         Set<String> unranked = new TreeSet<>();
         List<String> violations = checkFile("org/sa2vp/train/Foo.java", source, ranks(), unranked);
-        assertEquals(List.of("org/sa2vp/train/Foo.java (org.sa2vp.train, rank 10) imports org.sa2vp.cli.Main (rank 14)"),
+        assertEquals(List.of("org/sa2vp/train/Foo.java (org.sa2vp.train, rank 10) imports org.sa2vp.cli.Main (rank 15)"),
                 violations);
         assertTrue(unranked.isEmpty(), () -> "unexpected unranked packages " + unranked);
 

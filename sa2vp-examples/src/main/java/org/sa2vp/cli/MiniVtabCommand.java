@@ -76,6 +76,10 @@ public final class MiniVtabCommand implements Callable<Integer> {
             + "times per task and method (default 2; 0: the factors only)")
     int lrWiden;
 
+    @Option(names = "--data-only", description = "only write the task folders (into --out/data, or check --data) and "
+            + "stop: the data for 'sa2vp train --benchmark minivtab/TASK --data DIR/TASK' and 'sa2vp ablate'")
+    boolean dataOnly;
+
     /** How far past an edge of the learning-rate grid --lr-widen looks. */
     static final double WIDEN_STEP = 3;
 
@@ -104,6 +108,10 @@ public final class MiniVtabCommand implements Callable<Integer> {
         }
         if (lrWiden < 0) {
             throw new IllegalArgumentException("--lr-widen must be >= 0, got " + lrWiden);
+        }
+        if (dataOnly) {
+            folders.open(taskList).forEach((task, data) -> System.out.println(data.folder()));
+            return 0;
         }
         checkSettings(runEpochs);
         VitCheckpoint backbone = PretrainedTinyVit.backbone();

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "SA2VP visual prompt tuning for Deeplearning4j.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, InferCommand.class, PredictCommand.class, InfoCommand.class,
                 BenchCommand.class, PretrainCommand.class, MiniVtabCommand.class, MiniVtabSweepCommand.class, BenchmarksCommand.class,
+                TableCommand.class, AblateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Sa2vpCli implements Runnable {
 

@@ -17,6 +17,11 @@ import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.train.TrainingState;
 import org.sa2vp.zoo.ZooBackbones;
+import org.sa2vp.zoo.benchmark.Benchmark;
+import org.sa2vp.zoo.benchmark.BenchmarkData;
+import org.sa2vp.zoo.benchmark.BenchmarkRecipes;
+import org.sa2vp.zoo.benchmark.BenchmarkResult;
+import org.sa2vp.zoo.benchmark.Benchmarks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -78,6 +83,18 @@ public final class TrainCommand implements Callable<Integer> {
             + "checkpoint's")
     Integer imageSize;
 
+    @Option(names = "--benchmark", paramLabel = "ID", description = "a registered benchmark ('sa2vp benchmarks' "
+            + "lists them, e.g. vtab-1k/dsprites-location or minivtab/digit_location) in --data: its split files, "
+            + "class count, preprocessing, the authors' settings for it and its recipe; options given on top change "
+            + "them. Every epoch is evaluated; --out receives " + BenchmarkResult.FILE + " with the best-epoch "
+            + "accuracy (the paper's protocol), the last epoch's and the published number, for 'sa2vp table'")
+    String benchmarkId;
+
+    @Option(names = "--split-mode", paramLabel = "MODE", description = "with --benchmark: trainval-test (default; "
+            + "the reported numbers: VTAB-1k train800val200 -> test, FGVC train -> test) or train-val (choosing "
+            + "settings: train800 -> val200, FGVC train -> val)")
+    String splitMode;
+
     @Mixin
     ImageDataOptions images;
 
@@ -123,6 +140,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give the training data either as --data DIR (image files) or as "
                     + "--train X.npy --train-labels Y.npy, not " + (npy.given() ? "both" : "neither"));
         }
+        Benchmark benchmark = benchmark();
         TrainingData data = images.given() ? (resume ? resumeImages() : startImages()) : npyData();
         Trainer trainer = resume ? resumeRun(data) : startRun(data);
         if (data.classNames() != null) {
@@ -138,6 +156,13 @@ public final class TrainCommand implements Callable<Integer> {
         }
         printSummary(result, data.validation() != null);
         printSkipped(data);
+        if (result.finished() && benchmark != null) {
+            BenchmarkResult outcome = BenchmarkResult.of(benchmark, BenchmarkRecipes.method(benchmark,
+                            trainer.config().methodName(), trainer.config().getBackbone()), trainer.config(),
+                    splitMode(), trainer.recipe().getSeed(), trainer.history());
+            outcome.write(out);
+            System.out.println(outcome.paperLine());
+        }
         return result.finished() ? 0 : 130;
     }
 
@@ -165,12 +190,51 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainingData(train, validation, shape, null, null, null);
     }
 
-    /** Image files of a new run: the preprocessing is the preset sized to the backbone, which is read first. */
+    /**
+     * The registered benchmark of {@code --benchmark}, or null; its options are checked against the others first.
+     */
+    private Benchmark benchmark() {
+        if (benchmarkId == null) {
+            if (splitMode != null) {
+                throw new IllegalArgumentException("--split-mode chooses a benchmark's splits: give --benchmark ID "
+                        + "too, or choose splits with --train-split and --val-split");
+            }
+            return null;
+        }
+        Benchmark benchmark = Benchmarks.get(benchmarkId);
+        if (!images.given()) {
+            throw new IllegalArgumentException("--benchmark " + benchmarkId + " reads the benchmark's image files: "
+                    + "give its folder as --data DIR");
+        }
+        if (images.trainSplit != null || images.valSplit != null) {
+            throw new IllegalArgumentException("--benchmark " + benchmarkId + " takes its splits from --split-mode "
+                    + "(train-val or trainval-test), not --train-split / --val-split");
+        }
+        if (images.preset != null && !images.preset.equals(benchmark.preprocessing())) {
+            throw new IllegalArgumentException("--benchmark " + benchmarkId + " preprocesses as '"
+                    + benchmark.preprocessing() + "'; --preprocessing " + images.preset + " would change it");
+        }
+        this.benchmark = benchmark;
+        return benchmark;
+    }
+
+    private Benchmark benchmark;
+
+    /** The split mode of a benchmark run (default: the reported numbers' trainval-test). */
+    private BenchmarkData.SplitMode splitMode() {
+        return splitMode == null ? BenchmarkData.SplitMode.TRAINVAL_TEST : BenchmarkData.splitMode(splitMode);
+    }
+
+    /**
+     * Image files of a new run: the preprocessing is the preset (the benchmark's, else --preprocessing) sized to the
+     * backbone, which is read first.
+     */
     private TrainingData startImages() {
         BackboneCheckpoint checkpoint = readBackbone(imageSize);
         Backbone model = checkpoint.config().headless();
-        ImagePreprocessing preprocessing = images.preprocessing(model.getInChannels(), model.getImageHeight(),
-                model.getImageWidth());
+        ImagePreprocessing preprocessing = benchmark != null ? BenchmarkData.preprocessing(benchmark,
+                model.getInChannels(), model.getImageHeight(), model.getImageWidth())
+                : images.preprocessing(model.getInChannels(), model.getImageHeight(), model.getImageWidth());
         return openImages(preprocessing, checkpoint);
     }
 
@@ -191,6 +255,19 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainingData openImages(ImagePreprocessing preprocessing, BackboneCheckpoint checkpoint) {
+        if (benchmark != null) {
+            BenchmarkData.SplitMode mode = splitMode();
+            BenchmarkData.Splits splits = BenchmarkData.open(benchmark, images.directory, mode, preprocessing,
+                    images.strict);
+            System.err.printf(Locale.ROOT, "benchmark %s (%s) in %s, %s: training on %s (%d images), evaluating "
+                            + "every epoch on %s (%d images); %d classes; %s%n", benchmark.id(), benchmark.name(),
+                    images.directory, mode.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                    mode.trainSplit(benchmark.layout()), splits.train().size(),
+                    mode.evaluationSplit(benchmark.layout()), splits.evaluation().size(),
+                    benchmark.classes(), describe(preprocessing));
+            return new TrainingData(splits.train(), splits.evaluation(), null, splits.train().classNames(),
+                    preprocessing, checkpoint);
+        }
         ImageDataOptions.Splits splits = images.splits();
         StreamedImages train = images.open(splits.train(), preprocessing);
         StreamedImages validation = splits.validation() == null ? null : images.open(splits.validation(),
@@ -243,8 +320,10 @@ public final class TrainCommand implements Callable<Integer> {
             numClasses = classes != null ? classes : Math.max(maxLabel(data.train()), data.validation() == null ? -1
                     : maxLabel(data.validation())) + 1;
         }
-        TuningMethod config = applyMethodOptions(TuningMethods.create(method, model, numClasses));
-        TrainingRecipe recipe = applyRecipeOptions(TrainingRecipe.paper()).validated();
+        TuningMethod config = applyMethodOptions(benchmark != null ? BenchmarkRecipes.method(benchmark, method, model)
+                : TuningMethods.create(method, model, numClasses));
+        TrainingRecipe recipe = applyRecipeOptions(benchmark != null ? BenchmarkRecipes.recipe(benchmark)
+                : TrainingRecipe.paper()).validated();
         ComputationGraph graph = Trainer.newGraph(config, recipe, data.train().size());
         config.loadBackbone(graph, checkpoint);
         return Trainer.start(graph, config, recipe, data.train(), data.validation(), out);

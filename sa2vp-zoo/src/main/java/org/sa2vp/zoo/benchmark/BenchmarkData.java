@@ -67,17 +67,39 @@ public final class BenchmarkData {
      */
     public static Splits open(Benchmark benchmark, Path directory, SplitMode mode, int channels, int height,
                               int width, boolean strict) {
+        return open(benchmark, directory, mode, preprocessing(benchmark, channels, height, width), strict);
+    }
+
+    /**
+     * The benchmark's preprocessing preset sized to a model taking {@code channels × height × width} images.
+     *
+     * @throws IllegalArgumentException when the benchmark has no reader yet (see {@link #open})
+     */
+    public static ImagePreprocessing preprocessing(Benchmark benchmark, int channels, int height, int width) {
         if (benchmark.layout() == null || benchmark.preprocessing() == null) {
             throw new IllegalArgumentException(benchmark.id() + ": no reader for its data layout yet (the paper "
                     + "does not give its layout or preprocessing); see docs/BENCHMARKS-PAPER.md");
+        }
+        return ImagePreprocessing.preset(benchmark.preprocessing()).forInput(channels, height, width);
+    }
+
+    /**
+     * As {@link #open(Benchmark, Path, SplitMode, int, int, int, boolean)}, preprocessing as {@code preprocessing}
+     * says (a resumed run's stored pipeline), which must be the benchmark's preset at some input size.
+     */
+    public static Splits open(Benchmark benchmark, Path directory, SplitMode mode, ImagePreprocessing preprocessing,
+                              boolean strict) {
+        ImagePreprocessing expected = preprocessing(benchmark, preprocessing.getChannels(),
+                preprocessing.outputHeight(), preprocessing.outputWidth());
+        if (!expected.toJson().equals(preprocessing.toJson())) {
+            throw new IllegalArgumentException(benchmark.id() + " preprocesses as '" + benchmark.preprocessing()
+                    + "', not as " + preprocessing.toJson());
         }
         ImageSources.Layout found = ImageSources.layout(directory);
         if (found != benchmark.layout()) {
             throw new IllegalArgumentException(directory + " holds " + found.description + ", but " + benchmark.id()
                     + " comes as " + benchmark.layout().description);
         }
-        ImagePreprocessing preprocessing = ImagePreprocessing.preset(benchmark.preprocessing())
-                .forInput(channels, height, width);
         StreamedImages train = StreamedImages.open(directory, mode.trainSplit(found), preprocessing, strict);
         StreamedImages evaluation = StreamedImages.open(directory, mode.evaluationSplit(found), preprocessing, strict);
         for (StreamedImages split : new StreamedImages[]{train, evaluation}) {
@@ -87,5 +109,17 @@ public final class BenchmarkData {
             }
         }
         return new Splits(train, evaluation);
+    }
+
+    /** The mode named on the command line: {@code train-val} or {@code trainval-test} (either case, '_' or '-'). */
+    public static SplitMode splitMode(String name) {
+        String n = name.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        for (SplitMode m : SplitMode.values()) {
+            if (m.name().equals(n)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown split mode '" + name + "'; expected train-val (choosing settings: "
+                + "train800 -> val200) or trainval-test (the reported numbers: train800val200 -> test)");
     }
 }

@@ -1,7 +1,11 @@
 package org.sa2vp.zoo.benchmark;
 
+import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpMethods;
 import org.sa2vp.train.TrainingRecipe;
 
 import java.util.List;
@@ -24,10 +28,19 @@ public final class BenchmarkRecipes {
      * uses is not written down anywhere we can check).
      */
     public static Sa2vpConfig sa2vp(Benchmark benchmark, VisionTransformerConfig backbone) {
-        Sa2vpConfig config = Sa2vpConfig.of(backbone.withNumClasses(0), benchmark.classes());
+        return (Sa2vpConfig) method(benchmark, Sa2vpMethods.SA2VP, backbone);
+    }
+
+    /**
+     * The registered tuning method {@code method} for {@code benchmark} on {@code backbone} (its head removed) with
+     * the benchmark's classes: SA2VP with the row's settings ({@link #sa2vp}), any other method (the baselines) at
+     * its defaults, since the sources give per-dataset settings for SA2VP only.
+     */
+    public static TuningMethod method(Benchmark benchmark, String method, Backbone backbone) {
+        TuningMethod base = TuningMethods.create(method, backbone.headless(), benchmark.classes());
         BenchmarkSettings vit = benchmark.vit();
-        if (vit == null) {
-            return config;
+        if (!(base instanceof Sa2vpConfig config) || vit == null) {
+            return base;
         }
         Sa2vpConfig.Sa2vpConfigBuilder b = config.toBuilder();
         if (vit.promptRank() != null) {
@@ -38,6 +51,9 @@ public final class BenchmarkRecipes {
         }
         if (vit.gamma() != null) {
             b.gamma(vit.gamma());
+        }
+        if (vit.dropout() != null) {
+            b.dropout(vit.dropout());
         }
         if (vit.deepPromptMaps() != null) {
             List<Integer> layers = config.getDeepPromptLayers();
@@ -50,7 +66,10 @@ public final class BenchmarkRecipes {
         return b.build().validated();
     }
 
-    /** The paper's recipe ({@link TrainingRecipe#paper()}) with the row's batch size, learning rate and epochs. */
+    /**
+     * The paper's recipe ({@link TrainingRecipe#paper()}) with the row's batch size, learning rate, epochs (the
+     * warm-up keeping its share), warm-up, weight decay and final learning rate where the row gives them.
+     */
     public static TrainingRecipe recipe(Benchmark benchmark) {
         TrainingRecipe recipe = TrainingRecipe.paper();
         BenchmarkSettings vit = benchmark.vit();
@@ -65,6 +84,15 @@ public final class BenchmarkRecipes {
         }
         if (vit.epochs() != null) {
             recipe = recipe.withEpochsScaled(vit.epochs());
+        }
+        if (vit.warmupEpochs() != null) {
+            recipe = recipe.withWarmupEpochs(vit.warmupEpochs());
+        }
+        if (vit.weightDecay() != null) {
+            recipe = recipe.withWeightDecay(vit.weightDecay());
+        }
+        if (vit.minLearningRate() != null) {
+            recipe = recipe.withMinLearningRate(vit.minLearningRate());
         }
         return recipe.validated();
     }

@@ -12,13 +12,15 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 
 /**
  * The registry of the paper's benchmarks: FGVC (Table 1), HTA (Table 2) and VTAB-1k (Tables 3 and 4), one row per
  * dataset with its class count, layout, preprocessing, the authors' settings, the paper's accuracy and the data's
  * source. The one place these facts live is the bundled {@code benchmarks.json}; this class reads and validates it,
- * and {@code docs/BENCHMARKS-PAPER.md} is generated from it ({@link BenchmarksDoc}).
+ * and {@code docs/BENCHMARKS-PAPER.md} is generated from it ({@link BenchmarksDoc}). Rows of other suites, such as
+ * mini-VTAB, come from registered {@link BenchmarkSource}s and follow the paper's.
  */
 public final class Benchmarks {
 
@@ -27,7 +29,8 @@ public final class Benchmarks {
 
     private static final List<String> TOP_FIELDS = List.of("provenance", "reportedMeans", "benchmarks");
 
-    private static final Benchmarks BUNDLED = load();
+    private static final Benchmarks BUNDLED = load().withSources(ServiceLoader.load(BenchmarkSource.class,
+            Benchmarks.class.getClassLoader()));
 
     private final Map<String, Benchmark> byId;
     private final List<ReportedMean> reportedMeans;
@@ -86,12 +89,35 @@ public final class Benchmarks {
         return new Benchmarks(byId, List.copyOf(means), provenance);
     }
 
-    /** The bundled registry. */
+    /**
+     * This table followed by the rows of {@code sources}, in their order.
+     *
+     * @throws IllegalArgumentException naming the source, for an id that is taken or not {@code suite/name}, or a
+     *                                  suite the paper's table or an earlier source already has
+     */
+    Benchmarks withSources(Iterable<BenchmarkSource> sources) {
+        Map<String, Benchmark> all = new LinkedHashMap<>(byId);
+        for (BenchmarkSource source : sources) {
+            String name = source.getClass().getName();
+            List<String> takenSuites = all.values().stream().map(Benchmark::suite).distinct().toList();
+            for (Benchmark b : source.benchmarks()) {
+                ConfigSupport.check(!takenSuites.contains(b.suite()), name, "suite", "a suite of its own (taken: "
+                        + takenSuites + ")", b.suite());
+                ConfigSupport.check(b.id().matches("[a-z0-9_-]+/[a-z0-9_-]+") && b.id().startsWith(b.suite() + "/"),
+                        name, "id", "'" + b.suite() + "/' and lower-case letters, digits, '_' and '-'", b.id());
+                ConfigSupport.check(!all.containsKey(b.id()), name, "id", "unique", b.id());
+                all.put(b.id(), b);
+            }
+        }
+        return new Benchmarks(all, reportedMeans, provenance);
+    }
+
+    /** The bundled registry: the paper's table, then every registered {@link BenchmarkSource}'s rows. */
     public static Benchmarks bundled() {
         return BUNDLED;
     }
 
-    /** Every benchmark of the bundled table, in the paper's order. */
+    /** Every bundled benchmark: the paper's in its order, then the registered sources'. */
     public static List<Benchmark> all() {
         return BUNDLED.rows();
     }
@@ -126,13 +152,14 @@ public final class Benchmarks {
     }
 
     /**
-     * The rows of a suite ({@code fgvc}, {@code hta}, {@code vtab-1k}) or of a VTAB-1k group ({@code natural},
-     * {@code specialized}, {@code structured}).
+     * The rows of a suite ({@code fgvc}, {@code hta}, {@code vtab-1k}, or a registered source's, such as
+     * {@code minivtab}) or of a VTAB group ({@code natural}, {@code specialized}, {@code structured}: of every suite
+     * that has the group).
      *
      * @throws IllegalArgumentException naming the known suites and groups
      */
     public List<Benchmark> inGroup(String suiteOrGroup) {
-        if (!Benchmark.SUITES.contains(suiteOrGroup) && !Benchmark.VTAB_GROUPS.contains(suiteOrGroup)) {
+        if (!groupNames().contains(suiteOrGroup)) {
             throw new IllegalArgumentException("unknown benchmark group '" + suiteOrGroup + "', expected one of "
                     + groupNames());
         }
@@ -140,11 +167,16 @@ public final class Benchmarks {
                 .filter(b -> b.suite().equals(suiteOrGroup) || suiteOrGroup.equals(b.group())).toList();
     }
 
-    /** The names {@link #inGroup(String)} knows: the suites, then the VTAB-1k groups. */
-    public static List<String> groupNames() {
-        List<String> names = new ArrayList<>(Benchmark.SUITES);
+    /** The names {@link #inGroup(String)} knows: the suites in table order, then the VTAB groups. */
+    public List<String> groupNames() {
+        List<String> names = new ArrayList<>(suites());
         names.addAll(Benchmark.VTAB_GROUPS);
         return names;
+    }
+
+    /** The suites that have rows, in table order. */
+    public List<String> suites() {
+        return byId.values().stream().map(Benchmark::suite).distinct().toList();
     }
 
     /** The paper's reported means per suite or VTAB-1k group (the only Swin numbers it gives). */

@@ -83,8 +83,22 @@ public final class BenchmarksDoc {
             }
         }
         md.append("\n## Commands\n\n")
-                .append("`sa2vp benchmarks` lists the table. The one-command-per-cell path (`sa2vp train --benchmark ID`,\n")
-                .append("`sa2vp table`) and the readers of the real layouts are not built yet (issue 15, points 2-4).\n");
+                .append("One table cell is one command. It reads the benchmark's split files from `--data`, checks the class count\n")
+                .append("before decoding an image, uses the row's preprocessing, SA2VP settings and recipe, evaluates every epoch,\n")
+                .append("and writes `benchmark-result.json`: the best epoch's accuracy (the paper's protocol), the last epoch's,\n")
+                .append("and the paper's number. Options given on top (`--rank`, `--lr`, `--epochs`, `--method linear-probe`, ...)\n")
+                .append("change the run. `--split-mode train-val` trains on train800 (FGVC: train) and evaluates on val200 (val)\n")
+                .append("to choose settings; the default `trainval-test` is the protocol of the reported numbers.\n\n")
+                .append("```\n")
+                .append("sa2vp train --benchmark vtab-1k/dsprites-location --data vtab-1k/dsprites_loc \\\n")
+                .append("    --backbone imagenet21k_ViT-B_16.npz --out runs/vtab/dsprites-location\n")
+                .append("sa2vp table --benchmark vtab-1k --runs runs/vtab         # Table 3 from finished runs, gaps shown\n")
+                .append("sa2vp ablate --benchmark vtab-1k --data vtab-1k --backbone imagenet21k_ViT-B_16.npz --out runs/ablate\n")
+                .append("```\n\n")
+                .append("`sa2vp ablate` runs Table 5: the intact model and its four ablations (`--global-attention`,\n")
+                .append("`--no-adapter`, `--deep-prompt-layers none`, `--lambda 1`) for each seed, each an ordinary\n")
+                .append("`train --benchmark` run; for a suite, `--data` holds one folder per benchmark named as its id after the\n")
+                .append("suite. The HTA rows have no reader yet (their `layout` is `-`).\n");
         return md.toString();
     }
 

@@ -67,6 +67,17 @@ final class TableReader {
             return value.asDouble();
         }
 
+        /** A number in [0, 1), or null. */
+        Double fraction(JsonNode parent) {
+            JsonNode value = value(parent);
+            if (value == null) {
+                return null;
+            }
+            check(value.isNumber() && value.asDouble() >= 0 && value.asDouble() < 1, "a number in [0, 1) or null",
+                    value);
+            return value.asDouble();
+        }
+
         /** An accuracy in percent (0 to 100), or null. */
         Double percent(JsonNode parent) {
             JsonNode value = value(parent);

@@ -57,6 +57,10 @@ public final class MiniVtabBenchmark {
     public static final int DEFAULT_SEEDS = 3;
     public static final int EPOCHS = 5;
     public static final int BATCH_SIZE = 32;
+    /** Epochs of linear warm-up from learning rate 0, before the cosine. */
+    public static final int WARMUP_EPOCHS = 1;
+    /** The cosine's final learning rate. */
+    public static final double MIN_LEARNING_RATE = 1e-6;
     /** Seed of run {@code k} is {@code BASE_SEED + k}. */
     public static final long BASE_SEED = 42;
 
@@ -91,7 +95,8 @@ public final class MiniVtabBenchmark {
      */
     public static TrainingRecipe recipe(String method, long seed, int epochs) {
         MethodRecipe row = methodRecipe(method);
-        return TrainingRecipe.builder().epochs(epochs).warmupEpochs(1).batchSize(BATCH_SIZE).minLearningRate(1e-6)
+        return TrainingRecipe.builder().epochs(epochs).warmupEpochs(WARMUP_EPOCHS).batchSize(BATCH_SIZE)
+                .minLearningRate(MIN_LEARNING_RATE)
                 .evalBatchSize(250).seed(seed).build().withLearningRate(row.learningRate())
                 .withWeightDecay(row.weightDecay());
     }

@@ -72,15 +72,18 @@ public final class MiniVtabReport {
 
     /** The rows of a {@link #writeCsv} file (or of one written before the learning rate was); none if absent. */
     public static List<MiniVtabBenchmark.Result> readCsv(Path file) {
-        List<MiniVtabBenchmark.Result> out = new ArrayList<>();
-        List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return parseCsv(Files.readAllLines(file, StandardCharsets.UTF_8), file.toString());
         } catch (NoSuchFileException e) {
-            return out;
+            return new ArrayList<>();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The rows of the lines of a {@link #writeCsv} file; {@code file} names it in errors. */
+    static List<MiniVtabBenchmark.Result> parseCsv(List<String> lines, String file) {
+        List<MiniVtabBenchmark.Result> out = new ArrayList<>();
         boolean fixedRecipe = !lines.isEmpty() && lines.get(0).equals(HEADER_FIXED_RECIPE);
         if (lines.isEmpty() || !(fixedRecipe || lines.get(0).equals(HEADER))) {
             throw new IllegalArgumentException(file + ": not a mini-VTAB results file (expected the header '" + HEADER

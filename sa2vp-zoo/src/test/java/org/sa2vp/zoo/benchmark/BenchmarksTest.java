@@ -10,19 +10,22 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The bundled table parses and validates, has the paper's datasets, and agrees with the paper's tables. */
 class BenchmarksTest {
 
     @Test
     void countsPerSuiteAndGroup() {
-        assertEquals(34, Benchmarks.all().size());
+        assertEquals(34 + 6, Benchmarks.all().size(), "the paper's, then mini-VTAB's from its registered source");
         assertEquals(5, Benchmarks.group("fgvc").size());
         assertEquals(10, Benchmarks.group("hta").size());
         assertEquals(19, Benchmarks.group("vtab-1k").size());
-        assertEquals(7, Benchmarks.group("natural").size());
-        assertEquals(4, Benchmarks.group("specialized").size());
-        assertEquals(8, Benchmarks.group("structured").size());
+        assertEquals(6, Benchmarks.group("minivtab").size());
+        assertEquals(7 + 2, Benchmarks.group("natural").size(), "a group spans suites");
+        assertEquals(4 + 1, Benchmarks.group("specialized").size());
+        assertEquals(8 + 3, Benchmarks.group("structured").size());
+        assertEquals(List.of("fgvc", "hta", "vtab-1k", "minivtab"), Benchmarks.bundled().suites());
         assertEquals(List.of("fgvc/cub-200-2011", "fgvc/nabirds", "fgvc/oxford-flowers", "fgvc/stanford-dogs",
                 "fgvc/stanford-cars"), Benchmarks.group("fgvc").stream().map(Benchmark::id).toList());
     }
@@ -36,14 +39,14 @@ class BenchmarksTest {
         assertEquals(16, dspritesLocation.classes());
         assertEquals(84.5, dspritesLocation.paperVit());
         assertNull(dspritesLocation.paperSwin());
-        assertEquals(new BenchmarkSettings(16, 16, 0.1, 40, 1e-3, 2, 100), dspritesLocation.vit());
+        assertEquals(new BenchmarkSettings(16, 16, 0.1, 40, 1e-3, 2, 100, null, null, null, null), dspritesLocation.vit());
         assertEquals(ImageSources.Layout.VTAB_LISTS, dspritesLocation.layout());
         assertEquals("vtab1k", dspritesLocation.preprocessing());
         // Table 1 (FGVC, ViT): Stanford Cars 84.1; notes §1.7: Car 64/1.5 with 1 deep map
         Benchmark cars = Benchmarks.get("fgvc/stanford-cars");
         assertEquals(84.1, cars.paperVit());
         assertEquals(196, cars.classes());
-        assertEquals(new BenchmarkSettings(64, 64, 1.5, null, 1e-3, 1, null), cars.vit());
+        assertEquals(new BenchmarkSettings(64, 64, 1.5, null, 1e-3, 1, null, null, null, null, null), cars.vit());
         assertEquals(ImageSources.Layout.FGVC_JSON, cars.layout());
         // Table 2 (HTA, ViT): GTSRB 96.3; HTA 64/0.1
         Benchmark gtsrb = Benchmarks.get("hta/gtsrb");
@@ -61,8 +64,8 @@ class BenchmarksTest {
         List<ReportedMean> means = Benchmarks.bundled().reportedMeans();
         assertEquals(5, means.size());
         for (ReportedMean mean : means) {
-            double average = Benchmarks.group(mean.label()).stream().mapToDouble(Benchmark::paperVit).average()
-                    .orElseThrow();
+            double average = Benchmarks.group(mean.label()).stream().filter(b -> b.suite().equals(mean.suite()))
+                    .mapToDouble(Benchmark::paperVit).average().orElseThrow();
             double tolerance = (mean.suite().equals("hta") ? 0.05 : 0.005) + 1e-9; // half a unit of the last digit
             assertEquals(mean.vit(), average, tolerance, mean.label());
         }
@@ -75,12 +78,12 @@ class BenchmarksTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Benchmarks.get("vtab-1k/dsprites-loc"));
         assertEquals("unknown benchmark 'vtab-1k/dsprites-loc'; nearest: vtab-1k/dsprites-location, "
-                + "vtab-1k/dsprites-orientation, vtab-1k/pets (sa2vp benchmarks lists all 34)", e.getMessage());
+                + "vtab-1k/dsprites-orientation, vtab-1k/pets (sa2vp benchmarks lists all 40)", e.getMessage());
         assertEquals("unknown benchmark 'cub'; nearest: hta/cub-200, fgvc/cub-200-2011, vtab-1k/sun397 "
-                        + "(sa2vp benchmarks lists all 34)",
+                        + "(sa2vp benchmarks lists all 40)",
                 assertThrows(IllegalArgumentException.class, () -> Benchmarks.get("cub")).getMessage());
-        assertEquals("unknown benchmark group 'nature', expected one of [fgvc, hta, vtab-1k, natural, specialized, "
-                + "structured]", assertThrows(IllegalArgumentException.class, () -> Benchmarks.group("nature"))
+        assertEquals("unknown benchmark group 'nature', expected one of [fgvc, hta, vtab-1k, minivtab, natural, "
+                + "specialized, structured]", assertThrows(IllegalArgumentException.class, () -> Benchmarks.group("nature"))
                 .getMessage());
     }
 
@@ -97,7 +100,8 @@ class BenchmarksTest {
         assertEquals("t.json benchmark 'vtab-1k/dtd': paperVit must be an accuracy in % (0 to 100) or null, got 705",
                 error(row -> row.put("paperVit", 705)));
         assertEquals("t.json benchmark 'vtab-1k/dtd': vit must be made of the fields [promptRank, adapterWidth, "
-                        + "gamma, batchSize, learningRate, deepPromptMaps, epochs], got unknown field 'rank'",
+                        + "gamma, batchSize, learningRate, deepPromptMaps, epochs, warmupEpochs, weightDecay, "
+                        + "minLearningRate, dropout], got unknown field 'rank'",
                 error(row -> ((ObjectNode) row.get("vit")).put("rank", 8)));
         assertEquals("t.json benchmark #1: id must be unique, got vtab-1k/dtd (also row #0)",
                 assertThrows(IllegalArgumentException.class, () -> Benchmarks.parse(table(
@@ -107,9 +111,26 @@ class BenchmarksTest {
 
     @Test
     void rowsRoundTripThroughJson() {
-        Benchmarks again = Benchmarks.parse(table(Benchmarks.all().stream().map(Benchmark::toJson)
-                .toArray(ObjectNode[]::new)), "t.json");
-        assertEquals(Benchmarks.all(), again.rows());
+        List<Benchmark> paper = Benchmarks.all().stream().filter(b -> Benchmark.SUITES.contains(b.suite())).toList();
+        Benchmarks again = Benchmarks.parse(table(paper.stream().map(Benchmark::toJson).toArray(ObjectNode[]::new)),
+                "t.json");
+        assertEquals(paper, again.rows());
+    }
+
+    @Test
+    void registeredSourcesKeepTheirOwnSuiteAndUniqueIds() {
+        Benchmark dtd = Benchmarks.get("vtab-1k/dtd");
+        Benchmark copy = new Benchmark("mine/dtd", dtd.name(), "mine", dtd.group(), dtd.classes(), dtd.layout(),
+                dtd.preprocessing(), dtd.vit(), null, null, null, "-", "-", "-", null);
+        assertEquals(List.of("vtab-1k/dtd", "mine/dtd"), Benchmarks.bundled().withSources(List.of(() -> List.of(copy)))
+                .inGroup("natural").stream().map(Benchmark::id).filter(id -> id.endsWith("/dtd")).toList());
+        IllegalArgumentException taken = assertThrows(IllegalArgumentException.class, () -> Benchmarks.bundled()
+                .withSources(List.of(() -> List.of(dtd))));
+        assertTrue(taken.getMessage().contains(": suite must be a suite of its own (taken: [fgvc, hta, vtab-1k, "
+                + "minivtab]), got vtab-1k"), taken.getMessage());
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> Benchmarks.bundled()
+                .withSources(List.of(() -> List.of(copy, copy))));
+        assertTrue(twice.getMessage().endsWith(": id must be unique, got mine/dtd"), twice.getMessage());
     }
 
     private static String error(java.util.function.Consumer<ObjectNode> edit) {

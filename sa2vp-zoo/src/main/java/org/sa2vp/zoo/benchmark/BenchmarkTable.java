@@ -1,0 +1,119 @@
+package org.sa2vp.zoo.benchmark;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A table in the paper's layout assembled from finished runs ({@link BenchmarkResult}s): one row per benchmark, then
+ * each VTAB group's mean and the mean over all rows; one column per method (and Table 5 variant), then the published
+ * number. A cell is the mean ± sample standard deviation over the seeds found, in %, one decimal; a benchmark with no
+ * finished run is {@code —}, and a mean over rows with a missing cell says how many rows it lacks instead of a
+ * number, so a table of a half-finished sweep is honest about it.
+ */
+public final class BenchmarkTable {
+
+    /** The label of the mean over every row. */
+    public static final String ALL = "All (mean)";
+
+    private BenchmarkTable() {
+    }
+
+    /**
+     * The markdown table of {@code rows} from {@code results} (others are ignored).
+     *
+     * @param lastEpoch the last epoch's accuracy instead of the best epoch's (the paper's protocol)
+     */
+    public static String markdown(List<Benchmark> rows, List<BenchmarkResult> results, boolean lastEpoch) {
+        List<String> columns = columns(rows, results);
+        Map<String, Map<String, List<Double>>> cells = new LinkedHashMap<>();
+        for (BenchmarkResult r : results) {
+            cells.computeIfAbsent(r.benchmark(), k -> new LinkedHashMap<>())
+                    .computeIfAbsent(r.column(), k -> new ArrayList<>())
+                    .add(100 * (lastEpoch ? r.lastAccuracy() : r.bestAccuracy()));
+        }
+        StringBuilder md = new StringBuilder("| benchmark |");
+        columns.forEach(c -> md.append(' ').append(c).append(" |"));
+        md.append(" published |\n|---|");
+        columns.forEach(c -> md.append("---|"));
+        md.append("---|\n");
+        for (Benchmark b : rows) {
+            md.append("| ").append(b.id()).append(" |");
+            for (String c : columns) {
+                List<Double> seeds = cells.getOrDefault(b.id(), Map.of()).get(c);
+                md.append(' ').append(seeds == null ? "—" : summary(seeds)).append(" |");
+            }
+            md.append(' ').append(b.paperVit() == null ? "—" : String.format(Locale.ROOT, "%.1f", b.paperVit()))
+                    .append(" |\n");
+        }
+        Map<String, List<Benchmark>> means = new LinkedHashMap<>();
+        for (String group : Benchmark.VTAB_GROUPS) {
+            List<Benchmark> members = rows.stream().filter(b -> group.equals(b.group())).toList();
+            if (!members.isEmpty() && members.size() < rows.size()) {
+                means.put(group + " (mean)", members);
+            }
+        }
+        means.put(ALL, rows);
+        for (Map.Entry<String, List<Benchmark>> mean : means.entrySet()) {
+            md.append("| **").append(mean.getKey()).append("** |");
+            for (String c : columns) {
+                md.append(' ').append(meanOfMeans(mean.getValue(), b -> {
+                    List<Double> seeds = cells.getOrDefault(b.id(), Map.of()).get(c);
+                    return seeds == null ? null : average(seeds);
+                })).append(" |");
+            }
+            md.append(' ').append(meanOfMeans(mean.getValue(), Benchmark::paperVit)).append(" |\n");
+        }
+        return md.toString();
+    }
+
+    /**
+     * The columns: SA2VP's Table 5 variants in the paper's order (intact first), then every other column in name
+     * order.
+     */
+    static List<String> columns(List<Benchmark> rows, List<BenchmarkResult> results) {
+        List<String> ids = rows.stream().map(Benchmark::id).toList();
+        return results.stream().filter(r -> ids.contains(r.benchmark())).map(BenchmarkResult::column).distinct()
+                .sorted(Comparator.comparingInt(BenchmarkTable::variantRank).thenComparing(c -> c)).toList();
+    }
+
+    private static int variantRank(String column) {
+        for (Ablation a : Ablation.values()) {
+            if (column.endsWith(" " + a.id)) {
+                return a.ordinal();
+            }
+        }
+        return Ablation.values().length;
+    }
+
+    private interface Value {
+        Double of(Benchmark b);
+    }
+
+    /** The mean of the rows' values, or how many rows lack one. */
+    private static String meanOfMeans(List<Benchmark> rows, Value value) {
+        List<Double> values = rows.stream().map(value::of).filter(Objects::nonNull).toList();
+        if (values.size() < rows.size()) {
+            return values.isEmpty() ? "—" : String.format(Locale.ROOT, "— (%d of %d)", values.size(), rows.size());
+        }
+        return String.format(Locale.ROOT, "%.1f", average(values));
+    }
+
+    private static double average(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
+    /** "86.7 ± 3.2 (3)": mean ± sample standard deviation (n seeds); one seed has no spread. */
+    static String summary(List<Double> seeds) {
+        double mean = average(seeds);
+        if (seeds.size() == 1) {
+            return String.format(Locale.ROOT, "%.1f (1)", mean);
+        }
+        double ss = seeds.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
+        return String.format(Locale.ROOT, "%.1f ± %.1f (%d)", mean, Math.sqrt(ss / (seeds.size() - 1)), seeds.size());
+    }
+}
