@@ -7,6 +7,7 @@ import org.sa2vp.train.Trainer;
 import org.sa2vp.zoo.benchmark.Ablation;
 import org.sa2vp.zoo.benchmark.Benchmark;
 import org.sa2vp.zoo.benchmark.BenchmarkData;
+import org.sa2vp.zoo.benchmark.BenchmarkRecipes;
 import org.sa2vp.zoo.benchmark.BenchmarkResult;
 import org.sa2vp.zoo.benchmark.BenchmarkTable;
 import picocli.CommandLine.Command;
@@ -59,8 +60,8 @@ public final class AblateCommand implements Callable<Integer> {
             + "intact, no-spatial-alignment, no-prompt-adapter, no-deep-prompting, no-prompt-supervision")
     List<String> variants;
 
-    @Option(names = "--seeds", paramLabel = "N", defaultValue = "3", description = "seeds per variant (42, 43, ...; "
-            + "default 3)")
+    @Option(names = "--seeds", paramLabel = "N", defaultValue = "3", description = "seeds per variant: the recipe's "
+            + "seed and the next ones (42, 43, ...; default 3)")
     int seeds;
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "trainings side by side, each "
@@ -77,9 +78,6 @@ public final class AblateCommand implements Callable<Integer> {
     @Option(names = "--last-epoch", description = "tabulate the last epoch's accuracy instead of the best epoch's")
     boolean lastEpoch;
 
-    /** Seed of run {@code k} is {@code FIRST_SEED + k}, as in the mini-VTAB table. */
-    static final long FIRST_SEED = 42;
-
     @Override
     public Integer call() {
         if (seeds < 1 || workers < 1) {
@@ -88,7 +86,7 @@ public final class AblateCommand implements Callable<Integer> {
         List<Benchmark> rows = TableCommand.rows(benchmark);
         List<Ablation> chosen = variants == null ? Arrays.asList(Ablation.values())
                 : variants.stream().map(Ablation::of).toList();
-        String mode = BenchmarkData.splitMode(splitMode).name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        String mode = BenchmarkData.splitMode(splitMode).optionName();
         List<Callable<BenchmarkResult>> jobs = new ArrayList<>();
         for (Benchmark b : rows) {
             Path folder = rows.size() == 1 && !Files.isDirectory(data.resolve(name(b))) ? data : data.resolve(name(b));
@@ -96,11 +94,13 @@ public final class AblateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(folder + " does not exist: --data " + data + " needs a folder "
                         + name(b) + " for " + b.id());
             }
+            // Seed k is the benchmark recipe's seed (42, the authors') plus k, as in the mini-VTAB table.
+            long firstSeed = BenchmarkRecipes.recipe(b).getSeed();
             for (Ablation variant : chosen) {
                 for (int k = 0; k < seeds; k++) {
                     Path run = out.resolve(b.suite()).resolve(name(b)).resolve(variant.id).resolve("seed-"
-                            + (FIRST_SEED + k));
-                    jobs.add(job(b, folder, variant, FIRST_SEED + k, mode, run));
+                            + (firstSeed + k));
+                    jobs.add(job(b, folder, variant, firstSeed + k, mode, run));
                 }
             }
         }

@@ -6,6 +6,7 @@ import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.zoo.PretrainedTinyVit;
+import org.sa2vp.zoo.benchmark.SeedSummary;
 import org.sa2vp.zoo.minivtab.MiniVtab;
 import org.sa2vp.zoo.minivtab.MiniVtabBenchmark;
 import org.sa2vp.zoo.minivtab.MiniVtabReport;
@@ -263,7 +264,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
 
     private String writeTables(List<MiniVtabBenchmark.Result> results, List<String> methodList,
                                List<MiniVtab.Task> taskList, int runEpochs) {
-        Map<String, Map<String, MiniVtabReport.Summary>> table = MiniVtabReport.table(results, methodList, taskList);
+        Map<String, Map<String, SeedSummary>> table = MiniVtabReport.table(results, methodList, taskList);
         String markdown = MiniVtabReport.markdown(table, methodList);
         long seedCount = results.stream().mapToLong(MiniVtabBenchmark.Result::seed).distinct().count();
         String title = String.format(Locale.ROOT, "Mini-VTAB test accuracy (%%), %s backbone, %d epochs, mean ± std "

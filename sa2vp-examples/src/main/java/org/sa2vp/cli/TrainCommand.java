@@ -27,12 +27,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -140,7 +138,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give the training data either as --data DIR (image files) or as "
                     + "--train X.npy --train-labels Y.npy, not " + (npy.given() ? "both" : "neither"));
         }
-        Benchmark benchmark = benchmark();
+        benchmark = resolveBenchmark();
         TrainingData data = images.given() ? (resume ? resumeImages() : startImages()) : npyData();
         Trainer trainer = resume ? resumeRun(data) : startRun(data);
         if (data.classNames() != null) {
@@ -193,7 +191,7 @@ public final class TrainCommand implements Callable<Integer> {
     /**
      * The registered benchmark of {@code --benchmark}, or null; its options are checked against the others first.
      */
-    private Benchmark benchmark() {
+    private Benchmark resolveBenchmark() {
         if (benchmarkId == null) {
             if (splitMode != null) {
                 throw new IllegalArgumentException("--split-mode chooses a benchmark's splits: give --benchmark ID "
@@ -214,10 +212,10 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--benchmark " + benchmarkId + " preprocesses as '"
                     + benchmark.preprocessing() + "'; --preprocessing " + images.preset + " would change it");
         }
-        this.benchmark = benchmark;
         return benchmark;
     }
 
+    /** The registered benchmark of this run, or null ({@link #resolveBenchmark}). */
     private Benchmark benchmark;
 
     /** The split mode of a benchmark run (default: the reported numbers' trainval-test). */
@@ -261,7 +259,7 @@ public final class TrainCommand implements Callable<Integer> {
                     images.strict);
             System.err.printf(Locale.ROOT, "benchmark %s (%s) in %s, %s: training on %s (%d images), evaluating "
                             + "every epoch on %s (%d images); %d classes; %s%n", benchmark.id(), benchmark.name(),
-                    images.directory, mode.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                    images.directory, mode.optionName(),
                     mode.trainSplit(benchmark.layout()), splits.train().size(),
                     mode.evaluationSplit(benchmark.layout()), splits.evaluation().size(),
                     benchmark.classes(), describe(preprocessing));
@@ -400,19 +398,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Top-level JSON fields whose values differ, as "field a → b". */
     private static List<String> differences(String stored, String requested) {
-        List<String> out = new ArrayList<>();
-        try {
-            JsonNode a = ConfigSupport.mapper().readTree(stored), b = ConfigSupport.mapper().readTree(requested);
-            for (Iterator<String> it = a.fieldNames(); it.hasNext(); ) {
-                String field = it.next();
-                if (!a.get(field).equals(b.get(field))) {
-                    out.add(field + " " + a.get(field) + " → " + b.get(field));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out;
+        return ConfigSupport.changedFields(stored, requested).stream()
+                .map(c -> c.field() + " " + c.from() + " → " + c.to()).toList();
     }
 
     /** The final lines on stdout. */

@@ -3,11 +3,15 @@ package org.sa2vp.config;
 import org.nd4j.shade.jackson.core.JsonProcessingException;
 import org.nd4j.shade.jackson.databind.DeserializationContext;
 import org.nd4j.shade.jackson.databind.JavaType;
+import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.deser.DeserializationProblemHandler;
 import org.nd4j.shade.jackson.databind.jsontype.TypeIdResolver;
 
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 
 /**
  * What every serialisable configuration (the backbone's, the methods', the training recipe) shares: JSON through
@@ -64,6 +68,44 @@ public final class ConfigSupport {
      */
     public static ObjectMapper mapper() {
         return JSON;
+    }
+
+    /**
+     * A top-level field whose value differs between two JSON objects.
+     *
+     * @param field the field name
+     * @param from  its value in the first object, or null when absent there
+     * @param to    its value in the second object, or null when absent there
+     */
+    public record FieldChange(String field, JsonNode from, JsonNode to) {
+    }
+
+    /**
+     * The top-level fields whose values differ between two configurations' JSON: {@code fromJson}'s fields in order,
+     * then the fields only {@code toJson} has.
+     */
+    public static List<FieldChange> changedFields(String fromJson, String toJson) {
+        JsonNode from, to;
+        try {
+            from = JSON.readTree(fromJson);
+            to = JSON.readTree(toJson);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<FieldChange> changes = new ArrayList<>();
+        for (Iterator<String> it = from.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!from.get(field).equals(to.get(field))) {
+                changes.add(new FieldChange(field, from.get(field), to.get(field)));
+            }
+        }
+        for (Iterator<String> it = to.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!from.has(field)) {
+                changes.add(new FieldChange(field, null, to.get(field)));
+            }
+        }
+        return changes;
     }
 
     /** How a field error names what it is about: "{@code type}" or "{@code type} '{@code name}'". */

@@ -5,6 +5,7 @@ import org.sa2vp.data.ImageSources;
 import org.sa2vp.data.StreamedImages;
 
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * A registered benchmark's data on disk, read the way the authors' code reads it: the split pair of a
@@ -24,6 +25,11 @@ public final class BenchmarkData {
         TRAIN_VAL,
         /** The reported numbers: VTAB-1k train800val200 → test, FGVC train.json (not train+val) → test.json. */
         TRAINVAL_TEST;
+
+        /** The name on the command line: {@code train-val}, {@code trainval-test} ({@link #splitMode} reads it). */
+        public String optionName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
 
         /** The training split of {@code layout} in this mode. */
         public String trainSplit(ImageSources.Layout layout) {
@@ -113,7 +119,7 @@ public final class BenchmarkData {
 
     /** The mode named on the command line: {@code train-val} or {@code trainval-test} (either case, '_' or '-'). */
     public static SplitMode splitMode(String name) {
-        String n = name.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        String n = name.strip().toUpperCase(Locale.ROOT).replace('-', '_');
         for (SplitMode m : SplitMode.values()) {
             if (m.name().equals(n)) {
                 return m;

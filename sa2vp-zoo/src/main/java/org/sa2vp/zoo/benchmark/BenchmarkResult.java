@@ -1,6 +1,5 @@
 package org.sa2vp.zoo.benchmark;
 
-import org.nd4j.shade.jackson.databind.JsonNode;
 import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.train.AtomicFiles;
@@ -10,8 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -82,19 +79,8 @@ public record BenchmarkResult(String benchmark, String method, String variant, S
         if (ablation != null) {
             return ablation.id;
         }
-        List<String> changed = new ArrayList<>();
-        try {
-            JsonNode a = ConfigSupport.mapper().readTree(base.toJson());
-            JsonNode b = ConfigSupport.mapper().readTree(configured.toJson());
-            for (Iterator<String> it = b.fieldNames(); it.hasNext(); ) {
-                String field = it.next();
-                if (!b.get(field).equals(a.get(field))) {
-                    changed.add(field + "=" + b.get(field));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        List<String> changed = ConfigSupport.changedFields(base.toJson(), configured.toJson()).stream()
+                .map(c -> c.field() + "=" + c.to()).toList();
         return changed.isEmpty() ? null : String.join(", ", changed);
     }
 

@@ -34,7 +34,7 @@ public final class BenchmarkTable {
         for (BenchmarkResult r : results) {
             cells.computeIfAbsent(r.benchmark(), k -> new LinkedHashMap<>())
                     .computeIfAbsent(r.column(), k -> new ArrayList<>())
-                    .add(100 * (lastEpoch ? r.lastAccuracy() : r.bestAccuracy()));
+                    .add(lastEpoch ? r.lastAccuracy() : r.bestAccuracy());
         }
         StringBuilder md = new StringBuilder("| benchmark |");
         columns.forEach(c -> md.append(' ').append(c).append(" |"));
@@ -63,7 +63,7 @@ public final class BenchmarkTable {
             for (String c : columns) {
                 md.append(' ').append(meanOfMeans(mean.getValue(), b -> {
                     List<Double> seeds = cells.getOrDefault(b.id(), Map.of()).get(c);
-                    return seeds == null ? null : average(seeds);
+                    return seeds == null ? null : 100 * SeedSummary.of(seeds).mean();
                 })).append(" |");
             }
             md.append(' ').append(meanOfMeans(mean.getValue(), Benchmark::paperVit)).append(" |\n");
@@ -107,13 +107,10 @@ public final class BenchmarkTable {
         return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
     }
 
-    /** "86.7 ± 3.2 (3)": mean ± sample standard deviation (n seeds); one seed has no spread. */
+    /** "86.7 ± 3.2 (3)": mean ± sample standard deviation in % (n seeds); one seed has no spread. */
     static String summary(List<Double> seeds) {
-        double mean = average(seeds);
-        if (seeds.size() == 1) {
-            return String.format(Locale.ROOT, "%.1f (1)", mean);
-        }
-        double ss = seeds.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
-        return String.format(Locale.ROOT, "%.1f ± %.1f (%d)", mean, Math.sqrt(ss / (seeds.size() - 1)), seeds.size());
+        SeedSummary s = SeedSummary.of(seeds);
+        return s.n() == 1 ? String.format(Locale.ROOT, "%.1f (1)", 100 * s.mean())
+                : s.percent() + " (" + s.n() + ")";
     }
 }

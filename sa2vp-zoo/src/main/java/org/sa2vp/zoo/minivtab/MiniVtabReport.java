@@ -3,6 +3,7 @@ package org.sa2vp.zoo.minivtab;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.Charts;
+import org.sa2vp.zoo.benchmark.SeedSummary;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -43,19 +44,6 @@ public final class MiniVtabReport {
             "task,group,method,seed,accuracy,correct,count,trainable_parameters,seconds";
     private static final Color[] PALETTE = {new Color(127, 127, 127), new Color(174, 199, 232),
             new Color(31, 119, 180), new Color(255, 187, 120), new Color(214, 39, 40)};
-
-    /** Mean and sample standard deviation (0 for one value) of a set of accuracies, in [0, 1]. */
-    public record Summary(double mean, double std, int n) {
-        static Summary of(List<Double> values) {
-            double mean = values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-            double ss = values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
-            return new Summary(mean, values.size() > 1 ? Math.sqrt(ss / (values.size() - 1)) : 0, values.size());
-        }
-
-        String percent() {
-            return String.format(Locale.ROOT, "%.1f ± %.1f", 100 * mean, 100 * std);
-        }
-    }
 
     private MiniVtabReport() {
     }
@@ -113,16 +101,16 @@ public final class MiniVtabReport {
      * Rows: tasks (grouped), then each group's mean and the mean over all tasks; columns: methods in
      * {@code methods} order. Cells are test accuracy in %, mean ± std over seeds.
      */
-    public static Map<String, Map<String, Summary>> table(List<MiniVtabBenchmark.Result> results, List<String> methods,
+    public static Map<String, Map<String, SeedSummary>> table(List<MiniVtabBenchmark.Result> results, List<String> methods,
                                                           List<MiniVtab.Task> tasks) {
-        Map<String, Map<String, Summary>> rows = new LinkedHashMap<>();
+        Map<String, Map<String, SeedSummary>> rows = new LinkedHashMap<>();
         for (MiniVtab.Task task : tasks) {
-            Map<String, Summary> row = new LinkedHashMap<>();
+            Map<String, SeedSummary> row = new LinkedHashMap<>();
             for (String m : methods) {
                 List<Double> values = results.stream().filter(r -> r.task() == task && r.method().equals(m))
                         .map(MiniVtabBenchmark.Result::accuracy).toList();
                 if (!values.isEmpty()) {
-                    row.put(m, Summary.of(values));
+                    row.put(m, SeedSummary.of(values));
                 }
             }
             rows.put(task.folderName(), row);
@@ -143,9 +131,9 @@ public final class MiniVtabReport {
     }
 
     /** Per seed, the mean over {@code tasks}; only seeds that ran every task count. */
-    private static Map<String, Summary> aggregate(List<MiniVtabBenchmark.Result> results, List<String> methods,
+    private static Map<String, SeedSummary> aggregate(List<MiniVtabBenchmark.Result> results, List<String> methods,
                                                   List<MiniVtab.Task> tasks) {
-        Map<String, Summary> row = new LinkedHashMap<>();
+        Map<String, SeedSummary> row = new LinkedHashMap<>();
         for (String m : methods) {
             Map<Long, List<Double>> bySeed = new TreeMap<>();
             for (MiniVtabBenchmark.Result r : results) {
@@ -156,7 +144,7 @@ public final class MiniVtabReport {
             List<Double> means = bySeed.values().stream().filter(v -> v.size() == tasks.size())
                     .map(v -> v.stream().mapToDouble(Double::doubleValue).average().orElseThrow()).toList();
             if (!means.isEmpty()) {
-                row.put(m, Summary.of(means));
+                row.put(m, SeedSummary.of(means));
             }
         }
         return row;
@@ -193,19 +181,19 @@ public final class MiniVtabReport {
     }
 
     /** The table as markdown, with the best mean of each row in bold. */
-    public static String markdown(Map<String, Map<String, Summary>> table, List<String> methods) {
+    public static String markdown(Map<String, Map<String, SeedSummary>> table, List<String> methods) {
         StringBuilder md = new StringBuilder("| task |");
         for (String m : methods) {
             md.append(' ').append(m).append(" |");
         }
         md.append("\n|---|");
         md.append("---|".repeat(methods.size())).append('\n');
-        for (Map.Entry<String, Map<String, Summary>> row : table.entrySet()) {
+        for (Map.Entry<String, Map<String, SeedSummary>> row : table.entrySet()) {
             boolean aggregate = row.getKey().contains("(mean");
             md.append("| ").append(aggregate ? "**" + row.getKey() + "**" : row.getKey()).append(" |");
-            double best = row.getValue().values().stream().mapToDouble(Summary::mean).max().orElse(Double.NaN);
+            double best = row.getValue().values().stream().mapToDouble(SeedSummary::mean).max().orElse(Double.NaN);
             for (String m : methods) {
-                Summary s = row.getValue().get(m);
+                SeedSummary s = row.getValue().get(m);
                 String cell = s == null ? "–" : s.percent();
                 md.append(' ').append(s != null && s.mean() == best ? "**" + cell + "**" : cell).append(" |");
             }
@@ -215,7 +203,7 @@ public final class MiniVtabReport {
     }
 
     /** Grouped bars (one colour per method) with ±std whiskers for every row of the table. */
-    public static void writeBarChart(Path file, Map<String, Map<String, Summary>> table, List<String> methods,
+    public static void writeBarChart(Path file, Map<String, Map<String, SeedSummary>> table, List<String> methods,
                                      String title) {
         int rowWidth = 30 + 22 * methods.size();
         int left = 70, right = 110, top = 60, bottom = 150;
@@ -237,9 +225,9 @@ public final class MiniVtabReport {
             g.drawLine(left, top, left, top + plotHeight);
             g.drawLine(left, top + plotHeight, width - right, top + plotHeight);
             int x = left + 15;
-            for (Map.Entry<String, Map<String, Summary>> row : table.entrySet()) {
+            for (Map.Entry<String, Map<String, SeedSummary>> row : table.entrySet()) {
                 for (int k = 0; k < methods.size(); k++) {
-                    Summary s = row.getValue().get(methods.get(k));
+                    SeedSummary s = row.getValue().get(methods.get(k));
                     if (s == null) {
                         continue;
                     }

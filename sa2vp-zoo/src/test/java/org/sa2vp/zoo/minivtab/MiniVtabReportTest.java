@@ -2,6 +2,7 @@ package org.sa2vp.zoo.minivtab;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sa2vp.zoo.benchmark.SeedSummary;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -41,18 +42,18 @@ class MiniVtabReportTest {
 
     @Test
     void tasksGroupsAndOverallAreMeansOverSeedsWithSampleStd() {
-        Map<String, Map<String, MiniVtabReport.Summary>> table = MiniVtabReport.table(synthetic(3), METHODS, TASKS);
+        Map<String, Map<String, SeedSummary>> table = MiniVtabReport.table(synthetic(3), METHODS, TASKS);
         assertEquals(TASKS.size() + 3 + 1, table.size(), "tasks, three groups, overall");
-        MiniVtabReport.Summary location = table.get("digit_location").get("sa2vp");
+        SeedSummary location = table.get("digit_location").get("sa2vp");
         int t = MiniVtab.Task.DIGIT_LOCATION.ordinal();
         assertEquals(0.1 * t + 0.2 + 0.01, location.mean(), 1e-12);
         assertEquals(0.01, location.std(), 1e-12, "sample std of x, x+0.01, x+0.02");
         assertEquals(3, location.n());
         // Structured: tasks 3, 4, 5 → per-seed means 0.4 + 0.01·s for the probe.
-        MiniVtabReport.Summary structured = table.get("Structured (mean)").get("linear-probe");
+        SeedSummary structured = table.get("Structured (mean)").get("linear-probe");
         assertEquals(0.41, structured.mean(), 1e-12);
         assertEquals(0.01, structured.std(), 1e-12);
-        MiniVtabReport.Summary overall = table.get(MiniVtabReport.OVERALL).get("sa2vp");
+        SeedSummary overall = table.get(MiniVtabReport.OVERALL).get("sa2vp");
         assertEquals(0.25 + 0.2 + 0.01, overall.mean(), 1e-12);
     }
 
@@ -64,7 +65,7 @@ class MiniVtabReportTest {
         assertEquals(results, MiniVtabReport.readCsv(csv));
         assertTrue(MiniVtabReport.readCsv(dir.resolve("absent.csv")).isEmpty());
 
-        Map<String, Map<String, MiniVtabReport.Summary>> table = MiniVtabReport.table(results, METHODS, TASKS);
+        Map<String, Map<String, SeedSummary>> table = MiniVtabReport.table(results, METHODS, TASKS);
         String md = MiniVtabReport.markdown(table, METHODS);
         assertTrue(md.startsWith("| task | linear-probe | sa2vp |\n|---|---|---|\n"), md);
         assertTrue(md.contains("| twemoji_category | 0.5 ± 0.7 | **20.5 ± 0.7** |"), md);
