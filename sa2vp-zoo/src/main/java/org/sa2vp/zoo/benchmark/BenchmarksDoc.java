@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Writes {@code docs/BENCHMARKS-PAPER.md} from the benchmark table, so the document never restates a fact by hand;
@@ -98,7 +99,9 @@ public final class BenchmarksDoc {
                 .append("`sa2vp ablate` runs Table 5: the intact model and its four ablations (`--global-attention`,\n")
                 .append("`--no-adapter`, `--deep-prompt-layers none`, `--lambda 1`) for each seed, each an ordinary\n")
                 .append("`train --benchmark` run; for a suite, `--data` holds one folder per benchmark named as its id after the\n")
-                .append("suite. The HTA rows have no reader yet (their `layout` is `-`).\n");
+                .append("suite. No reader exists yet for ")
+                .append(table.rows().stream().filter(b -> b.layout() == null).map(b -> "`" + b.id() + "`")
+                        .collect(Collectors.joining(", "))).append(" (their `layout` is `-`).\n");
         return md.toString();
     }
 

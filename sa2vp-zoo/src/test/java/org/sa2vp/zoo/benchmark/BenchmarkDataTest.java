@@ -101,7 +101,7 @@ class BenchmarkDataTest {
             assertEquals(b.classes() - 1, splits.train().batch(new int[]{last}).labels()[0], b.id());
             checked++;
         }
-        assertEquals(5 + 19 + 6, checked, "every FGVC, VTAB-1k and mini-VTAB benchmark");
+        assertEquals(5 + 4 + 19 + 6, checked, "every FGVC, HTA-in-VPT-JSON, VTAB-1k and mini-VTAB benchmark");
     }
 
     @Test
