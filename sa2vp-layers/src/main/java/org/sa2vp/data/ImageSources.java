@@ -21,7 +21,7 @@ import java.util.stream.Stream;
 
 /**
  * Lists the splits of an image dataset on disk without decoding any image ({@link ImageList}), in the three layouts
- * the VPT / SA2VP code reads, and detects which one a directory holds. Every check that needs no pixels (missing
+ * the VPT / SA2VP code reads (and, through {@link DamVpSources}, three of DAM-VP's HTA datasets), and detects which one a directory holds. Every check that needs no pixels (missing
  * split or image file, unparsable line, label out of range, empty class) fails here, in one line naming the file.
  * <ul>
  * <li><b>Image folder</b> ({@link #folder}), torchvision's {@code ImageFolder}: {@code root/<class>/<image>}, the
@@ -71,6 +71,12 @@ public final class ImageSources {
         VTAB_LISTS("VTAB-1k list files", "train800val200", null, "test"),
         /** {@code DIR/<split>/<class>/<image>}. */
         SPLIT_FOLDERS("split folders", "train", "val", "test"),
+        /** DTD's partition-1 label lists {@code labels/<split>1.txt} over {@code images/} (DAM-VP's HTA layout). */
+        DTD_LISTS("DTD label lists (labels/train1.txt, images/)", "train", "val", "test"),
+        /** Food-101's {@code meta/train.json} and {@code meta/test.json} over {@code images/} (DAM-VP's HTA layout). */
+        FOOD101_META("Food-101 files (meta/train.json, images/)", "train", "val", "test"),
+        /** GTSRB's {@code GTSRB/Training/<class>} folders and test CSV (DAM-VP's HTA layout). */
+        GTSRB_FILES("GTSRB files (GTSRB/Training, GT-final_test.csv)", "train", "val", "test"),
         /** {@code DIR/<class>/<image>} with no split folders: all of it is one split. */
         CLASS_FOLDER("one image folder DIR/<class>/<image>", null, null, null);
 
@@ -95,6 +101,8 @@ public final class ImageSources {
             return switch (this) {
                 case FGVC_JSON -> Files.isRegularFile(directory.resolve(validation + ".json"));
                 case SPLIT_FOLDERS -> Files.isDirectory(directory.resolve(validation));
+                case DTD_LISTS -> Files.isRegularFile(directory.resolve("labels/val1.txt"));
+                case FOOD101_META, GTSRB_FILES -> true;
                 case VTAB_LISTS, CLASS_FOLDER -> false;
             };
         }
@@ -105,7 +113,7 @@ public final class ImageSources {
 
     /**
      * The layout of {@code directory}: FGVC JSON when it holds a JSON split, else VTAB-1k lists when it holds a list
-     * file, else split folders when one of {@code train}, {@code val}, {@code test} is a folder, else one class
+     * file, else one of the HTA layouts DAM-VP reads ({@link DamVpSources}: DTD, Food-101, GTSRB), else split folders when one of {@code train}, {@code val}, {@code test} is a folder, else one class
      * folder.
      *
      * @throws IllegalArgumentException when the directory is missing
@@ -119,6 +127,15 @@ public final class ImageSources {
         }
         if (!vtabSplits(directory).isEmpty()) {
             return Layout.VTAB_LISTS;
+        }
+        if (DamVpSources.isDtd(directory)) {
+            return Layout.DTD_LISTS;
+        }
+        if (DamVpSources.isFood101(directory)) {
+            return Layout.FOOD101_META;
+        }
+        if (DamVpSources.isGtsrb(directory)) {
+            return Layout.GTSRB_FILES;
         }
         Layout folders = Layout.SPLIT_FOLDERS;
         return java.util.stream.Stream.of(folders.train, folders.validation, folders.test)
@@ -143,6 +160,15 @@ public final class ImageSources {
         }
         if (layout == Layout.VTAB_LISTS) {
             return vtab(directory, vtabSplit(directory, name), 0);
+        }
+        if (layout == Layout.DTD_LISTS) {
+            return DamVpSources.dtd(directory, name);
+        }
+        if (layout == Layout.FOOD101_META) {
+            return DamVpSources.food101(directory, name);
+        }
+        if (layout == Layout.GTSRB_FILES) {
+            return DamVpSources.gtsrb(directory, name);
         }
         Path folder = directory.resolve(name);
         if (!Files.isDirectory(folder)) {
@@ -359,12 +385,12 @@ public final class ImageSources {
                 .toList();
     }
 
-    private static List<Path> subfolders(Path folder) {
+    static List<Path> subfolders(Path folder) {
         return sorted(folder, 1).stream().filter(Files::isDirectory).toList();
     }
 
     /** Entries below {@code folder} up to {@code depth} levels, sorted by their path relative to it. */
-    private static List<Path> sorted(Path folder, int depth) {
+    static List<Path> sorted(Path folder, int depth) {
         try (Stream<Path> walk = Files.walk(folder, depth)) {
             return walk.filter(path -> !path.equals(folder))
                     .sorted((a, b) -> folder.relativize(a).toString().compareTo(folder.relativize(b).toString()))
@@ -380,7 +406,7 @@ public final class ImageSources {
         return dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
     }
 
-    private static int parseLabel(String text) {
+    static int parseLabel(String text) {
         try {
             return Integer.parseInt(text.strip());
         } catch (NumberFormatException e) {

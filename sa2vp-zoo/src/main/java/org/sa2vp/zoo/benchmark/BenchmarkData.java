@@ -35,7 +35,7 @@ public final class BenchmarkData {
         public String trainSplit(ImageSources.Layout layout) {
             return switch (layout) {
                 case VTAB_LISTS -> this == TRAIN_VAL ? "train800" : "train800val200";
-                case FGVC_JSON, SPLIT_FOLDERS -> "train";
+                case FGVC_JSON, SPLIT_FOLDERS, DTD_LISTS, FOOD101_META, GTSRB_FILES -> "train";
                 case CLASS_FOLDER -> throw new IllegalArgumentException("a single class folder has no splits");
             };
         }
@@ -44,7 +44,7 @@ public final class BenchmarkData {
         public String evaluationSplit(ImageSources.Layout layout) {
             return switch (layout) {
                 case VTAB_LISTS -> this == TRAIN_VAL ? "val200" : "test";
-                case FGVC_JSON, SPLIT_FOLDERS -> this == TRAIN_VAL ? "val" : "test";
+                case FGVC_JSON, SPLIT_FOLDERS, DTD_LISTS, FOOD101_META, GTSRB_FILES -> this == TRAIN_VAL ? "val" : "test";
                 case CLASS_FOLDER -> throw new IllegalArgumentException("a single class folder has no splits");
             };
         }
