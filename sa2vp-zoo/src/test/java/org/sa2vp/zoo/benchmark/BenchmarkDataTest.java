@@ -37,11 +37,61 @@ class BenchmarkDataTest {
         return out.toByteArray();
     }
 
+    /**
+     * Training images per class in {@link #tree}: one, except where the validation split is carved out of the training
+     * files (Food-101: every fifth image; GTSRB: every fifth track), which get five of which four train.
+     */
+    private static int trainingImagesPerClass(ImageSources.Layout layout) {
+        return layout == ImageSources.Layout.FOOD101_META || layout == ImageSources.Layout.GTSRB_FILES ? 4 : 1;
+    }
+
     /** {@code root} in {@code layout} with {@code classes} classes, one image per class in every split. */
     private static Path tree(Path root, ImageSources.Layout layout, int classes) throws IOException {
         Files.createDirectories(root);
         byte[] image = png(0x808080);
-        if (layout == ImageSources.Layout.VTAB_LISTS) {
+        if (layout == ImageSources.Layout.DTD_LISTS) {
+            for (String split : List.of("train", "val", "test")) {
+                StringBuilder lines = new StringBuilder();
+                for (int c = 0; c < classes; c++) {
+                    String key = String.format("c%03d/%s.png", c, split);
+                    Files.createDirectories(root.resolve("images").resolve(key).getParent());
+                    Files.write(root.resolve("images").resolve(key), image);
+                    lines.append(key).append('\n');
+                }
+                Files.createDirectories(root.resolve("labels"));
+                Files.writeString(root.resolve("labels").resolve(split + "1.txt"), lines);
+            }
+        } else if (layout == ImageSources.Layout.FOOD101_META) {
+            StringJoiner train = new StringJoiner(", ", "{", "}"), test = new StringJoiner(", ", "{", "}");
+            for (int c = 0; c < classes; c++) {
+                String name = String.format("c%03d", c);
+                Files.createDirectories(root.resolve("images").resolve(name));
+                StringJoiner ids = new StringJoiner(", ", "[", "]");
+                for (String id : List.of("train0", "train1", "train2", "train3", "val4", "test0")) {
+                    Files.write(root.resolve("images").resolve(name).resolve(id + ".jpg"), image);
+                    if (!id.startsWith("test")) {
+                        ids.add("\"" + name + "/" + id + "\"");
+                    }
+                }
+                train.add("\"" + name + "\": " + ids);
+                test.add("\"" + name + "\": [\"" + name + "/test0\"]");
+            }
+            Files.createDirectories(root.resolve("meta"));
+            Files.writeString(root.resolve("meta/train.json"), train.toString());
+            Files.writeString(root.resolve("meta/test.json"), test.toString());
+        } else if (layout == ImageSources.Layout.GTSRB_FILES) {
+            StringBuilder csv = new StringBuilder("Filename;ClassId\n");
+            Path testImages = Files.createDirectories(root.resolve("GTSRB/Final_Test/Images"));
+            for (int c = 0; c < classes; c++) {
+                Path folder = Files.createDirectories(root.resolve(String.format("GTSRB/Training/%05d", c)));
+                for (int track = 0; track < 5; track++) {
+                    Files.write(folder.resolve(String.format("%05d_00000.ppm", track)), image);
+                }
+                Files.write(testImages.resolve(String.format("test%05d.ppm", c)), image);
+                csv.append(String.format("test%05d.ppm;%d%n", c, c));
+            }
+            Files.writeString(root.resolve("GT-final_test.csv"), csv);
+        } else if (layout == ImageSources.Layout.VTAB_LISTS) {
             Path images = Files.createDirectories(root.resolve("images"));
             for (String split : List.of("train800", "val200", "train800val200", "test")) {
                 StringBuilder lines = new StringBuilder();
@@ -82,7 +132,7 @@ class BenchmarkDataTest {
             for (BenchmarkData.SplitMode mode : BenchmarkData.SplitMode.values()) {
                 BenchmarkData.Splits splits = BenchmarkData.open(b, root, mode, 3, 32, 32, true);
                 assertEquals(b.classes(), splits.train().numClasses(), b.id());
-                assertEquals(b.classes(), splits.train().size(), b.id() + ": one image per class");
+                assertEquals(b.classes() * trainingImagesPerClass(b.layout()), splits.train().size(), b.id());
                 assertEquals(ImagePreprocessing.preset(b.preprocessing()).forInput(3, 32, 32),
                         splits.train().preprocessing(), b.id());
                 Set<Path> trained = new HashSet<>(splits.train().list().files());
@@ -91,8 +141,10 @@ class BenchmarkDataTest {
                 String expectedEvaluation = b.layout() == ImageSources.Layout.VTAB_LISTS
                         ? (mode == BenchmarkData.SplitMode.TRAIN_VAL ? "val200" : "test")
                         : (mode == BenchmarkData.SplitMode.TRAIN_VAL ? "val" : "test");
-                assertTrue(splits.evaluation().list().files().get(0).toString().contains(expectedEvaluation),
-                        b.id() + " " + mode + ": " + splits.evaluation().list().files().get(0));
+                // GTSRB's held-out tracks keep GTSRB's file names; the listing names the split instead.
+                String evaluated = b.layout() == ImageSources.Layout.GTSRB_FILES ? splits.evaluation().list().source()
+                        : splits.evaluation().list().files().get(0).toString();
+                assertTrue(evaluated.contains(expectedEvaluation), b.id() + " " + mode + ": " + evaluated);
             }
             // The labels are the JSON's class ids − 1 (FGVC), the list file's labels (VTAB-1k).
             BenchmarkData.Splits splits = BenchmarkData.open(b, root, BenchmarkData.SplitMode.TRAIN_VAL, 3, 32, 32,
@@ -101,7 +153,8 @@ class BenchmarkDataTest {
             assertEquals(b.classes() - 1, splits.train().batch(new int[]{last}).labels()[0], b.id());
             checked++;
         }
-        assertEquals(5 + 4 + 19 + 6, checked, "every FGVC, HTA-in-VPT-JSON, VTAB-1k and mini-VTAB benchmark");
+        assertEquals(5 + 7 + 19 + 6, checked, "every FGVC, VTAB-1k and mini-VTAB benchmark, and HTA's but CIFAR and "
+                + "SVHN");
     }
 
     @Test
