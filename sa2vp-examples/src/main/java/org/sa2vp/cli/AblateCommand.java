@@ -10,6 +10,7 @@ import org.sa2vp.zoo.benchmark.BenchmarkData;
 import org.sa2vp.zoo.benchmark.BenchmarkRecipes;
 import org.sa2vp.zoo.benchmark.BenchmarkResult;
 import org.sa2vp.zoo.benchmark.BenchmarkTable;
+import org.sa2vp.zoo.benchmark.Benchmarks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -107,9 +108,16 @@ public final class AblateCommand implements Callable<Integer> {
         System.err.printf("%d runs: %d benchmark(s) x %d variant(s) x %d seed(s) in %s%n", jobs.size(), rows.size(),
                 chosen.size(), seeds, out);
         List<BenchmarkResult> results = ParallelRuns.run(jobs, workers);
-        String table = BenchmarkTable.markdown(rows, results, lastEpoch);
+        StringBuilder table = new StringBuilder(BenchmarkTable.markdown(rows, results, lastEpoch));
+        for (String suite : rows.stream().map(Benchmark::suite).distinct().toList()) {
+            String paper = BenchmarkTable.paperAblations(Benchmarks.bundled(), suite);
+            if (!paper.isEmpty()) {
+                table.append("\nThe paper's Table 5 (").append(suite).append(", group means), for comparison:\n\n")
+                        .append(paper);
+            }
+        }
         System.out.print(table);
-        AtomicFiles.writeString(out.resolve("ablation.md"), table);
+        AtomicFiles.writeString(out.resolve("ablation.md"), table.toString());
         return 0;
     }
 

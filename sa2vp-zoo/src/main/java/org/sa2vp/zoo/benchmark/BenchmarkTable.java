@@ -72,6 +72,41 @@ public final class BenchmarkTable {
     }
 
     /**
+     * The paper's Table 5 for {@code suite} as markdown (a row per variant in the paper's order, the intact model last,
+     * a column per group), or "" when the paper reports no ablation for the suite.
+     */
+    public static String paperAblations(Benchmarks registry, String suite) {
+        List<ReportedAblation> ablations = registry.reportedAblations().stream()
+                .filter(a -> a.suite().equals(suite)).toList();
+        if (ablations.isEmpty()) {
+            return "";
+        }
+        List<String> groups = ablations.stream().map(ReportedAblation::group).distinct().toList();
+        StringBuilder md = new StringBuilder("| variant |");
+        groups.forEach(g -> md.append(' ').append(g).append(" |"));
+        md.append("\n|---|");
+        groups.forEach(g -> md.append("---|"));
+        md.append('\n');
+        for (Ablation a : Ablation.values()) {
+            if (a == Ablation.INTACT) {
+                continue;
+            }
+            md.append("| ").append(a.paperName).append(" |");
+            for (String g : groups) {
+                md.append(' ').append(ablations.stream().filter(r -> r.variant().equals(a.id) && r.group().equals(g))
+                        .findFirst().map(r -> BenchmarksDoc.cell(r.vit())).orElse("—")).append(" |");
+            }
+            md.append('\n');
+        }
+        md.append("| ").append(Ablation.INTACT.paperName).append(" |");
+        for (String g : groups) {
+            md.append(' ').append(registry.reportedMeans().stream().filter(m -> m.suite().equals(suite)
+                    && g.equals(m.group())).findFirst().map(m -> BenchmarksDoc.cell(m.vit())).orElse("—")).append(" |");
+        }
+        return md.append('\n').toString();
+    }
+
+    /**
      * The columns: SA2VP's Table 5 variants in the paper's order (intact first), then every other column in name
      * order.
      */

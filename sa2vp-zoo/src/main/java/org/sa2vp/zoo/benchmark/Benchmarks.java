@@ -27,18 +27,22 @@ public final class Benchmarks {
     /** The bundled table's resource name, next to this class. */
     public static final String RESOURCE = "benchmarks.json";
 
-    private static final List<String> TOP_FIELDS = List.of("provenance", "reportedMeans", "benchmarks");
+    private static final List<String> TOP_FIELDS = List.of("provenance", "reportedMeans", "reportedAblations",
+            "benchmarks");
 
     private static final Benchmarks BUNDLED = load().withSources(ServiceLoader.load(BenchmarkSource.class,
             Benchmarks.class.getClassLoader()));
 
     private final Map<String, Benchmark> byId;
     private final List<ReportedMean> reportedMeans;
+    private final List<ReportedAblation> reportedAblations;
     private final Map<String, String> provenance;
 
-    private Benchmarks(Map<String, Benchmark> byId, List<ReportedMean> reportedMeans, Map<String, String> provenance) {
+    private Benchmarks(Map<String, Benchmark> byId, List<ReportedMean> reportedMeans,
+                       List<ReportedAblation> reportedAblations, Map<String, String> provenance) {
         this.byId = byId;
         this.reportedMeans = reportedMeans;
+        this.reportedAblations = reportedAblations;
         this.provenance = provenance;
     }
 
@@ -75,6 +79,14 @@ public final class Benchmarks {
         for (int i = 0; i < meanRows.size(); i++) {
             means.add(ReportedMean.read(meanRows.get(i), file, i));
         }
+        List<ReportedAblation> ablations = new ArrayList<>();
+        JsonNode ablationRows = table.get("reportedAblations");
+        if (ablationRows != null) {
+            ConfigSupport.check(ablationRows.isArray(), file, "reportedAblations", "an array", ablationRows);
+            for (int i = 0; i < ablationRows.size(); i++) {
+                ablations.add(ReportedAblation.read(ablationRows.get(i), file, i));
+            }
+        }
         Map<String, String> provenance = new LinkedHashMap<>();
         JsonNode provenanceNode = table.get("provenance");
         ConfigSupport.check(provenanceNode != null && provenanceNode.isObject(), file, "provenance",
@@ -86,7 +98,7 @@ public final class Benchmarks {
             provenance.put(e.getKey(), new TableReader.Field(file, "provenance." + e.getKey())
                     .text(provenanceNode));
         }
-        return new Benchmarks(byId, List.copyOf(means), provenance);
+        return new Benchmarks(byId, List.copyOf(means), List.copyOf(ablations), provenance);
     }
 
     /**
@@ -109,7 +121,7 @@ public final class Benchmarks {
                 all.put(b.id(), b);
             }
         }
-        return new Benchmarks(all, reportedMeans, provenance);
+        return new Benchmarks(all, reportedMeans, reportedAblations, provenance);
     }
 
     /** The bundled registry: the paper's table, then every registered {@link BenchmarkSource}'s rows. */
@@ -182,6 +194,11 @@ public final class Benchmarks {
     /** The paper's reported means per suite or VTAB-1k group (the only Swin numbers it gives). */
     public List<ReportedMean> reportedMeans() {
         return reportedMeans;
+    }
+
+    /** The paper's group means of Table 5's ablated variants (the intact row is {@link #reportedMeans()}). */
+    public List<ReportedAblation> reportedAblations() {
+        return reportedAblations;
     }
 
     /** Where each column's values come from, keyed by the row field name. */

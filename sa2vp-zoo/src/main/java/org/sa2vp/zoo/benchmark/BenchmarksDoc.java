@@ -77,6 +77,11 @@ public final class BenchmarksDoc {
                 }
             }
             md.append(means.length() == 0 ? "none" : means).append(".\n\n");
+            String ablations = BenchmarkTable.paperAblations(table, suite);
+            if (!ablations.isEmpty()) {
+                md.append("Reported ablations (Table 5, SA2VP-ViT group means; `sa2vp ablate` runs the same variants):\n\n")
+                        .append(ablations).append('\n');
+            }
             md.append("| id | source | licence | notes |\n|---|---|---|---|\n");
             for (Benchmark b : rows) {
                 md.append("| `").append(b.id()).append("` | ").append(b.source()).append(" | ").append(b.licence())

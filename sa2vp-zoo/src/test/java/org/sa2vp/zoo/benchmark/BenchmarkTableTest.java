@@ -83,6 +83,16 @@ class BenchmarkTableTest {
         assertEquals(8, lines.length);
     }
 
+    @Test
+    void thePapersTable5ComesFromTheRegistry() {
+        String[] lines = BenchmarkTable.paperAblations(Benchmarks.bundled(), "vtab-1k").split("\n");
+        assertEquals(List.of("| variant | natural | specialized | structured |", "|---|---|---|---|",
+                "| w/o Spatial alignment | 79.37 | 83.65 | 56.98 |", "| w/o Prompt adapter | 79.86 | 82.63 | 59.3 |",
+                "| w/o Deep prompting | 80.1 | 85.13 | 59.16 |", "| w/o Supervision on Prompt | 80.37 | 85.73 | 57.36 |",
+                "| Intact SA2VP | 80.97 | 85.73 | 60.8 |"), List.of(lines));
+        assertEquals("", BenchmarkTable.paperAblations(Benchmarks.bundled(), "minivtab"));
+    }
+
     private static BenchmarkResult result(String id, String variant, long seed, double accuracy) {
         return new BenchmarkResult(id, "sa2vp", variant, "TRAINVAL_TEST", seed, 5, accuracy, 5, accuracy - 0.01,
                 Benchmarks.get(id).paperVit(), "docs/MINIVTAB.md");

@@ -94,7 +94,8 @@ class BenchmarksTest {
         assertEquals("t.json benchmark 'vtab-1k/dtd': vit.gamma must be a number > 0 or null, got -0.1",
                 error(row -> ((ObjectNode) row.get("vit")).put("gamma", -0.1)));
         assertEquals("t.json benchmark 'vtab-1k/dtd': layout must be one of [FGVC_JSON, VTAB_LISTS, SPLIT_FOLDERS, "
-                + "CLASS_FOLDER] or null, got VTAB", error(row -> row.put("layout", "VTAB")));
+                + "DTD_LISTS, FOOD101_META, GTSRB_FILES, CLASS_FOLDER] or null, got VTAB",
+                error(row -> row.put("layout", "VTAB")));
         assertEquals("t.json benchmark 'vtab-1k/dtd': group must be one of [natural, specialized, structured], got "
                 + "null", error(row -> row.putNull("group")));
         assertEquals("t.json benchmark 'vtab-1k/dtd': paperVit must be an accuracy in % (0 to 100) or null, got 705",
@@ -103,6 +104,12 @@ class BenchmarksTest {
                         + "gamma, batchSize, learningRate, deepPromptMaps, epochs, warmupEpochs, weightDecay, "
                         + "minLearningRate, dropout], got unknown field 'rank'",
                 error(row -> ((ObjectNode) row.get("vit")).put("rank", 8)));
+        ObjectNode intact = table(Benchmarks.get("vtab-1k/dtd").toJson());
+        intact.putArray("reportedAblations").addObject().put("suite", "vtab-1k").put("group", "natural")
+                .put("variant", "intact").put("paperTable", "Table 5").put("vit", 80.97);
+        assertEquals("t.json reportedAblations #0: variant must be one of [no-spatial-alignment, no-prompt-adapter, "
+                        + "no-deep-prompting, no-prompt-supervision], got intact",
+                assertThrows(IllegalArgumentException.class, () -> Benchmarks.parse(intact, "t.json")).getMessage());
         assertEquals("t.json benchmark #1: id must be unique, got vtab-1k/dtd (also row #0)",
                 assertThrows(IllegalArgumentException.class, () -> Benchmarks.parse(table(
                         Benchmarks.get("vtab-1k/dtd").toJson(), Benchmarks.get("vtab-1k/dtd").toJson()), "t.json"))
