@@ -46,8 +46,9 @@ public final class AblateCommand implements Callable<Integer> {
     String benchmark;
 
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "the benchmark's folder; for a suite"
-            + " or group, the folder holding one folder per benchmark named as its id after the suite (e.g. "
-            + "digit_location for minivtab/digit_location)")
+            + " or group, the suite's root holding each benchmark at its usual place (the registry's folder: "
+            + "dsprites_loc in the vtab-1k archive, CUB_200_2011 for VPT's FGVC, FGVC/CUB_200_2011 or "
+            + "torchvision_dataset/gtsrb in DAM-VP's data tree, digit_location for mini-VTAB)")
     Path data;
 
     @Option(names = "--backbone", required = true, paramLabel = "FILE|zoo:NAME", description = "the frozen backbone, "
@@ -90,10 +91,11 @@ public final class AblateCommand implements Callable<Integer> {
         String mode = BenchmarkData.splitMode(splitMode).optionName();
         List<Callable<BenchmarkResult>> jobs = new ArrayList<>();
         for (Benchmark b : rows) {
-            Path folder = rows.size() == 1 && !Files.isDirectory(data.resolve(name(b))) ? data : data.resolve(name(b));
+            Path folder = rows.size() == 1 && !Files.isDirectory(data.resolve(b.folder())) ? data
+                    : data.resolve(b.folder());
             if (!Files.isDirectory(folder)) {
                 throw new IllegalArgumentException(folder + " does not exist: --data " + data + " needs a folder "
-                        + name(b) + " for " + b.id());
+                        + b.folder() + " for " + b.id());
             }
             // Seed k is the benchmark recipe's seed (42, the authors') plus k, as in the mini-VTAB table.
             long firstSeed = BenchmarkRecipes.recipe(b).getSeed();

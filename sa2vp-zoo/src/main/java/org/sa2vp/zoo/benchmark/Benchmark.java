@@ -19,6 +19,8 @@ import java.util.List;
  * @param group         the VTAB-1k group ({@code natural}, {@code specialized}, {@code structured}); null otherwise
  * @param classes       number of classes
  * @param layout        how the data is laid out on disk; null where no reader exists yet
+ * @param folder        the benchmark's folder relative to its suite's usual root (e.g. {@code dsprites_loc} in the
+ *                      vtab-1k archive, {@code FGVC/CUB_200_2011} in DAM-VP's data tree)
  * @param preprocessing the {@link ImagePreprocessing#preset(String)} name; null where the authors do not say
  * @param vit           the authors' settings for SA2VP on ViT-B/16
  * @param swin          the authors' settings for SA2VP on Swin-B; null where the paper has no Swin run
@@ -30,7 +32,7 @@ import java.util.List;
  * @param notes         what is null and why, and the authors' deviations for this dataset; may be null
  */
 public record Benchmark(String id, String name, String suite, String group, int classes,
-                        ImageSources.Layout layout, String preprocessing, BenchmarkSettings vit,
+                        ImageSources.Layout layout, String folder, String preprocessing, BenchmarkSettings vit,
                         BenchmarkSettings swin, Double paperVit, Double paperSwin, String paperTable, String source,
                         String licence, String notes) {
 
@@ -41,8 +43,8 @@ public record Benchmark(String id, String name, String suite, String group, int 
     public static final List<String> VTAB_GROUPS = List.of("natural", "specialized", "structured");
 
     /** The JSON field names of a row, in the table's order. */
-    static final List<String> FIELDS = List.of("id", "name", "suite", "group", "classes", "layout", "preprocessing",
-            "vit", "swin", "paperVit", "paperSwin", "paperTable", "source", "licence", "notes");
+    static final List<String> FIELDS = List.of("id", "name", "suite", "group", "classes", "layout", "folder",
+            "preprocessing", "vit", "swin", "paperVit", "paperSwin", "paperTable", "source", "licence", "notes");
 
     /** The row at {@code index} of {@code file}, validated; a one-line error names the row and the field. */
     static Benchmark read(JsonNode row, String file, int index) {
@@ -74,7 +76,8 @@ public record Benchmark(String id, String name, String suite, String group, int 
         BenchmarkSettings swin = swinNode == null || swinNode.isNull() ? null
                 : BenchmarkSettings.read(swinNode, at.child("swin"));
         return new Benchmark(id, at.child("name").text(row), suite, group, at.child("classes").requiredInteger(row, 2),
-                layoutName == null ? null : ImageSources.Layout.valueOf(layoutName), preprocessing, vit, swin,
+                layoutName == null ? null : ImageSources.Layout.valueOf(layoutName), at.child("folder").text(row),
+                preprocessing, vit, swin,
                 at.child("paperVit").percent(row), at.child("paperSwin").percent(row),
                 at.child("paperTable").text(row), at.child("source").text(row), at.child("licence").text(row),
                 at.child("notes").optionalText(row));

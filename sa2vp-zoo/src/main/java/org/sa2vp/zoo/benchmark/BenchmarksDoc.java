@@ -82,9 +82,9 @@ public final class BenchmarksDoc {
                 md.append("Reported ablations (Table 5, SA2VP-ViT group means; `sa2vp ablate` runs the same variants):\n\n")
                         .append(ablations).append('\n');
             }
-            md.append("| id | source | licence | notes |\n|---|---|---|---|\n");
+            md.append("| id | folder | source | licence | notes |\n|---|---|---|---|---|\n");
             for (Benchmark b : rows) {
-                md.append("| `").append(b.id()).append("` | ").append(b.source()).append(" | ").append(b.licence())
+                md.append("| `").append(b.id()).append("` | `").append(b.folder()).append("` | ").append(b.source()).append(" | ").append(b.licence())
                         .append(" | ").append(cell(b.notes())).append(" |\n");
             }
         }
@@ -103,8 +103,8 @@ public final class BenchmarksDoc {
                 .append("```\n\n")
                 .append("`sa2vp ablate` runs Table 5: the intact model and its four ablations (`--global-attention`,\n")
                 .append("`--no-adapter`, `--deep-prompt-layers none`, `--lambda 1`) for each seed, each an ordinary\n")
-                .append("`train --benchmark` run; for a suite, `--data` holds one folder per benchmark named as its id after the\n")
-                .append("suite. No reader exists yet for ")
+                .append("`train --benchmark` run; for a suite, `--data` is the suite's root, holding each benchmark at its\n")
+                .append("`folder` above. No reader exists yet for ")
                 .append(table.rows().stream().filter(b -> b.layout() == null).map(b -> "`" + b.id() + "`")
                         .collect(Collectors.joining(", "))).append(" (their `layout` is `-`).\n");
         return md.toString();

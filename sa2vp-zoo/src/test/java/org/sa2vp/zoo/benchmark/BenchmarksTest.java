@@ -42,6 +42,8 @@ class BenchmarksTest {
         assertEquals(new BenchmarkSettings(16, 16, 0.1, 40, 1e-3, 2, 100, null, null, null, null), dspritesLocation.vit());
         assertEquals(ImageSources.Layout.VTAB_LISTS, dspritesLocation.layout());
         assertEquals("vtab1k", dspritesLocation.preprocessing());
+        assertEquals("dsprites_loc", dspritesLocation.folder(), "the vtab-1k archive's folder name");
+        assertEquals("torchvision_dataset/gtsrb", Benchmarks.get("hta/gtsrb").folder(), "DAM-VP's data tree");
         // Table 1 (FGVC, ViT): Stanford Cars 84.1; notes §1.7: Car 64/1.5 with 1 deep map
         Benchmark cars = Benchmarks.get("fgvc/stanford-cars");
         assertEquals(84.1, cars.paperVit());
@@ -128,7 +130,7 @@ class BenchmarksTest {
     void registeredSourcesKeepTheirOwnSuiteAndUniqueIds() {
         Benchmark dtd = Benchmarks.get("vtab-1k/dtd");
         Benchmark copy = new Benchmark("mine/dtd", dtd.name(), "mine", dtd.group(), dtd.classes(), dtd.layout(),
-                dtd.preprocessing(), dtd.vit(), null, null, null, "-", "-", "-", null);
+                dtd.folder(), dtd.preprocessing(), dtd.vit(), null, null, null, "-", "-", "-", null);
         assertEquals(List.of("vtab-1k/dtd", "mine/dtd"), Benchmarks.bundled().withSources(List.of(() -> List.of(copy)))
                 .inGroup("natural").stream().map(Benchmark::id).filter(id -> id.endsWith("/dtd")).toList());
         IllegalArgumentException taken = assertThrows(IllegalArgumentException.class, () -> Benchmarks.bundled()
