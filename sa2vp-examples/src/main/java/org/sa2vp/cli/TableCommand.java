@@ -51,6 +51,10 @@ public final class TableCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "also write the table to this markdown file")
     Path out;
 
+    @Option(names = "--csv", paramLabel = "FILE", description = "also write every run of the table (one row per "
+            + "benchmark, method/variant and seed; accuracies in [0, 1]) to this CSV file")
+    Path csv;
+
     @Override
     public Integer call() {
         List<Benchmark> rows = rows(benchmark);
@@ -72,6 +76,11 @@ public final class TableCommand implements Callable<Integer> {
         System.out.print(text);
         if (out != null) {
             AtomicFiles.writeString(out, text.toString());
+        }
+        if (csv != null) {
+            List<String> ids = rows.stream().map(Benchmark::id).toList();
+            AtomicFiles.writeString(csv, BenchmarkTable.csv(results.stream().filter(r -> ids.contains(r.benchmark()))
+                    .toList()));
         }
         return 0;
     }

@@ -71,6 +71,24 @@ public final class BenchmarkTable {
         return md.toString();
     }
 
+    /** The CSV header of {@link #csv}. */
+    public static final String CSV_HEADER = "benchmark,method,variant,split_mode,seed,epochs,best_accuracy,best_epoch,"
+            + "last_accuracy";
+
+    /**
+     * Every run of {@code results} as a CSV row (accuracies in [0, 1]), sorted by benchmark, column and seed: the
+     * table's data for tools. A variant naming changed settings is quoted (it holds commas).
+     */
+    public static String csv(List<BenchmarkResult> results) {
+        StringBuilder csv = new StringBuilder(CSV_HEADER).append('\n');
+        results.stream().sorted(Comparator.comparing(BenchmarkResult::benchmark)
+                        .thenComparing(BenchmarkResult::column).thenComparingLong(BenchmarkResult::seed))
+                .forEach(r -> csv.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%d,%d,%.6f,%d,%.6f%n", r.benchmark(),
+                        r.method(), r.variant() == null ? "" : "\"" + r.variant().replace("\"", "\"\"") + "\"",
+                        r.splitMode(), r.seed(), r.epochs(), r.bestAccuracy(), r.bestEpoch(), r.lastAccuracy())));
+        return csv.toString();
+    }
+
     /**
      * The paper's Table 5 for {@code suite} as markdown (a row per variant in the paper's order, the intact model last,
      * a column per group), or "" when the paper reports no ablation for the suite.

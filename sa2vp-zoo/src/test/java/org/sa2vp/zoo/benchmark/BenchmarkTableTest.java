@@ -81,6 +81,14 @@ class BenchmarkTableTest {
         assertEquals("| **structured (mean)** | 83.0 | — (1 of 2) | 83.1 |", lines[6]);
         assertEquals("| **All (mean)** | 85.0 | — (1 of 3) | 85.1 |", lines[7]);
         assertEquals(8, lines.length);
+
+        String[] csv = BenchmarkTable.csv(List.of(results.get(1), results.get(0), new BenchmarkResult(
+                "minivtab/digit_count", "sa2vp", "promptRank=8, gamma=0.5", "TRAIN_VAL", 42, 5, 0.5, 3, 0.25, null,
+                null))).split("\n");
+        assertEquals(List.of(BenchmarkTable.CSV_HEADER,
+                "minivtab/digit_count,sa2vp,\"promptRank=8, gamma=0.5\",TRAIN_VAL,42,5,0.500000,3,0.250000",
+                "minivtab/texture_patch,sa2vp,\"intact\",TRAINVAL_TEST,42,5,0.880000,5,0.870000",
+                "minivtab/texture_patch,sa2vp,\"intact\",TRAINVAL_TEST,43,5,0.900000,5,0.890000"), List.of(csv));
     }
 
     @Test
