@@ -36,11 +36,9 @@ public final class BenchmarkTable {
                     .computeIfAbsent(r.column(), k -> new ArrayList<>())
                     .add(lastEpoch ? r.lastAccuracy() : r.bestAccuracy());
         }
-        StringBuilder md = new StringBuilder("| benchmark |");
-        columns.forEach(c -> md.append(' ').append(c).append(" |"));
-        md.append(" published |\n|---|");
-        columns.forEach(c -> md.append("---|"));
-        md.append("---|\n");
+        List<String> header = new ArrayList<>(columns);
+        header.add("published");
+        StringBuilder md = header("benchmark", header);
         for (Benchmark b : rows) {
             md.append("| ").append(b.id()).append(" |");
             for (String c : columns) {
@@ -77,7 +75,7 @@ public final class BenchmarkTable {
 
     /**
      * Every run of {@code results} as a CSV row (accuracies in [0, 1]), sorted by benchmark, column and seed: the
-     * table's data for tools. A variant naming changed settings is quoted (it holds commas).
+     * table's data for tools. The variant is quoted, since one that names changed settings holds commas.
      */
     public static String csv(List<BenchmarkResult> results) {
         StringBuilder csv = new StringBuilder(CSV_HEADER).append('\n');
@@ -100,11 +98,7 @@ public final class BenchmarkTable {
             return "";
         }
         List<String> groups = ablations.stream().map(ReportedAblation::group).distinct().toList();
-        StringBuilder md = new StringBuilder("| variant |");
-        groups.forEach(g -> md.append(' ').append(g).append(" |"));
-        md.append("\n|---|");
-        groups.forEach(g -> md.append("---|"));
-        md.append('\n');
+        StringBuilder md = header("variant", groups);
         for (Ablation a : Ablation.values()) {
             if (a == Ablation.INTACT) {
                 continue;
@@ -141,6 +135,15 @@ public final class BenchmarkTable {
             }
         }
         return Ablation.values().length;
+    }
+
+    /** A markdown table's header row and rule: {@code first}, then {@code columns}. */
+    private static StringBuilder header(String first, List<String> columns) {
+        StringBuilder md = new StringBuilder("| ").append(first).append(" |");
+        columns.forEach(c -> md.append(' ').append(c).append(" |"));
+        md.append("\n|---|");
+        columns.forEach(c -> md.append("---|"));
+        return md.append('\n');
     }
 
     private interface Value {
