@@ -39,7 +39,7 @@ class ArchitectureTest {
      * order: change both together.
      */
     static final List<List<String>> LAYERS = List.of(
-            List.of("org.sa2vp.config"),                          // 0  JSON, one-line field errors, registry base
+            List.of("org.sa2vp.config", "org.sa2vp.io"),          // 0  JSON, field errors, registry base; pickles, MAT-files
             List.of("org.sa2vp.layers.runtime"),                  // 1  kernels and the DL4J runtime glue
             List.of("org.sa2vp.layers"),                          // 2  SA2VP layers, layer/vertex base classes
             List.of("org.sa2vp.backbone.weights"),                // 3  checkpoint formats, weight-name tables

@@ -263,7 +263,7 @@ public final class TrainCommand implements Callable<Integer> {
                     mode.trainSplit(benchmark.layout()), splits.train().size(),
                     mode.evaluationSplit(benchmark.layout()), splits.evaluation().size(),
                     benchmark.classes(), describe(preprocessing));
-            return new TrainingData(splits.train(), splits.evaluation(), null, splits.train().classNames(),
+            return new TrainingData(splits.train(), splits.evaluation(), null, splits.classNames(),
                     preprocessing, checkpoint);
         }
         ImageDataOptions.Splits splits = images.splits();

@@ -87,6 +87,26 @@ class BenchmarkCommandsTest {
     }
 
     @Test
+    void archiveBenchmarksRunThroughTheSamePath() throws Exception {
+        // CIFAR-100 as a Python 3 re-pickle (the fixture made by tools/reference/make_archive_fixtures.py): pixel
+        // arrays in memory instead of image files, the same command and result.
+        Path archive = Path.of("../sa2vp-layers/src/test/resources/fixtures/archives/cifar-100-python");
+        Path run = dir.resolve("cifar-100");
+        CliRun train = CliRun.of("train", "--benchmark", "hta/cifar-100", "--data", archive.toString(), "--backbone",
+                BACKBONE, "--out", run.toString(), "--epochs", "1", "--batch-size", "4");
+        assertEquals(0, train.code(), train.err());
+        assertTrue(train.err().contains("training on train (8 images), evaluating every epoch on test (5 images); "
+                + "100 classes; images resized (shorter_side) to 32×32, 1 channel"), train.err());
+        BenchmarkResult result = BenchmarkResult.read(run.resolve(BenchmarkResult.FILE));
+        assertEquals("hta/cifar-100", result.benchmark());
+        assertTrue(train.out().contains(result.paperLine()) && result.paperLine().endsWith("published 91.3 (Table 2)"),
+                train.out());
+        java.util.List<String> classes = Files.readAllLines(run.resolve("classes.txt"));
+        assertEquals(100, classes.size());
+        assertEquals("class_99", classes.get(99));
+    }
+
+    @Test
     void badInputIsOneLineBeforeTraining() {
         assertEquals("sa2vp train: unknown benchmark 'minivtab/digit_loc'; nearest: minivtab/digit_location, "
                 + "minivtab/digit_count, minivtab/digit_orientation (sa2vp benchmarks lists all 40)", CliRun.of("train",

@@ -77,6 +77,16 @@ public final class ImageSources {
         FOOD101_META("Food-101 files (meta/train.json, images/)", "train", "val", "test"),
         /** GTSRB's {@code GTSRB/Training/<class>} folders and test CSV (DAM-VP's HTA layout). */
         GTSRB_FILES("GTSRB files (GTSRB/Training, GT-final_test.csv)", "train", "val", "test"),
+        /**
+         * CIFAR-10's {@code cifar-10-batches-py} or CIFAR-100's {@code cifar-100-python} pickles: pixel arrays, not
+         * image files ({@link TorchvisionArchives#cifar}; DAM-VP's HTA layout).
+         */
+        CIFAR_PICKLES("CIFAR python pickles (batches.meta or meta, with the data batches)", "train", "val", "test"),
+        /**
+         * SVHN's {@code train_32x32.mat} and {@code test_32x32.mat}: pixel arrays, not image files
+         * ({@link TorchvisionArchives#svhn}; DAM-VP's HTA layout).
+         */
+        SVHN_MAT("SVHN MATLAB files (train_32x32.mat, test_32x32.mat)", "train", "val", "test"),
         /** {@code DIR/<class>/<image>} with no split folders: all of it is one split. */
         CLASS_FOLDER("one image folder DIR/<class>/<image>", null, null, null);
 
@@ -102,7 +112,7 @@ public final class ImageSources {
                 case FGVC_JSON -> Files.isRegularFile(directory.resolve(validation + ".json"));
                 case SPLIT_FOLDERS -> Files.isDirectory(directory.resolve(validation));
                 case DTD_LISTS -> Files.isRegularFile(directory.resolve("labels/val1.txt"));
-                case FOOD101_META, GTSRB_FILES -> true;
+                case FOOD101_META, GTSRB_FILES, CIFAR_PICKLES, SVHN_MAT -> true;
                 case VTAB_LISTS, CLASS_FOLDER -> false;
             };
         }
@@ -113,8 +123,9 @@ public final class ImageSources {
 
     /**
      * The layout of {@code directory}: FGVC JSON when it holds a JSON split, else VTAB-1k lists when it holds a list
-     * file, else one of the HTA layouts DAM-VP reads ({@link DamVpSources}: DTD, Food-101, GTSRB), else split folders when one of {@code train}, {@code val}, {@code test} is a folder, else one class
-     * folder.
+     * file, else one of the HTA layouts DAM-VP reads ({@link DamVpSources}: DTD, Food-101, GTSRB;
+     * {@link TorchvisionArchives}: CIFAR, SVHN), else split folders when one of {@code train}, {@code val},
+     * {@code test} is a folder, else one class folder.
      *
      * @throws IllegalArgumentException when the directory is missing
      */
@@ -136,6 +147,12 @@ public final class ImageSources {
         }
         if (DamVpSources.isGtsrb(directory)) {
             return Layout.GTSRB_FILES;
+        }
+        if (TorchvisionArchives.isCifar(directory)) {
+            return Layout.CIFAR_PICKLES;
+        }
+        if (TorchvisionArchives.isSvhn(directory)) {
+            return Layout.SVHN_MAT;
         }
         Layout folders = Layout.SPLIT_FOLDERS;
         return java.util.stream.Stream.of(folders.train, folders.validation, folders.test)
@@ -169,6 +186,11 @@ public final class ImageSources {
         }
         if (layout == Layout.GTSRB_FILES) {
             return DamVpSources.gtsrb(directory, name);
+        }
+        if (layout == Layout.CIFAR_PICKLES || layout == Layout.SVHN_MAT) {
+            throw new IllegalArgumentException(directory + " holds " + layout.description + ": pixel arrays, not "
+                    + "image files; TorchvisionArchives reads them (as a benchmark run of hta/cifar-10, hta/cifar-100 "
+                    + "or hta/svhn does)");
         }
         Path folder = directory.resolve(name);
         if (!Files.isDirectory(folder)) {

@@ -2,15 +2,20 @@ package org.sa2vp.zoo.benchmark;
 
 import org.sa2vp.data.ImagePreprocessing;
 import org.sa2vp.data.ImageSources;
+import org.sa2vp.data.LabelledImages;
+import org.sa2vp.data.PixelArrayImages;
 import org.sa2vp.data.StreamedImages;
+import org.sa2vp.data.TorchvisionArchives;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * A registered benchmark's data on disk, read the way the authors' code reads it: the split pair of a
  * {@link SplitMode}, the benchmark's preprocessing preset sized to the model input, streamed batch by batch
- * ({@link StreamedImages}). Everything that needs no pixels is checked before any image is decoded, in one line: the
+ * ({@link StreamedImages}; CIFAR and SVHN, which come as pixel arrays, from memory: {@link PixelArrayImages}).
+ * Everything that needs no pixels is checked before any image is decoded, in one line: the
  * directory's layout against the benchmark's, the splits' class count against the registered one.
  *
  * <p>FGVC labels: the authors subtract 1 from the JSON's class ids (1..K), except for NABirds, whose ids they use
@@ -35,7 +40,7 @@ public final class BenchmarkData {
         public String trainSplit(ImageSources.Layout layout) {
             return switch (layout) {
                 case VTAB_LISTS -> this == TRAIN_VAL ? "train800" : "train800val200";
-                case FGVC_JSON, SPLIT_FOLDERS, DTD_LISTS, FOOD101_META, GTSRB_FILES -> "train";
+                case FGVC_JSON, SPLIT_FOLDERS, DTD_LISTS, FOOD101_META, GTSRB_FILES, CIFAR_PICKLES, SVHN_MAT -> "train";
                 case CLASS_FOLDER -> throw new IllegalArgumentException("a single class folder has no splits");
             };
         }
@@ -44,7 +49,8 @@ public final class BenchmarkData {
         public String evaluationSplit(ImageSources.Layout layout) {
             return switch (layout) {
                 case VTAB_LISTS -> this == TRAIN_VAL ? "val200" : "test";
-                case FGVC_JSON, SPLIT_FOLDERS, DTD_LISTS, FOOD101_META, GTSRB_FILES -> this == TRAIN_VAL ? "val" : "test";
+                case FGVC_JSON, SPLIT_FOLDERS, DTD_LISTS, FOOD101_META, GTSRB_FILES, CIFAR_PICKLES, SVHN_MAT ->
+                        this == TRAIN_VAL ? "val" : "test";
                 case CLASS_FOLDER -> throw new IllegalArgumentException("a single class folder has no splits");
             };
         }
@@ -55,8 +61,28 @@ public final class BenchmarkData {
      *
      * @param train      what the model trains on (random crop and flip when the preset has them)
      * @param evaluation what it is evaluated on, never a subset of {@code train}
+     * @param classNames the benchmark's classes in label order, as the data names them
      */
-    public record Splits(StreamedImages train, StreamedImages evaluation) {
+    public record Splits(LabelledImages train, LabelledImages evaluation, List<String> classNames) {
+    }
+
+    /** One split as read: its images, the classes it names, and how messages name it. */
+    private record Split(LabelledImages images, List<String> classNames, String source) {
+        static Split open(ImageSources.Layout layout, Path directory, String split, ImagePreprocessing preprocessing,
+                          boolean strict) {
+            return switch (layout) {
+                case CIFAR_PICKLES -> of(TorchvisionArchives.cifar(directory, split, preprocessing));
+                case SVHN_MAT -> of(TorchvisionArchives.svhn(directory, split, preprocessing));
+                default -> {
+                    StreamedImages images = StreamedImages.open(directory, split, preprocessing, strict);
+                    yield new Split(images, images.classNames(), images.list().source());
+                }
+            };
+        }
+
+        private static Split of(PixelArrayImages images) {
+            return new Split(images, images.classNames(), images.source());
+        }
     }
 
     private BenchmarkData() {
@@ -106,15 +132,15 @@ public final class BenchmarkData {
             throw new IllegalArgumentException(directory + " holds " + found.description + ", but " + benchmark.id()
                     + " comes as " + benchmark.layout().description);
         }
-        StreamedImages train = StreamedImages.open(directory, mode.trainSplit(found), preprocessing, strict);
-        StreamedImages evaluation = StreamedImages.open(directory, mode.evaluationSplit(found), preprocessing, strict);
-        for (StreamedImages split : new StreamedImages[]{train, evaluation}) {
-            if (split.numClasses() != benchmark.classes()) {
-                throw new IllegalArgumentException(split.list().source() + ": " + split.numClasses() + " classes, "
+        Split train = Split.open(found, directory, mode.trainSplit(found), preprocessing, strict);
+        Split evaluation = Split.open(found, directory, mode.evaluationSplit(found), preprocessing, strict);
+        for (Split split : List.of(train, evaluation)) {
+            if (split.classNames().size() != benchmark.classes()) {
+                throw new IllegalArgumentException(split.source() + ": " + split.classNames().size() + " classes, "
                         + "but " + benchmark.id() + " has " + benchmark.classes() + "; is it the right dataset?");
             }
         }
-        return new Splits(train, evaluation);
+        return new Splits(train.images(), evaluation.images(), train.classNames());
     }
 
     /** The mode named on the command line: {@code train-val} or {@code trainval-test} (either case, '_' or '-'). */

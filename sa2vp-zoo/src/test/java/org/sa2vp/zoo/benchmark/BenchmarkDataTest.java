@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sa2vp.data.ImagePreprocessing;
 import org.sa2vp.data.ImageSources;
+import org.sa2vp.data.PixelArrayImages;
+import org.sa2vp.data.StreamedImages;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -23,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every registered benchmark with a layout, read from a small generated tree in that layout with its registered
- * class count (one 4×4 PNG per class and split): the reader sees the registered classes, the protocol's split files
+ * class count (one 4×4 PNG per class and split; CIFAR and SVHN: the archives made by the fixture script): the reader sees the registered classes, the protocol's split files
  * and the benchmark's preset sized to the model; the reported protocol never evaluates on training images. A wrong
  * tree is one line before any decoding.
  */
@@ -37,16 +39,36 @@ class BenchmarkDataTest {
         return out.toByteArray();
     }
 
+    /** The CIFAR and SVHN archives of {@code TorchvisionArchivesTest}, made by CPython, NumPy and SciPy. */
+    private static final Path ARCHIVES = Path.of("../sa2vp-layers/src/test/resources/fixtures/archives");
+
     /**
-     * Training images per class in {@link #tree}: one, except where the validation split is carved out of the training
-     * files (Food-101: every fifth image; GTSRB: every fifth track), which get five of which four train.
+     * Training images in {@link #tree}: one per class, except where the validation split is carved out of the
+     * training files (Food-101: every fifth image; GTSRB: every fifth track), which get five per class of which four
+     * train; the archives' fixtures hold 50 (CIFAR-10) or 10 training images, of which the first 80 % train.
      */
-    private static int trainingImagesPerClass(ImageSources.Layout layout) {
-        return layout == ImageSources.Layout.FOOD101_META || layout == ImageSources.Layout.GTSRB_FILES ? 4 : 1;
+    private static int trainingImages(Benchmark b) {
+        return switch (b.layout()) {
+            case FOOD101_META, GTSRB_FILES -> 4 * b.classes();
+            case CIFAR_PICKLES -> b.classes() == 10 ? 40 : 8;
+            case SVHN_MAT -> 8;
+            default -> b.classes();
+        };
     }
 
     /** {@code root} in {@code layout} with {@code classes} classes, one image per class in every split. */
     private static Path tree(Path root, ImageSources.Layout layout, int classes) throws IOException {
+        if (layout == ImageSources.Layout.CIFAR_PICKLES || layout == ImageSources.Layout.SVHN_MAT) {
+            Path archive = ARCHIVES.resolve(layout == ImageSources.Layout.SVHN_MAT ? "svhn"
+                    : classes == 10 ? "cifar-10-batches-py" : "cifar-100-python");
+            Files.createDirectories(root);
+            try (var files = Files.list(archive)) {
+                for (Path file : files.toList()) {
+                    Files.copy(file, root.resolve(file.getFileName()));
+                }
+            }
+            return root;
+        }
         Files.createDirectories(root);
         byte[] image = png(0x808080);
         if (layout == ImageSources.Layout.DTD_LISTS) {
@@ -122,28 +144,34 @@ class BenchmarkDataTest {
     void everyBenchmarkWithALayoutReadsWithItsClassesSplitsAndPreset(@TempDir Path dir) throws IOException {
         int checked = 0;
         for (Benchmark b : Benchmarks.all()) {
-            if (b.layout() == null) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                        () -> BenchmarkData.open(b, dir, BenchmarkData.SplitMode.TRAINVAL_TEST, 3, 32, 32, true));
-                assertTrue(e.getMessage().startsWith(b.id() + ": no reader for its data layout yet"), e.getMessage());
-                continue;
-            }
             Path root = tree(dir.resolve(b.id().replace('/', '_')), b.layout(), b.classes());
             for (BenchmarkData.SplitMode mode : BenchmarkData.SplitMode.values()) {
                 BenchmarkData.Splits splits = BenchmarkData.open(b, root, mode, 3, 32, 32, true);
-                assertEquals(b.classes(), splits.train().numClasses(), b.id());
-                assertEquals(b.classes() * trainingImagesPerClass(b.layout()), splits.train().size(), b.id());
-                assertEquals(ImagePreprocessing.preset(b.preprocessing()).forInput(3, 32, 32),
-                        splits.train().preprocessing(), b.id());
-                Set<Path> trained = new HashSet<>(splits.train().list().files());
-                assertTrue(splits.evaluation().list().files().stream().noneMatch(trained::contains),
-                        b.id() + " " + mode + " evaluates on images it does not train on");
+                assertEquals(b.classes(), splits.classNames().size(), b.id());
+                assertEquals(trainingImages(b), splits.train().size(), b.id());
+                ImagePreprocessing expected = ImagePreprocessing.preset(b.preprocessing()).forInput(3, 32, 32);
                 String expectedEvaluation = b.layout() == ImageSources.Layout.VTAB_LISTS
                         ? (mode == BenchmarkData.SplitMode.TRAIN_VAL ? "val200" : "test")
                         : (mode == BenchmarkData.SplitMode.TRAIN_VAL ? "val" : "test");
-                // GTSRB's held-out tracks keep GTSRB's file names; the listing names the split instead.
-                String evaluated = b.layout() == ImageSources.Layout.GTSRB_FILES ? splits.evaluation().list().source()
-                        : splits.evaluation().list().files().get(0).toString();
+                String evaluated;
+                if (splits.train() instanceof PixelArrayImages train) {
+                    PixelArrayImages evaluation = (PixelArrayImages) splits.evaluation();
+                    assertEquals(expected, train.preprocessing(), b.id());
+                    // The archive's source names the split and its image range: train 0..k-1, val k.., test its own file.
+                    assertTrue(train.source().endsWith("(train: images 0.." + (trainingImages(b) - 1) + ")"),
+                            train.source());
+                    evaluated = evaluation.source();
+                } else {
+                    StreamedImages train = (StreamedImages) splits.train();
+                    StreamedImages evaluation = (StreamedImages) splits.evaluation();
+                    assertEquals(expected, train.preprocessing(), b.id());
+                    Set<Path> trained = new HashSet<>(train.list().files());
+                    assertTrue(evaluation.list().files().stream().noneMatch(trained::contains),
+                            b.id() + " " + mode + " evaluates on images it does not train on");
+                    // GTSRB's held-out tracks keep GTSRB's file names; the listing names the split instead.
+                    evaluated = b.layout() == ImageSources.Layout.GTSRB_FILES ? evaluation.list().source()
+                            : evaluation.list().files().get(0).toString();
+                }
                 assertTrue(evaluated.contains(expectedEvaluation), b.id() + " " + mode + ": " + evaluated);
             }
             // The labels are the JSON's class ids − 1 (FGVC), the list file's labels (VTAB-1k).
@@ -153,8 +181,15 @@ class BenchmarkDataTest {
             assertEquals(b.classes() - 1, splits.train().batch(new int[]{last}).labels()[0], b.id());
             checked++;
         }
-        assertEquals(5 + 7 + 19 + 6, checked, "every FGVC, VTAB-1k and mini-VTAB benchmark, and HTA's but CIFAR and "
-                + "SVHN");
+        assertEquals(5 + 10 + 19 + 6, checked, "every FGVC, HTA, VTAB-1k and mini-VTAB benchmark");
+        // A row a BenchmarkSource may still register without a layout is refused in one line.
+        Benchmark dtd = Benchmarks.get("vtab-1k/dtd");
+        Benchmark unread = new Benchmark("x/unread", "Unread", dtd.suite(), dtd.group(), dtd.classes(), null,
+                dtd.folder(), null, dtd.vit(), null, null, null, null, dtd.source(), dtd.licence(), dtd.notes());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BenchmarkData.open(unread, dir, BenchmarkData.SplitMode.TRAINVAL_TEST, 3, 32, 32, true));
+        assertEquals("x/unread: no reader for its data layout yet (the paper does not give its layout or "
+                + "preprocessing); see docs/BENCHMARKS-PAPER.md", e.getMessage());
     }
 
     @Test

@@ -96,7 +96,7 @@ class BenchmarksTest {
         assertEquals("t.json benchmark 'vtab-1k/dtd': vit.gamma must be a number > 0 or null, got -0.1",
                 error(row -> ((ObjectNode) row.get("vit")).put("gamma", -0.1)));
         assertEquals("t.json benchmark 'vtab-1k/dtd': layout must be one of [FGVC_JSON, VTAB_LISTS, SPLIT_FOLDERS, "
-                + "DTD_LISTS, FOOD101_META, GTSRB_FILES, CLASS_FOLDER] or null, got VTAB",
+                + "DTD_LISTS, FOOD101_META, GTSRB_FILES, CIFAR_PICKLES, SVHN_MAT, CLASS_FOLDER] or null, got VTAB",
                 error(row -> row.put("layout", "VTAB")));
         assertEquals("t.json benchmark 'vtab-1k/dtd': group must be one of [natural, specialized, structured], got "
                 + "null", error(row -> row.putNull("group")));
