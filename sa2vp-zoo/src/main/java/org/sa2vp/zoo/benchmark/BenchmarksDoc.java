@@ -104,9 +104,11 @@ public final class BenchmarksDoc {
                 .append("`sa2vp ablate` runs Table 5: the intact model and its four ablations (`--global-attention`,\n")
                 .append("`--no-adapter`, `--deep-prompt-layers none`, `--lambda 1`) for each seed, each an ordinary\n")
                 .append("`train --benchmark` run; for a suite, `--data` is the suite's root, holding each benchmark at its\n")
-                .append("`folder` above. No reader exists yet for ")
-                .append(table.rows().stream().filter(b -> b.layout() == null).map(b -> "`" + b.id() + "`")
-                        .collect(Collectors.joining(", "))).append(" (their `layout` is `-`).\n");
+                .append("`folder` above.");
+        String unread = table.rows().stream().filter(b -> b.layout() == null).map(b -> "`" + b.id() + "`")
+                .collect(Collectors.joining(", "));
+        md.append(unread.isEmpty() ? " Every benchmark has a reader.\n"
+                : " No reader exists yet for " + unread + " (their `layout` is `-`).\n");
         return md.toString();
     }
 
