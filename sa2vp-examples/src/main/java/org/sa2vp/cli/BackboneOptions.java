@@ -13,7 +13,7 @@ import java.nio.file.Path;
 public final class BackboneOptions {
 
     @Option(names = "--backbone", paramLabel = "FILE|zoo:NAME", description = "ViT checkpoint (.npz, .safetensors, "
-            + ".onnx, .h5), or zoo:NAME for a bundled one")
+            + ".pth, .onnx, .h5), or zoo:NAME for a bundled one")
     String backbone;
 
     @Option(names = "--model", paramLabel = "NAME", description = "named ViT with random frozen weights, e.g. "

@@ -31,17 +31,17 @@ import java.util.concurrent.Callable;
         description = {"Runs a ViT backbone checkpoint on a float32 NCHW tensor (.npy) in inference mode and writes "
                 + "'features' (final-norm class token, [B, D]) and, when the checkpoint has a classifier head, "
                 + "'logits' ([B, classes]) to an .npz.",
-                "With --prompts PARAMS (SA2VP trainable tensors under the authors' state-dict names, .safetensors or "
-                        + ".npz, e.g. an adapter file written by 'sa2vp train' or exported from the authors' PyTorch "
-                        + "code), runs SA2VP instead and writes 'base_logits' and 'prompt_logits' ([B, classes], the "
-                        + "class count from class_head). Rank, adapter width and the number of deep maps come from "
-                        + "the tensors' shapes (or the adapter file's stored configuration); the rest from the SA2VP "
-                        + "options (authors' defaults).",
+                "With --prompts PARAMS (SA2VP trainable tensors under the authors' state-dict names, .safetensors, "
+                        + ".npz or .pth, e.g. an adapter file written by 'sa2vp train' or the authors' PyTorch "
+                        + "checkpoint), runs SA2VP instead and writes 'base_logits' and 'prompt_logits' ([B, "
+                        + "classes], the class count from class_head). Rank, adapter width and the number of deep "
+                        + "maps come from the tensors' shapes (or the adapter file's stored configuration); the rest "
+                        + "from the SA2VP options (authors' defaults).",
                 "The format is read from the file: Google ViT .npz, timm / Hugging Face / torchvision state dicts "
-                        + "(.safetensors or .npz), ONNX (weights from the initializers) or Keras .h5. The architecture "
-                        + "(width, depth, patch, grid, classes) comes from the weights; the number of heads from the "
-                        + "file where stored (Google .npz, ONNX, Keras), otherwise from --heads (standard widths "
-                        + "192/384/768/1024/1280 assume 64-wide heads)."},
+                        + "(.safetensors, .npz or torch.save .pth), ONNX (weights from the initializers) or Keras "
+                        + ".h5. The architecture (width, depth, patch, grid, classes) comes from the weights; the "
+                        + "number of heads from the file where stored (Google .npz, ONNX, Keras), otherwise from "
+                        + "--heads (standard widths 192/384/768/1024/1280 assume 64-wide heads)."},
         footer = {"", "Example:", "  sa2vp infer --backbone imagenet21k_ViT-B_16.npz --input images.npy "
                 + "--output out.npz"})
 public final class InferCommand implements Callable<Integer> {

@@ -68,8 +68,8 @@ import java.util.concurrent.Callable;
 public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--backbone", paramLabel = "FILE|zoo:NAME", description = "ViT checkpoint (Google .npz, timm / "
-            + "Hugging Face / torchvision .safetensors or .npz, ONNX, Keras .h5), or a bundled backbone, e.g. "
-            + "zoo:vit_tiny_patch4_32_fashion; not read on --resume (last.zip holds it)")
+            + "Hugging Face / torchvision .safetensors, .npz or torch.save .pth, ONNX, Keras .h5), or a bundled "
+            + "backbone, e.g. zoo:vit_tiny_patch4_32_fashion; not read on --resume (last.zip holds it)")
     String backbone;
 
     @Option(names = "--heads", paramLabel = "N", description = "attention heads, when the checkpoint does not store "

@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * the adapter file written to {@code OUT}.
  * <pre>
  *   java -cp sa2vp.jar org.sa2vp.examples.PromptTuneImageFolder DATA CHECKPOINT OUT [EPOCHS] [HEADS]
- *   (CHECKPOINT: a ViT .npz / .safetensors / .onnx / .h5 file, or zoo:vit_tiny_patch4_32_fashion)
+ *   (CHECKPOINT: a ViT .npz / .safetensors / .pth / .onnx / .h5 file, or zoo:vit_tiny_patch4_32_fashion)
  * </pre>
  */
 public final class PromptTuneImageFolder {

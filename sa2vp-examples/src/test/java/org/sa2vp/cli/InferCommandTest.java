@@ -30,7 +30,8 @@ class InferCommandTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"google.npz, ''", "timm.safetensors, 2", "hf.safetensors, 2", "torchvision.npz, 2",
-            "torchvision_opset17.onnx, ''", "hf_opset17.onnx, 2"})
+            "torchvision_opset17.onnx, ''", "hf_opset17.onnx, 2", "pth/timm_model_epoch.pth, 2",
+            "pth/timm_legacy.pth, 2"})
     void writesFeaturesAndLogitsMatchingPyTorch(String file, String heads, @TempDir Path dir) {
         Path out = dir.resolve("out.npz");
         String[] args = heads.isEmpty()

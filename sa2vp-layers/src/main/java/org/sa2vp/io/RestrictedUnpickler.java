@@ -76,8 +76,15 @@ public final class RestrictedUnpickler {
         }
     }
 
-    /** What {@code GLOBAL} pushes: an allowed callable and its Python name. */
-    private record Global(String name, PythonCallable callable) {
+    /**
+     * What {@code GLOBAL} pushes: an allowed callable and its Python name. It reaches a caller's code only where the
+     * pickle passes the callable itself as a value, as {@code torch.save} names a storage's type inside its
+     * persistent ids ({@code torch.FloatStorage}), so the persistent loader can tell the type by {@link #name()}.
+     *
+     * @param name     the Python name, {@code "module.name"}
+     * @param callable what calling it builds
+     */
+    public record Global(String name, PythonCallable callable) {
     }
 
     /** What {@code step} returns for every opcode but STOP (a pickle may hold {@code None}, so not null). */
@@ -172,7 +179,22 @@ public final class RestrictedUnpickler {
      *                                  callable, an unknown or truncated opcode, or a malformed stream
      */
     public Object read(byte[] bytes, String source) {
-        return new Machine(bytes, source).run();
+        return read(ByteBuffer.wrap(bytes), source);
+    }
+
+    /**
+     * The value of the pickle that starts at {@code in}'s position, which is left just after the pickle's
+     * {@code STOP}: for files that hold several pickles in a row and data after them (the legacy {@code torch.save}
+     * format). The buffer's byte order is not changed; messages give byte offsets from the buffer's start.
+     *
+     * @param source names the pickle in messages (a file, or a file and its entry)
+     * @throws IllegalArgumentException in one line, as {@link #read(byte[], String)}
+     */
+    public Object read(ByteBuffer in, String source) {
+        Machine machine = new Machine(in.duplicate(), source);
+        Object value = machine.run();
+        in.position(machine.in.position());
+        return value;
     }
 
     /** One pass over one pickle: the stack, the mark stack and the memo. */
@@ -184,8 +206,8 @@ public final class RestrictedUnpickler {
         private final Map<Long, Object> memo = new HashMap<>();
         private int opcodeAt;
 
-        Machine(byte[] bytes, String source) {
-            this.in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        Machine(ByteBuffer in, String source) {
+            this.in = in.order(ByteOrder.LITTLE_ENDIAN);
             this.source = source;
         }
 
@@ -504,7 +526,8 @@ public final class RestrictedUnpickler {
             int start = in.position();
             while (in.hasRemaining()) {
                 if (in.get() == '\n') {
-                    byte[] text = Arrays.copyOfRange(in.array(), start, in.position() - 1);
+                    byte[] text = new byte[in.position() - 1 - start];
+                    in.get(start, text);
                     return new String(text, StandardCharsets.ISO_8859_1);
                 }
             }
@@ -650,7 +673,7 @@ public final class RestrictedUnpickler {
     }
 
     /** A value as messages name it: its Python-ish type, and short values themselves. */
-    static String describe(Object value) {
+    public static String describe(Object value) {
         if (value == null) {
             return "None";
         }

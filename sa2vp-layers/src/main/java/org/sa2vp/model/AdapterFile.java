@@ -7,6 +7,7 @@ import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.CheckpointFormat;
 import org.sa2vp.backbone.weights.NpzReader;
+import org.sa2vp.backbone.weights.PthReader;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.backbone.weights.StateDict;
@@ -100,10 +101,10 @@ public final class AdapterFile {
 
     /**
      * SA2VP parameters from any file that holds them, read once: an adapter file ({@link #write}) brings its
-     * configuration, checked against {@code template}'s backbone; the authors' state dict ({@code .safetensors} or
-     * {@code .npz}) takes {@code template} with what its tensors tell: rank from {@code ppt [1, T, r]}, adapter width
-     * from {@code fc1 [t, D]}, the number of deep maps from {@code cross_conv [n, D]} (it must match the template's
-     * deep prompt layers), classes from {@code class_head}.
+     * configuration, checked against {@code template}'s backbone; the authors' state dict ({@code .safetensors},
+     * {@code .npz} or a {@code torch.save} {@code .pth}) takes {@code template} with what its tensors tell: rank
+     * from {@code ppt [1, T, r]}, adapter width from {@code fc1 [t, D]}, the number of deep maps from
+     * {@code cross_conv [n, D]} (it must match the template's deep prompt layers), classes from {@code class_head}.
      *
      * @param template the configuration for what the tensors cannot tell (γ, window, layer sets), on the backbone
      *                 the parameters will run on
@@ -119,7 +120,9 @@ public final class AdapterFile {
         StateDict params = switch (format) {
             case SAFETENSORS -> SafetensorsReader.read(file);
             case NPZ -> NpzReader.readNpz(file);
-            default -> throw new CheckpointException(file + ": SA2VP parameters must be .safetensors or .npz");
+            case PTH -> PthReader.read(file);
+            default -> throw new CheckpointException(file + ": SA2VP parameters must be .safetensors, .npz or a "
+                    + "torch.save .pth");
         };
         return new Contents(inferConfig(params, file, template), params);
     }

@@ -7,6 +7,8 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -128,6 +130,27 @@ class RestrictedUnpicklerTest {
         assertEquals("p.pkl: the pickle refers to an object outside it (persistent id 'key'), and no loader for those "
                 + "was given (pickle byte 10)", e.getMessage());
         assertEquals("loaded key", READER.withPersistentLoad(id -> "loaded " + id).read(pickle, "p.pkl"));
+        // PROTO 2, GLOBAL 'numpy dtype', BINPERSID, STOP: torch.save names a storage's type this way.
+        byte[] typed = {(byte) 0x80, 2, 'c', 'n', 'u', 'm', 'p', 'y', '\n', 'd', 't', 'y', 'p', 'e', '\n', 'Q', '.'};
+        assertEquals("numpy.dtype", READER.withPersistentLoad(id -> ((RestrictedUnpickler.Global) id).name())
+                .read(typed, "t.pkl"));
+    }
+
+    @Test
+    void picklesInARowAreReadOneAfterAnother() {
+        // PROTO 2, BININT1 7, STOP; INT '42' (protocol 0, a text line), STOP; three raw bytes; PROTO 2 and a zero
+        // byte: the legacy torch.save layout of pickles followed by data.
+        byte[] bytes = {(byte) 0x80, 2, 'K', 7, '.', 'I', '4', '2', '\n', '.', 1, 2, 3, (byte) 0x80, 2, 0};
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
+        assertEquals(7L, READER.read(in, "row.pkl"));
+        assertEquals(5, in.position());
+        assertEquals(42L, READER.read(in, "row.pkl"));
+        assertEquals(10, in.position());
+        assertEquals(ByteOrder.BIG_ENDIAN, in.order());
+        in.position(13);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> READER.read(in, "row.pkl"));
+        assertEquals("row.pkl: unknown pickle opcode 0x00 (not a pickle, or a corrupt one) (pickle byte 15)",
+                e.getMessage());
     }
 
     /** Compares a value read here with the tagged JSON the fixture script wrote from Python's. */

@@ -81,6 +81,7 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
             case NPZ -> of(org.sa2vp.backbone.weights.NpzReader.readNpz(file), OptionalInt.empty(), options);
             case SAFETENSORS -> of(org.sa2vp.backbone.weights.SafetensorsReader.read(file), OptionalInt.empty(),
                     options);
+            case PTH -> of(org.sa2vp.backbone.weights.PthReader.read(file), OptionalInt.empty(), options);
             case ONNX -> VitOnnxReader.read(org.sa2vp.backbone.weights.OnnxModel.read(file), options);
             case KERAS_H5 -> of(org.sa2vp.backbone.weights.keras.KerasVisionTransformer.toStateDict(file),
                     org.sa2vp.backbone.weights.keras.KerasVisionTransformer.numHeads(file), options);

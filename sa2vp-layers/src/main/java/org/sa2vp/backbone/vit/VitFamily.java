@@ -13,9 +13,10 @@ import java.util.List;
 
 /**
  * The plain ViT family ({@code "vit"}): {@link VisionTransformerConfig}, its timm variants and {@link VitCheckpoint}
- * (Google {@code .npz}, timm / Hugging Face / torchvision {@code .safetensors} and {@code .npz}, ONNX, Keras
- * {@code .h5}). Registered through {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}. Backbone JSON
- * without a {@code "family"} id is a ViT: the first format had no other family.
+ * (Google {@code .npz}, timm / Hugging Face / torchvision {@code .safetensors}, {@code .npz} and
+ * {@code torch.save} {@code .pth}, ONNX, Keras {@code .h5}). Registered through
+ * {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}. Backbone JSON without a {@code "family"} id is a ViT:
+ * the first format had no other family.
  */
 public final class VitFamily implements BackboneFamily {
 

@@ -58,7 +58,7 @@ public final class NpzReader {
                 if (!name.endsWith(".npy")) {
                     throw new CheckpointException(source + ": entry '" + name + "' is not a .npy array; expected an "
                             + ".npz written by numpy.savez" + (name.endsWith(".pkl") ? " (this looks like a PyTorch"
-                            + " .pth pickle: save its state_dict with numpy.savez or as .safetensors)" : ""));
+                            + " torch.save checkpoint: read it with PthReader)" : ""));
                 }
                 String key = name.substring(0, name.length() - 4);
                 try (InputStream in = zip.getInputStream(entry)) {
@@ -188,11 +188,20 @@ public final class NpzReader {
         return dims.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /** Converts raw elements of a NumPy/safetensors dtype to float32. */
+    /**
+     * Converts raw elements to float32: NumPy's kind ({@code f}, {@code i}, {@code u}, {@code b} for bool) and item
+     * size, plus kind {@code B} for bfloat16 (2 bytes), which NumPy lacks and safetensors and PyTorch store.
+     */
     static float[] toFloats(ByteBuffer buffer, char kind, int itemSize, int count, String source, String key) {
         float[] out = new float[count];
         switch (kind + Integer.toString(itemSize)) {
             case "f4" -> buffer.asFloatBuffer().get(out);
+            case "B2" -> {
+                // bfloat16 is the upper half of a float32.
+                for (int i = 0; i < count; i++) {
+                    out[i] = Float.intBitsToFloat((buffer.getShort() & 0xFFFF) << 16);
+                }
+            }
             case "f8" -> {
                 for (int i = 0; i < count; i++) {
                     out[i] = (float) buffer.getDouble();

@@ -117,7 +117,7 @@ public final class SafetensorsReader {
             case "F32" -> { kind = 'f'; itemSize = 4; }
             case "F64" -> { kind = 'f'; itemSize = 8; }
             case "F16" -> { kind = 'f'; itemSize = 2; }
-            case "BF16" -> { kind = 'b'; itemSize = 2; }
+            case "BF16" -> { kind = 'B'; itemSize = 2; }
             case "I64" -> { kind = 'i'; itemSize = 8; }
             case "I32" -> { kind = 'i'; itemSize = 4; }
             case "I16" -> { kind = 'i'; itemSize = 2; }
@@ -138,15 +138,7 @@ public final class SafetensorsReader {
         }
         ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + begin, end - begin)
                 .order(ByteOrder.LITTLE_ENDIAN);
-        float[] values;
-        if (dtype.equals("BF16")) {
-            values = new float[(int) count];
-            for (int i = 0; i < count; i++) {
-                values[i] = Float.intBitsToFloat((data.getShort() & 0xFFFF) << 16);
-            }
-        } else {
-            values = NpzReader.toFloats(data, kind == 'b' ? 'u' : kind, itemSize, (int) count, source, key);
-        }
+        float[] values = NpzReader.toFloats(data, kind, itemSize, (int) count, source, key);
         return shape.length == 0 ? Nd4j.scalar(values[0]) : Nd4j.create(values, shape, 'c');
     }
 }

@@ -4,9 +4,16 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.StateDict;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,6 +48,56 @@ class VitCheckpointParityTest {
         System.out.printf("%s: max|Δ| features %.2e, logits %.2e%n", file, features, logits);
         assertTrue(features <= TOLERANCE, file + " features max|Δ| " + features);
         assertTrue(logits <= TOLERANCE, file + " logits max|Δ| " + logits);
+    }
+
+    /**
+     * torch.save's forms of timm.safetensors's weights ({@code tools/reference/vit/make_pth_fixtures.py}): a state
+     * dict in the zip form, {'model': state dict, 'epoch': 3}, the legacy form, and a state dict whose tensors are
+     * views (a shared storage at an offset, a transpose, every second column) give the same architecture and,
+     * weights being equal, the same logits to the bit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"pth/timm.pth", "pth/timm_model_epoch.pth", "pth/timm_legacy.pth", "pth/timm_views.pth"})
+    void torchSaveFilesReadAsTheSafetensors(String file) {
+        VitCheckpoint.Options options = VitCheckpoint.Options.defaults().withNumHeads(VitFixtures.HEADS);
+        VitCheckpoint safetensors = VitCheckpoint.read(VitFixtures.file("timm.safetensors"), options);
+        VitCheckpoint pth = VitCheckpoint.read(VitFixtures.file(file), options);
+        assertEquals(safetensors.config().withName(""), pth.config().withName(""));
+        assertEquals(safetensors.weights().keys(), pth.weights().keys());
+        for (String key : safetensors.weights().keys()) {
+            assertArrayEquals(safetensors.weights().get(key).shape(), pth.weights().get(key).shape(), key);
+            assertArrayEquals(safetensors.weights().get(key).data().asFloat(), pth.weights().get(key).dup('c')
+                    .data().asFloat(), file + " " + key);
+        }
+        INDArray x = VitFixtures.input();
+        assertArrayEquals(VisionTransformer.logits(safetensors.toGraph(), x).data().asFloat(),
+                VisionTransformer.logits(pth.toGraph(), x).data().asFloat(), file);
+    }
+
+    /**
+     * The float16 copy holds the weights rounded to float16: exactly what ND4J's own float16 cast makes of the
+     * float32 weights, so the logits equal those of that rounded copy to the bit, and torch's logits on the rounded
+     * weights (reference_float16.npz) within 1e-6 (measured 4.8e-7).
+     */
+    @Test
+    void float16TorchSaveFileHoldsTheRoundedWeights() {
+        VitCheckpoint.Options options = VitCheckpoint.Options.defaults().withNumHeads(VitFixtures.HEADS);
+        VitCheckpoint half = VitCheckpoint.read(VitFixtures.file("pth/timm_float16.pth"), options);
+        Map<String, INDArray> rounded = new LinkedHashMap<>();
+        VitFixtures.safetensors("timm.safetensors").forEach((key, value) -> rounded.put(key,
+                value.castTo(DataType.HALF).castTo(DataType.FLOAT)));
+        VitCheckpoint reference = VitCheckpoint.of(new StateDict("rounded", rounded), OptionalInt.empty(), options);
+        for (String key : reference.weights().keys()) {
+            assertArrayEquals(reference.weights().get(key).dup('c').data().asFloat(), half.weights().get(key)
+                    .dup('c').data().asFloat(), key);
+        }
+        INDArray x = VitFixtures.input();
+        INDArray logits = VisionTransformer.logits(half.toGraph(), x);
+        assertArrayEquals(VisionTransformer.logits(reference.toGraph(), x).data().asFloat(), logits.data().asFloat());
+        StateDict torch = NpzReader.readNpz(VitFixtures.file("pth/reference_float16.npz"));
+        double difference = VitFixtures.maxAbsDiff(logits, torch.get("logits"));
+        System.out.printf("timm_float16.pth: max|Δ| logits against torch %.2e%n", difference);
+        assertTrue(difference <= 1e-6, "logits max|Δ| " + difference);
     }
 
     /**

@@ -120,8 +120,9 @@ class CheckpointErrorsTest {
     void unknownFilesAndNamings(@TempDir Path dir) throws IOException {
         Path text = Files.writeString(dir.resolve("notes.txt"), "hello");
         assertTrue(oneLineError(() -> CheckpointFormat.detect(text)).contains("unknown checkpoint format"));
-        Path pickle = Files.write(dir.resolve("model.pth"), new byte[]{'P', 'K', 3, 4, 0, 0});
-        assertTrue(oneLineError(() -> CheckpointFormat.detect(pickle)).contains("PyTorch pickle"));
+        Path pickle = Files.write(dir.resolve("model.pth"), new byte[]{(byte) 0x80, 2, 'N', '.'});
+        assertTrue(oneLineError(() -> CheckpointFormat.detect(pickle)).contains("a Python pickle that torch.save did "
+                + "not write"));
         Map<String, INDArray> arrays = new LinkedHashMap<>();
         arrays.put("conv1.weight", Nd4j.ones(2, 2));
         Path resnet = writeNpz(dir, "resnet.npz", arrays);

@@ -32,7 +32,8 @@ import java.util.Arrays;
  *
  * <p>Nothing is downloaded: DL4J's {@link #initPretrained(PretrainedType)} fails in one line pointing to
  * {@link #initPretrained(String)}, which reads a checkpoint file you supply through this project's loaders (Google
- * {@code .npz}, {@code .safetensors}, ONNX, Keras {@code .h5}) or a bundled backbone ({@code zoo:NAME}).
+ * {@code .npz}, {@code .safetensors}, {@code torch.save} {@code .pth}, ONNX, Keras {@code .h5}) or a bundled
+ * backbone ({@code zoo:NAME}).
  */
 public final class BenchmarkModel extends ZooModel<BenchmarkModel> {
 
@@ -156,8 +157,8 @@ public final class BenchmarkModel extends ZooModel<BenchmarkModel> {
     @Override
     public <M extends Model> M initPretrained(PretrainedType type) {
         throw new UnsupportedOperationException("no pretrained weights are downloaded for " + modelName() + ": call "
-                + "initPretrained(\"your-backbone-file\") with a checkpoint you have (Google .npz, .safetensors, ONNX, "
-                + "Keras .h5; docs/BENCHMARKS-PAPER.md says where the paper's come from)");
+                + "initPretrained(\"your-backbone-file\") with a checkpoint you have (Google .npz, .safetensors, .pth, "
+                + "ONNX, Keras .h5; docs/BENCHMARKS-PAPER.md says where the paper's come from)");
     }
 
     @Override

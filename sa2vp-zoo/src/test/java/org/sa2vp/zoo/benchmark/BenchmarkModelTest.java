@@ -60,8 +60,8 @@ class BenchmarkModelTest {
         assertEquals(16, model.config().getNumClasses());
         assertEquals("no pretrained weights are downloaded for vtab-1k/dsprites-location sa2vp on "
                         + "vit_base_patch16_224: call initPretrained(\"your-backbone-file\") with a checkpoint you have "
-                        + "(Google .npz, .safetensors, ONNX, Keras .h5; docs/BENCHMARKS-PAPER.md says where the paper's"
-                        + " come from)",
+                        + "(Google .npz, .safetensors, .pth, ONNX, Keras .h5; docs/BENCHMARKS-PAPER.md says where the "
+                        + "paper's come from)",
                 assertThrows(UnsupportedOperationException.class, () -> model.initPretrained(PretrainedType.IMAGENET))
                         .getMessage());
         assertThrows(IllegalArgumentException.class, () -> model.initPretrained("/nonexistent/vit.npz"));
