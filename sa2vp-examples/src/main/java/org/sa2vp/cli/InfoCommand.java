@@ -2,6 +2,7 @@ package org.sa2vp.cli;
 
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.layers.runtime.NativeEnvironment;
 import org.sa2vp.model.AuthorsNames;
 import org.sa2vp.model.Sa2vpConfig;
 import picocli.CommandLine.Command;
@@ -16,7 +17,8 @@ import java.util.concurrent.Callable;
 @Command(name = "info", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Prints every trainable tensor of SA2VP on a ViT (the authors' state-dict names and shapes), "
                 + "the trainable total with and without the head, and tuned/total in %%.",
-        footer = {"", "Example (the paper's ViT-B/16 setting):", "  sa2vp info --model vit_base_patch16_224"})
+        footer = {"", "Example (the paper's ViT-B/16 setting):", "  sa2vp info --model vit_base_patch16_224", "",
+                "What sets the speed on this machine:", "  sa2vp info --system"})
 public final class InfoCommand implements Callable<Integer> {
 
     @Mixin
@@ -28,8 +30,16 @@ public final class InfoCommand implements Callable<Integer> {
     @Option(names = "--classes", paramLabel = "C", defaultValue = "100", description = "classes (default ${DEFAULT-VALUE})")
     int classes;
 
+    @Option(names = "--system", description = "instead: what sets the kernels' speed here (the CPU's vector "
+            + "instructions, the OpenBLAS core type in use and who chose it, ND4J's native build, thread settings)")
+    boolean system;
+
     @Override
     public Integer call() {
+        if (system) {
+            printSystem();
+            return 0;
+        }
         VitCheckpoint checkpoint = backbone.checkpoint();
         VisionTransformerConfig vit = backbone.config(checkpoint);
         Sa2vpConfig config = sa2vp.toConfig(vit, classes);
@@ -56,5 +66,18 @@ public final class InfoCommand implements Callable<Integer> {
                 backboneParams + prompts, 100.0 * prompts / (backboneParams + prompts));
         System.out.printf("  with head: %.2f%%%n", 100.0 * (prompts + head) / (backboneParams + prompts + head));
         return 0;
+    }
+
+    /** {@code --system}: {@link NativeEnvironment}'s facts, one per line. */
+    private static void printSystem() {
+        String choice = System.getenv("SA2VP_OPENBLAS_CHOICE");
+        System.out.printf("CPU: %s%n", NativeEnvironment.cpuModel());
+        System.out.printf("vector instructions: %s%n", String.join(" ", NativeEnvironment.vectorFeatures()));
+        System.out.printf("OpenBLAS core type in use: %s (%s)%n", NativeEnvironment.openBlasCoreType(),
+                choice != null ? choice : System.getenv("OPENBLAS_CORETYPE") != null
+                        ? "OPENBLAS_CORETYPE from the environment; the sa2vp launcher did not run"
+                        : "detected by OpenBLAS; the sa2vp launcher did not run");
+        System.out.printf("ND4J: %s%n", NativeEnvironment.nd4jBuild());
+        NativeEnvironment.threadSettings().forEach((name, value) -> System.out.printf("  %-24s %s%n", name, value));
     }
 }

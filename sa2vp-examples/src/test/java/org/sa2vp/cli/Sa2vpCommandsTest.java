@@ -98,6 +98,26 @@ class Sa2vpCommandsTest {
     }
 
     @Test
+    void infoSystemPrintsTheKernelsInUse() {
+        String text = stdout(() -> assertEquals(0, Sa2vpCli.execute("info", "--system")));
+        String[] lines = text.split("\n");
+        assertTrue(lines[0].startsWith("CPU: ") && lines[1].startsWith("vector instructions: "), text);
+        // The core type OpenBLAS reports in a child JVM with this environment: the one the environment pins (the test
+        // runs keep it; the launcher did not run), or OpenBLAS's own pick.
+        String core = lines[2].replaceFirst("^OpenBLAS core type in use: (\\S+) \\(.*$", "$1");
+        String pinned = System.getenv("OPENBLAS_CORETYPE");
+        if (pinned != null) {
+            assertTrue(core.equalsIgnoreCase(pinned), text);
+            assertTrue(lines[2].endsWith("(OPENBLAS_CORETYPE from the environment; the sa2vp launcher did not run)"),
+                    text);
+        } else {
+            assertTrue(core.matches("[A-Za-z0-9]+") && !core.equals("unknown"), text);
+        }
+        assertTrue(lines[3].startsWith("ND4J: CpuBackend; native library level "), text);
+        assertTrue(text.contains("  ND4J threads "), text);
+    }
+
+    @Test
     void benchPrintsOneJsonLine() {
         String text = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--backbone",
                 sa2vpFixture("backbone_google.npz").toString(), "--batch", "2", "--steps", "1", "--classes", "5")));
