@@ -1,5 +1,7 @@
 package org.sa2vp.cli;
 
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.model.AuthorsNames;
@@ -12,11 +14,15 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code sa2vp info}: the trainable tensors of an SA2VP configuration and the tuned fraction. */
+/**
+ * {@code sa2vp info}: the trainable tensors of an SA2VP configuration and the tuned fraction; for a named variant of
+ * another backbone family ({@code --model swin_base_patch4_window7_224}) its stages and size.
+ */
 @Command(name = "info", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Prints every trainable tensor of SA2VP on a ViT (the authors' state-dict names and shapes), "
                 + "the trainable total with and without the head, and tuned/total in %%.",
-        footer = {"", "Example (the paper's ViT-B/16 setting):", "  sa2vp info --model vit_base_patch16_224"})
+        footer = {"", "Example (the paper's ViT-B/16 setting):", "  sa2vp info --model vit_base_patch16_224",
+                "Another family's variant (its stages and size):", "  sa2vp info --model swin_base_patch4_window7_224"})
 public final class InfoCommand implements Callable<Integer> {
 
     @Mixin
@@ -30,6 +36,10 @@ public final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (backbone.backbone == null && backbone.model != null
+                && !VisionTransformerConfig.variants().contains(backbone.model)) {
+            return printVariant(Backbones.variant(backbone.model));
+        }
         VitCheckpoint checkpoint = backbone.checkpoint();
         VisionTransformerConfig vit = backbone.config(checkpoint);
         Sa2vpConfig config = sa2vp.toConfig(vit, classes);
@@ -55,6 +65,20 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.printf("  tuned / total = %,d / %,d = %.2f%% (the authors' printed rate, without head)%n", prompts,
                 backboneParams + prompts, 100.0 * prompts / (backboneParams + prompts));
         System.out.printf("  with head: %.2f%%%n", 100.0 * (prompts + head) / (backboneParams + prompts + head));
+        return 0;
+    }
+
+    /** A registered variant of another family: its architecture, stage by stage, and its size. */
+    private static int printVariant(Backbone variant) {
+        System.out.printf("%s (family %s): %s%n", variant.getName(), variant.family(), variant.describe());
+        for (Backbone.Stage stage : variant.stages()) {
+            System.out.printf("  stage: %dx%d tokens, width %d, depth %d, %d heads%n", stage.gridHeight(),
+                    stage.gridWidth(), stage.width(), stage.depth(), stage.numHeads());
+        }
+        System.out.printf("  backbone %,d parameters; features %d wide%n", variant.parameterCount(),
+                variant.featureWidth());
+        System.out.printf("  SA2VP's trainable tensors are listed for ViT backbones; on family '%s' the linear probe "
+                + "and full fine-tuning run%n", variant.family());
         return 0;
     }
 }

@@ -184,7 +184,7 @@ public class SwinBlock extends BackboneLayer {
                 .add(x1);
     }
 
-    /** {@code torch.roll(x, −shift, axis)} on a 4-D map of {@code size} along {@code axis}: rows shift..end, then 0..shift. */
+    /** {@code torch.roll(x, −shift, axis)} of a 4-D map {@code size} long on {@code axis}: [shift, size) then [0, shift). */
     private static SDVariable roll(SameDiff sd, SDVariable x, int axis, int shift, int size) {
         if (shift % size == 0) {
             return x;

@@ -17,8 +17,8 @@ import org.sa2vp.layers.Implementation;
  * The Swin family as a DL4J {@link ComputationGraph} built from {@link SwinPatchEmbedding}, {@link SwinBlock},
  * {@link PatchMerging} and {@link LayerNormMeanPooling}:
  * <pre>
- *   image [B,C,H,W] → patch_embed [B,T0,D] → layers.0.blocks.0 … → layers.1.downsample [B,T1,2D] → layers.1.blocks.0
- *                   … → norm [B,D_last] (features) → head [B,classes] (logits) → output (softmax + cross-entropy)
+ *   image [B,C,H,W] → patch_embed [B,T0,D] → layers.0.blocks.0 … → layers.1.downsample [B,T1,2D]
+ *     → layers.1.blocks.0 … → norm [B,D_last] (features) → head [B,classes] (logits) → output (softmax + loss)
  * </pre>
  * Vertex names follow timm's module names (timm ≥ 0.9 puts each patch merging at the start of the stage it feeds).
  * Backbone layers are frozen by default yet pass gradients to their input; the head trains. Without classes the graph

@@ -139,7 +139,8 @@ public final class KeyTable {
         }
         if (!missing.isEmpty()) {
             throw new CheckpointException(dict.source() + ": missing " + (missing.size() == 1 ? "key " : "keys ")
-                    + String.join(", ", missing) + " (" + format + ", " + blocks + " blocks)");
+                    + String.join(", ", missing) + " (" + format + (perBlock.isEmpty() ? "" : ", " + blocks + " blocks")
+                    + ")");
         }
         List<String> unexpected = dict.keys().stream().filter(k -> !consumed.contains(k))
                 .filter(k -> unused.stream().noneMatch(p -> p.matcher(k).matches())).collect(Collectors.toList());

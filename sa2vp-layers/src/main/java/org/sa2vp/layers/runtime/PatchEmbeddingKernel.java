@@ -7,8 +7,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Patch embedding of images {@code [B, C, H, W]}: the P×P stride-P convolution as one GEMM over
  * non-overlapping patches, an optional class token first, plus an optional position embedding (the ViT's; Swin has
- * none): {@code tokens [B, T, D] = [cls ; patches·W + b] + pos}. Backward returns the image gradient and accumulates the
- * gradients of the parameters whose accumulator is non-null.
+ * none): {@code tokens [B, T, D] = [cls ; patches·W + b] + pos}. Backward returns the image gradient and accumulates
+ * the gradients of the parameters whose accumulator is non-null.
  */
 public final class PatchEmbeddingKernel {
 

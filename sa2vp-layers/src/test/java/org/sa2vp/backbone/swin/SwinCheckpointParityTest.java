@@ -50,7 +50,8 @@ class SwinCheckpointParityTest {
         }
 
         // the same weights on a 36x68 graph: nothing in a Swin checkpoint depends on the image size
-        SwinTransformerConfig wide = c.withImageHeight(SwinFixtures.WIDE_HEIGHT).withImageWidth(SwinFixtures.WIDE_WIDTH);
+        SwinTransformerConfig wide = c.withImageHeight(SwinFixtures.WIDE_HEIGHT)
+                .withImageWidth(SwinFixtures.WIDE_WIDTH);
         ComputationGraph wideGraph = SwinTransformer.create(wide);
         checkpoint.assignTo(wideGraph, wide);
         double wideFeatures = SwinFixtures.maxAbsDiff(SwinTransformer.features(wideGraph, SwinFixtures.wideInput()),
