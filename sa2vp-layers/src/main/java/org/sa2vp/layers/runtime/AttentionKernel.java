@@ -85,6 +85,11 @@ public final class AttentionKernel {
     public static Result denseSelf(INDArray qkv, int batch, int heads, INDArray additive) {
         long tokens = qkv.size(0) / batch;
         long headDim = qkv.size(1) / 3 / heads;
+        if (additive != null && (additive.rank() != 4 || batch % additive.size(0) != 0 || additive.size(1) != heads
+                || additive.size(2) != tokens || additive.size(3) != tokens)) {
+            throw new IllegalArgumentException("Additive scores must be [G, " + heads + ", " + tokens + ", " + tokens
+                    + "] with G a divisor of the batch " + batch + ", got " + additive.shapeInfoToString());
+        }
         // [B, T, 3, H, dh] → [3, B, H, T, dh]
         INDArray packed = qkv.reshape('c', batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4).dup('c');
         return attend(packed.slice(0), packed.slice(1), packed.slice(2), batch, heads, additive);
