@@ -32,6 +32,7 @@ import org.sa2vp.layers.ClassifierLoss;
 import org.sa2vp.layers.Implementation;
 import org.sa2vp.layers.runtime.BlockWeights;
 import org.sa2vp.layers.runtime.DropoutKernel;
+import org.sa2vp.layers.runtime.ShiftedWindows;
 
 import java.io.File;
 import java.io.IOException;
@@ -135,6 +136,33 @@ class SwinLayersTest {
                 shifted0.windows().shiftHeight(), shifted0.windows().shiftWidth()));
         assertEquals(List.of(3, 6, 0, 1), List.of(shifted1.windows().paddedHeight(), shifted1.windows().paddedWidth(),
                 shifted1.windows().shiftHeight(), shifted1.windows().shiftWidth()));
+    }
+
+    /**
+     * The window layout's fixed facts as torchvision has them: the relative position index of a 2×2 window, the shift
+     * dropped along an axis whose padded map is one window, the region mask of a shifted 4×4 map, and merging as the
+     * exact inverse of partitioning (padding slots zero).
+     */
+    @Test
+    void theWindowLayoutFollowsTorchvision() {
+        assertEquals(List.of(4, 3, 1, 0, 5, 4, 2, 1, 7, 6, 4, 3, 8, 7, 5, 4), java.util.Arrays.stream(
+                ShiftedWindows.relativePositionIndex(2)).boxed().toList());
+        ShiftedWindows wide = ShiftedWindows.of(3, 5, 4, 2);
+        assertEquals(List.of(4, 8, 0, 2, 2), List.of(wide.paddedHeight(), wide.paddedWidth(), wide.shiftHeight(),
+                wide.shiftWidth(), wide.windows()));
+        ShiftedWindows square = ShiftedWindows.of(4, 4, 2, 1);
+        INDArray mask = square.shiftMask(DataType.DOUBLE);
+        assertEquals(0.0, mask.slice(0).amaxNumber().doubleValue(), 0.0, "the top-left window is one region");
+        assertEquals(Nd4j.eye(4).sub(1).mul(100), mask.slice(3), "every token of the bottom-right window is alone");
+        assertEquals(Nd4j.createFromArray(new double[][]{{0, -100, 0, -100}, {-100, 0, -100, 0}, {0, -100, 0, -100},
+                {-100, 0, -100, 0}}), mask.slice(1), "the top-right window splits into two columns");
+        Nd4j.getRandom().setSeed(1);
+        INDArray tokens = Nd4j.randn(DataType.DOUBLE, 2 * 15, 3);
+        INDArray windowed = wide.partition(tokens, 2);
+        assertEquals(List.of(2L * 2 * 16, 3L), List.of(windowed.size(0), windowed.size(1)));
+        assertEquals(tokens, wide.merge(windowed, 2));
+        assertEquals(2 * (2 * 16 - 15) * 3, windowed.eq(0.0).castTo(DataType.INT).sumNumber().intValue(),
+                "padding slots are zero");
     }
 
     private static SwinBlock block(SwinTransformerConfig c, int stage, int index) {
