@@ -36,15 +36,20 @@ def read_npz(data):
         return collections.OrderedDict((k, z[k]) for k in z.files)
 
 
+# safetensors dtype of each numpy kind written: integer arrays (index buffers) as I64, everything else as F32.
+SAFETENSORS_DTYPES = {"F32": "<f4", "I64": "<i8"}
+
+
 def safetensors_bytes(arrays, metadata=None):
     header = collections.OrderedDict()
     header["__metadata__"] = metadata if metadata is not None else {"format": "pt"}
     blobs, offset = [], 0
     for name in sorted(arrays):
-        arr = np.ascontiguousarray(arrays[name], dtype="<f4")
+        kind = "I64" if np.asarray(arrays[name]).dtype.kind in "iu" else "F32"
+        arr = np.ascontiguousarray(arrays[name], dtype=SAFETENSORS_DTYPES[kind])
         data = arr.tobytes()
         header[name] = collections.OrderedDict(
-            [("dtype", "F32"), ("shape", list(arr.shape)), ("data_offsets", [offset, offset + len(data)])])
+            [("dtype", kind), ("shape", list(arr.shape)), ("data_offsets", [offset, offset + len(data)])])
         blobs.append(data)
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -53,7 +58,7 @@ def safetensors_bytes(arrays, metadata=None):
 
 
 def read_safetensors(data):
-    """F32 tensors by name; fails (AssertionError) on a header or tensor that does not fit the data."""
+    """F32 and I64 tensors by name; fails (AssertionError) on a header or tensor that does not fit the data."""
     (n,) = struct.unpack("<Q", data[:8])
     assert 8 + n <= len(data), "header length %d exceeds the file (%d bytes)" % (n, len(data))
     header = json.loads(data[8:8 + n].decode("utf-8"))
@@ -62,8 +67,9 @@ def read_safetensors(data):
     for name, info in header.items():
         if name == "__metadata__":
             continue
-        assert info["dtype"] == "F32"
+        assert info["dtype"] in SAFETENSORS_DTYPES
         b, e = info["data_offsets"]
         assert base + e <= len(data)
-        out[name] = np.frombuffer(data[base + b:base + e], dtype="<f4").reshape(info["shape"])
+        out[name] = np.frombuffer(data[base + b:base + e], dtype=SAFETENSORS_DTYPES[info["dtype"]]) \
+            .reshape(info["shape"])
     return out

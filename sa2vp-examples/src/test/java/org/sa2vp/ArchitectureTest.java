@@ -45,7 +45,7 @@ class ArchitectureTest {
             List.of("org.sa2vp.backbone.weights"),                // 3  checkpoint formats, weight-name tables
             List.of("org.sa2vp.backbone.weights.keras"),          // 4  Keras-import layers
             List.of("org.sa2vp.backbone"),                        // 5  Backbone, its registry, BackboneLayer
-            List.of("org.sa2vp.backbone.vit"),                    // 6  the ViT family
+            List.of("org.sa2vp.backbone.vit", "org.sa2vp.backbone.swin"), // 6  the backbone families (siblings)
             List.of("org.sa2vp.data"),                            // 7  image sets and readers
             List.of("org.sa2vp.method"),                          // 8  TuningMethod and the method registry
             List.of("org.sa2vp.model", "org.sa2vp.baseline"),     // 9  SA2VP; the baselines (siblings)

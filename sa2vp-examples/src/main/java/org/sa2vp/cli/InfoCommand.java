@@ -1,5 +1,7 @@
 package org.sa2vp.cli;
 
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.layers.runtime.NativeEnvironment;
@@ -13,12 +15,16 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code sa2vp info}: the trainable tensors of an SA2VP configuration and the tuned fraction. */
+/**
+ * {@code sa2vp info}: the trainable tensors of an SA2VP configuration and the tuned fraction; for a named variant of
+ * another backbone family ({@code --model swin_base_patch4_window7_224}) its stages and size.
+ */
 @Command(name = "info", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Prints every trainable tensor of SA2VP on a ViT (the authors' state-dict names and shapes), "
                 + "the trainable total with and without the head, and tuned/total in %%.",
         footer = {"", "Example (the paper's ViT-B/16 setting):", "  sa2vp info --model vit_base_patch16_224", "",
-                "What sets the speed on this machine:", "  sa2vp info --system"})
+                "Another family's variant (its stages and size):", "  sa2vp info --model swin_base_patch4_window7_224",
+                "", "What sets the speed on this machine:", "  sa2vp info --system"})
 public final class InfoCommand implements Callable<Integer> {
 
     @Mixin
@@ -39,6 +45,10 @@ public final class InfoCommand implements Callable<Integer> {
         if (system) {
             printSystem();
             return 0;
+        }
+        if (backbone.backbone == null && backbone.model != null
+                && !VisionTransformerConfig.variants().contains(backbone.model)) {
+            return printVariant(Backbones.variant(backbone.model));
         }
         VitCheckpoint checkpoint = backbone.checkpoint();
         VisionTransformerConfig vit = backbone.config(checkpoint);
@@ -79,5 +89,19 @@ public final class InfoCommand implements Callable<Integer> {
                         : "detected by OpenBLAS; the sa2vp launcher did not run");
         System.out.printf("ND4J: %s%n", NativeEnvironment.nd4jBuild());
         NativeEnvironment.threadSettings().forEach((name, value) -> System.out.printf("  %-24s %s%n", name, value));
+    }
+
+    /** A registered variant of another family: its architecture, stage by stage, and its size. */
+    private static int printVariant(Backbone variant) {
+        System.out.printf("%s (family %s): %s%n", variant.getName(), variant.family(), variant.describe());
+        for (Backbone.Stage stage : variant.stages()) {
+            System.out.printf("  stage: %dx%d tokens, width %d, depth %d, %d heads%n", stage.gridHeight(),
+                    stage.gridWidth(), stage.width(), stage.depth(), stage.numHeads());
+        }
+        System.out.printf("  backbone %,d parameters; features %d wide%n", variant.parameterCount(),
+                variant.featureWidth());
+        System.out.printf("  SA2VP's trainable tensors are listed for ViT backbones; on family '%s' the linear probe "
+                + "and full fine-tuning run%n", variant.family());
+        return 0;
     }
 }

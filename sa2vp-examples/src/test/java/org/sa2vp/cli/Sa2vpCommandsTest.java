@@ -118,6 +118,17 @@ class Sa2vpCommandsTest {
     }
 
     @Test
+    void infoPrintsAnotherFamilysVariantFromTheRegistry() {
+        String text = stdout(() -> assertEquals(0, Sa2vpCli.execute("info", "--model",
+                "swin_base_patch4_window7_224")));
+        assertTrue(text.startsWith("swin_base_patch4_window7_224 (family swin): embed 128, depths [2, 2, 18, 2], heads "
+                + "[4, 8, 16, 32], window 7, patch 4, 224x224 images, 3 channels, MLP ratio 4.0"), text);
+        assertTrue(text.contains("  stage: 56x56 tokens, width 128, depth 2, 4 heads\n"), text);
+        assertTrue(text.contains("  stage: 7x7 tokens, width 1024, depth 2, 32 heads\n"), text);
+        assertTrue(text.contains("  backbone 86,743,224 parameters; features 1024 wide"), text);
+    }
+
+    @Test
     void benchPrintsOneJsonLine() {
         String text = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--backbone",
                 sa2vpFixture("backbone_google.npz").toString(), "--batch", "2", "--steps", "1", "--classes", "5")));

@@ -1,19 +1,25 @@
 package org.sa2vp.method;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sa2vp.backbone.Backbone;
-import org.sa2vp.backbone.vit.VisionTransformer;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.Backbones;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.backbone.vit.VitFamily;
+import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
@@ -23,7 +29,8 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.OptionalInt;
+import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,8 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The contract every registered tuning method keeps, checked on each variant {@link TuningMethods} knows in this
  * module's test class path: the production methods and the test-only {@code mlp-probe}
- * ({@code org.sa2vp.extension.MlpProbeConfig}), so a new method inherits these checks by registering. On a tiny
- * ViT (8×8 grey images, patch 4, width 8, depth 3) and 8 images of 3 classes, each method must: survive its JSON
+ * ({@code org.sa2vp.extension.MlpProbeConfig}), so a new method inherits these checks by registering. On each tiny
+ * backbone it builds on (8×8 grey images: a ViT of patch 4, width 8, depth 3; a Swin of patch 2, embed dim 4, depths
+ * [2, 2], window 2) and 8 images of 3 classes, each method must: survive its JSON
  * (by its registered id), build, take a pretrained backbone (its outputs change), train two steps with the
  * {@link Trainer} (a finite loss, and no more values change than it says it trains), and write what it trained so
  * that a new graph with the same backbone and that file computes the same logits, bit for bit.
@@ -43,11 +51,26 @@ class TuningMethodContractTest {
 
     private static final VisionTransformerConfig TINY = VisionTransformerConfig.builder().inChannels(1)
             .imageHeight(8).imageWidth(8).patchSize(4).hiddenSize(8).depth(3).numHeads(2).build().validated();
+    private static final SwinTransformerConfig TINY_SWIN = SwinTransformerConfig.builder().inChannels(1)
+            .imageHeight(8).imageWidth(8).patchSize(2).embedDim(4).depths(List.of(2, 2)).numHeads(List.of(1, 2))
+            .windowSize(2).build().validated();
+    private static final List<Backbone> BACKBONES = List.of(TINY, TINY_SWIN);
     private static final int CLASSES = 3;
     private static final int IMAGES = 8;
 
-    static List<MethodVariant> variants() {
-        return TuningMethods.variants();
+    /** Every registered variant on every tiny backbone of a family it builds on. */
+    static Stream<Arguments> variants() {
+        return TuningMethods.variants().stream().flatMap(variant -> BACKBONES.stream()
+                .filter(backbone -> variant.buildsOn(backbone.family()))
+                .map(backbone -> Arguments.of(variant, backbone.family(), backbone)));
+    }
+
+    @Test
+    void everyRegisteredMethodBuildsOnATinyBackboneOfThisTest() {
+        for (MethodVariant variant : TuningMethods.variants()) {
+            assertTrue(BACKBONES.stream().anyMatch(backbone -> variant.buildsOn(backbone.family())), variant.name()
+                    + " builds on " + variant.backboneFamily() + ": add a tiny backbone of that family to this test");
+        }
     }
 
     @Test
@@ -56,12 +79,10 @@ class TuningMethodContractTest {
                 TuningMethods.names());
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0} on {1}")
     @MethodSource("variants")
-    void everyRegisteredMethodKeepsTheContract(MethodVariant variant, @TempDir Path dir) {
-        assertTrue(variant.buildsOn(VitFamily.NAME), variant.name() + " builds on " + variant.backboneFamily()
-                + ": add a tiny backbone of that family to this test");
-        Backbone backbone = TINY;
+    void everyRegisteredMethodKeepsTheContract(MethodVariant variant, String family, Backbone backbone,
+                                               @TempDir Path dir) {
         TuningMethod config = TuningMethods.create(variant.name(), backbone, CLASSES);
         assertEquals(variant.name(), config.methodName());
         assertEquals(config, TuningMethods.fromJson(config.toJson()), "JSON round trip by the registered id");
@@ -69,7 +90,7 @@ class TuningMethodContractTest {
 
         TrainingRecipe recipe = TrainingRecipe.builder().epochs(1).warmupEpochs(0).batchSize(4).learningRate(1e-2)
                 .seed(7).build().validated();
-        VitCheckpoint checkpoint = pretrained();
+        BackboneCheckpoint checkpoint = pretrained(backbone, dir);
         INDArray images = Nd4j.rand(DataType.FLOAT, IMAGES, 1, 8, 8);
         ComputationGraph graph = Trainer.newGraph(config, recipe, IMAGES);
         INDArray standIns = logits(graph, config, images);
@@ -112,11 +133,17 @@ class TuningMethodContractTest {
         }
     }
 
-    /** A random ViT exported under timm's names and read back as a checkpoint. */
-    private static VitCheckpoint pretrained() {
-        ComputationGraph vit = VisionTransformer.create(TINY);
-        return VitCheckpoint.of(VitCheckpoint.export(vit, TINY), OptionalInt.of(TINY.getNumHeads()),
-                VitCheckpoint.Options.defaults());
+    /** A random backbone exported under its family's names to a file and read back as its family reads it. */
+    private static BackboneCheckpoint pretrained(Backbone backbone, Path dir) {
+        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().seed(3)
+                .dataType(DataType.FLOAT).graphBuilder().addInputs("image").setInputTypes(InputType.convolutional(
+                        backbone.getImageHeight(), backbone.getImageWidth(), backbone.getInChannels()));
+        ComputationGraph random = new ComputationGraph(g.setOutputs(backbone.addFeatureExtractor(g, "image", false))
+                .build());
+        random.init();
+        Path file = dir.resolve("pretrained.safetensors");
+        SafetensorsWriter.write(file, backbone.exportFeatureExtractor(random).tensors(), Map.of());
+        return Backbones.read(file, CheckpointOptions.of(backbone));
     }
 
     private static INDArray logits(ComputationGraph graph, TuningMethod config, INDArray images) {

@@ -23,9 +23,9 @@ import java.util.List;
  *
  * <h2>The check of the design: Swin</h2>
  * A hierarchical Swin Transformer (windowed attention, patch merging, no class token) fits without a change to the
- * trainer, {@code TuningMethod} or the command line:
+ * trainer, {@code TuningMethod} or the command line, as the Swin family ({@code org.sa2vp.backbone.swin}) shows:
  * <ul>
- *   <li>{@code SwinConfig implements Backbone}, {@code family() = "swin"}, with timm's variants
+ *   <li>{@code SwinTransformerConfig implements Backbone}, {@code family() = "swin"}, with timm's variants
  *   ({@code swin_base_patch4_window7_224}, ...) as {@link BackboneFamily#variant}s. {@link #stages()} lists four
  *   stages, e.g. for Swin-B at 224: 56×56×128 (depth 2), 28×28×256 (2), 14×14×512 (18), 7×7×1024 (2), none with a
  *   class token; {@link #featureWidth()} is the last stage's 1024.</li>
@@ -37,7 +37,7 @@ import java.util.List;
  *   which also says which files it {@link BackboneFamily#recognises} (Swin keys such as
  *   {@code layers.0.blocks.0.attn.relative_position_bias_table}), so {@code sa2vp train --backbone FILE} picks the
  *   family from the file.</li>
- *   <li>SA2VP-Swin (prompt maps following the hierarchy, interaction in stage 3 only) and VPT on Swin are new
+ *   <li>SA2VP-Swin (prompt maps following the hierarchy, interaction in stage 3 only) and VPT on Swin will be new
  *   method configurations registered for family {@code "swin"} under the existing names {@code sa2vp},
  *   {@code vpt-deep}: {@code TuningMethods.create("sa2vp", swin, classes)} then picks them.</li>
  * </ul>

@@ -4,6 +4,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.layers.runtime.AdapterActivation;
+import org.sa2vp.layers.runtime.PatchEmbeddingKernel;
 
 /**
  * SameDiff building blocks for the reference definitions of the SA2VP layers. They use only ops whose
@@ -107,6 +108,17 @@ public final class SameDiffReference {
         SDVariable normed = layerNorm(x, normGamma, normBeta, eps, tokens, dim);
         SDVariable hidden = activation(linear(normed, downW, downB, tokens, dim, adapterSize), activation);
         return linear(hidden, upW, upB, tokens, adapterSize, dim);
+    }
+
+    /**
+     * The P×P stride-P convolution of a patch embedding as one GEMM: images {@code [B, C, H, W]} → tokens
+     * {@code [B, N, D]} (patches row-major), {@code patchW [C·P·P, D]}, {@code patchB [1, D]}.
+     */
+    public static SDVariable patchTokens(SDVariable images, SDVariable patchW, SDVariable patchB,
+                                         PatchEmbeddingKernel.Geometry g) {
+        SDVariable patches = images.reshape(-1, g.channels(), g.gridHeight(), g.patch(), g.gridWidth(), g.patch())
+                .permute(0, 2, 4, 1, 3, 5).reshape(-1, (long) g.channels() * g.patch() * g.patch());
+        return patches.mmul(patchW).add(flat(patchB)).reshape(-1, g.patches(), g.hidden());
     }
 
     /** {@code [1, D]} parameter as a {@code [D]} vector for broadcasting against {@code [B, T, D]}. */

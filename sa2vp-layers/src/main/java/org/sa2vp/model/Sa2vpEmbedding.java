@@ -70,7 +70,7 @@ public class Sa2vpEmbedding extends BackboneLayer {
 
     @Override
     public void validate() {
-        PatchEmbedding.validateImageEmbedding(this, inChannels, imageHeight, imageWidth, patchSize, hiddenSize,
+        validateImageEmbedding(this, inChannels, imageHeight, imageWidth, patchSize, hiddenSize,
                 dropout);
         require(promptRank > 0, "promptRank", "> 0", promptRank);
     }
@@ -123,13 +123,13 @@ public class Sa2vpEmbedding extends BackboneLayer {
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        PatchEmbedding.checkImageType(this, inputType, inChannels, imageHeight, imageWidth);
+        checkImageType(this, inputType, inChannels, imageHeight, imageWidth);
         return InputType.recurrent(hiddenSize, 2L * streamTokens(), RNNFormat.NWC);
     }
 
     @Override
     public void validateInput(INDArray input) {
-        PatchEmbedding.checkImages(this, input, inChannels, imageHeight, imageWidth);
+        checkImages(this, input, inChannels, imageHeight, imageWidth);
     }
 
     @Override

@@ -14,11 +14,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.BackboneLayer;
 import org.sa2vp.layers.ParameterInit;
+import org.sa2vp.layers.SameDiffReference;
 import org.sa2vp.layers.runtime.DropoutKernel;
 import org.sa2vp.layers.runtime.FastLayer;
 import org.sa2vp.layers.runtime.PatchEmbeddingKernel;
 
-import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -65,19 +65,6 @@ public class PatchEmbedding extends BackboneLayer {
     @Override
     public void validate() {
         validateImageEmbedding(this, inChannels, imageHeight, imageWidth, patchSize, hiddenSize, dropout);
-    }
-
-    /** The checks shared by every layer that embeds images into patch tokens. */
-    public static void validateImageEmbedding(BackboneLayer layer, int inChannels, int imageHeight, int imageWidth,
-                                              int patchSize, int hiddenSize, double dropout) {
-        layer.require(inChannels > 0, "inChannels", "> 0", inChannels);
-        layer.require(patchSize > 0, "patchSize", "> 0", patchSize);
-        layer.require(imageHeight > 0 && imageHeight % Math.max(patchSize, 1) == 0, "imageHeight",
-                "a positive multiple of patchSize " + patchSize, imageHeight);
-        layer.require(imageWidth > 0 && imageWidth % Math.max(patchSize, 1) == 0, "imageWidth",
-                "a positive multiple of patchSize " + patchSize, imageWidth);
-        layer.require(hiddenSize > 0, "hiddenSize", "> 0", hiddenSize);
-        layer.require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
     }
 
     @Override
@@ -139,10 +126,7 @@ public class PatchEmbedding extends BackboneLayer {
     /** The SameDiff reference of the embedding: images {@code [B, C, H, W]} → tokens {@code [B, T, D]}. */
     public static SDVariable sameDiffTokens(SDVariable input, Map<String, SDVariable> p,
                                             PatchEmbeddingKernel.Geometry g) {
-        int n = g.patches();
-        SDVariable patches = input.reshape(-1, g.channels(), g.gridHeight(), g.patch(), g.gridWidth(), g.patch())
-                .permute(0, 2, 4, 1, 3, 5).reshape(-1, (long) g.channels() * g.patch() * g.patch());
-        SDVariable tokens = patches.mmul(p.get(PATCH_W)).add(p.get(PATCH_B).reshape(-1)).reshape(-1, n, g.hidden());
+        SDVariable tokens = SameDiffReference.patchTokens(input, p.get(PATCH_W), p.get(PATCH_B), g);
         if (g.classToken()) {
             // [B, 1, D] copies of the class token: the first patch token times 0 plus the token broadcasts it.
             SDVariable cls = tokens.get(SDIndex.all(), SDIndex.interval(0L, 1L), SDIndex.all()).mul(0.0)
@@ -161,25 +145,6 @@ public class PatchEmbedding extends BackboneLayer {
     @Override
     public void validateInput(INDArray input) {
         checkImages(this, input, inChannels, imageHeight, imageWidth);
-    }
-
-    /** Fails unless the graph feeds NCHW images of the configured size. */
-    public static void checkImageType(BackboneLayer layer, InputType inputType, int channels, int height, int width) {
-        if (!(inputType instanceof InputType.InputTypeConvolutional cnn) || cnn.getChannels() != channels
-                || cnn.getHeight() != height || cnn.getWidth() != width) {
-            throw new IllegalArgumentException(layer.getClass().getSimpleName() + " '" + layer.getLayerName()
-                    + "': input must be images InputType.convolutional(" + height + ", " + width + ", " + channels
-                    + ") (NCHW), got " + inputType);
-        }
-    }
-
-    /** Fails unless {@code input} is {@code [batch, channels, height, width]}. */
-    public static void checkImages(BackboneLayer layer, INDArray input, int channels, int height, int width) {
-        if (input.rank() != 4 || input.size(1) != channels || input.size(2) != height || input.size(3) != width) {
-            throw new IllegalArgumentException(layer.getClass().getSimpleName() + " '" + layer.getLayerName()
-                    + "': input has shape " + Arrays.toString(input.shape()) + ", expected [batch, " + channels + ", "
-                    + height + ", " + width + "] (NCHW)");
-        }
     }
 
     @Override

@@ -2,13 +2,12 @@ package org.sa2vp.backbone.vit;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.StateDict;
+import org.sa2vp.backbone.weights.TimmBlockWeights;
 import org.sa2vp.backbone.weights.VitNaming;
 import org.sa2vp.layers.Parameters;
-import org.sa2vp.layers.runtime.AttentionWeights;
 import org.sa2vp.layers.runtime.BlockWeights;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -215,9 +214,11 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
         StateDict w = weights;
         Parameters.assign(table, owner, PatchEmbedding.PATCH_W,
                 w.get("patch_embed.proj.weight", d, c, p, p).reshape('c', d, (long) c * p * p).transpose());
-        Parameters.assign(table, owner, PatchEmbedding.PATCH_B, row(w.get("patch_embed.proj.bias", d)));
+        Parameters.assign(table, owner, PatchEmbedding.PATCH_B,
+                TimmBlockWeights.row(w.get("patch_embed.proj.bias", d)));
         if (target.isClassToken()) {
-            Parameters.assign(table, owner, PatchEmbedding.CLASS_TOKEN, row(w.get("cls_token", 1, 1, d)));
+            Parameters.assign(table, owner, PatchEmbedding.CLASS_TOKEN,
+                    TimmBlockWeights.row(w.get("cls_token", 1, 1, d)));
         }
         INDArray pos = w.get("pos_embed", 1, -1, d);
         Parameters.assign(table, owner, PatchEmbedding.POSITION_EMBEDDING, PositionEmbeddingResize.resize(
@@ -227,36 +228,16 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
 
     /** Block {@code index} into a parameter table with {@link BlockWeights#NAMES} (x·W layouts). */
     public void assignBlock(int index, Map<String, INDArray> table, String owner, VisionTransformerConfig target) {
-        int d = target.getHiddenSize(), m = target.effectiveMlpSize();
-        StateDict w = weights;
-        String b = "blocks." + index + ".";
-        INDArray qkv = w.get(b + "attn.qkv.weight", 3L * d, d);
-        INDArray qkvBias = w.contains(b + "attn.qkv.bias") ? w.get(b + "attn.qkv.bias", 3L * d) : null;
-        Parameters.assign(table, owner, BlockWeights.NORM1 + "Gamma", row(w.get(b + "norm1.weight", d)));
-        Parameters.assign(table, owner, BlockWeights.NORM1 + "Beta", row(w.get(b + "norm1.bias", d)));
-        String[] projections = {AttentionWeights.QUERY_W, AttentionWeights.KEY_W, AttentionWeights.VALUE_W};
-        String[] biases = {AttentionWeights.QUERY_B, AttentionWeights.KEY_B, AttentionWeights.VALUE_B};
-        for (int k = 0; k < 3; k++) {
-            Parameters.assign(table, owner, projections[k],
-                    qkv.get(NDArrayIndex.interval((long) k * d, (long) (k + 1) * d), NDArrayIndex.all()).transpose());
-            Parameters.assign(table, owner, biases[k], qkvBias == null ? row(qkv.getRow(0)).mul(0)
-                    : row(qkvBias.get(NDArrayIndex.interval((long) k * d, (long) (k + 1) * d))));
-        }
-        Parameters.assign(table, owner, AttentionWeights.OUT_W, w.get(b + "attn.proj.weight", d, d).transpose());
-        Parameters.assign(table, owner, AttentionWeights.OUT_B, row(w.get(b + "attn.proj.bias", d)));
-        Parameters.assign(table, owner, BlockWeights.NORM2_GAMMA, row(w.get(b + "norm2.weight", d)));
-        Parameters.assign(table, owner, BlockWeights.NORM2_BETA, row(w.get(b + "norm2.bias", d)));
-        Parameters.assign(table, owner, BlockWeights.FC1_W, w.get(b + "mlp.fc1.weight", m, d).transpose());
-        Parameters.assign(table, owner, BlockWeights.FC1_B, row(w.get(b + "mlp.fc1.bias", m)));
-        Parameters.assign(table, owner, BlockWeights.FC2_W, w.get(b + "mlp.fc2.weight", d, m).transpose());
-        Parameters.assign(table, owner, BlockWeights.FC2_B, row(w.get(b + "mlp.fc2.bias", d)));
+        TimmBlockWeights.assign(weights, "blocks." + index + ".", table, owner, target.getHiddenSize(),
+                target.effectiveMlpSize());
     }
 
     /** The final LayerNorm into {@code normGamma}/{@code normBeta} of a parameter table. */
     public void assignFinalNorm(Map<String, INDArray> table, String owner, VisionTransformerConfig target) {
         int d = target.getHiddenSize();
-        Parameters.assign(table, owner, PooledLayerNorm.NORM_GAMMA, row(weights.get("norm.weight", d)));
-        Parameters.assign(table, owner, PooledLayerNorm.NORM_BETA, row(weights.get("norm.bias", d)));
+        Parameters.assign(table, owner, PooledLayerNorm.NORM_GAMMA,
+                TimmBlockWeights.row(weights.get("norm.weight", d)));
+        Parameters.assign(table, owner, PooledLayerNorm.NORM_BETA, TimmBlockWeights.row(weights.get("norm.bias", d)));
     }
 
     /** The weights of a ViT graph as a timm-named state dict (PyTorch layouts): the inverse of {@link #assignTo}. */
@@ -295,33 +276,12 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
 
     /** Block {@code index}'s parameters ({@link BlockWeights#NAMES}) into {@code out}: the inverse of {@link #assignBlock}. */
     static void exportBlock(int index, Map<String, INDArray> b, boolean qkvBias, int d, Map<String, INDArray> out) {
-        String k = "blocks." + index + ".";
-        out.put(k + "norm1.weight", b.get(BlockWeights.NORM1 + "Gamma").reshape(d).dup());
-        out.put(k + "norm1.bias", b.get(BlockWeights.NORM1 + "Beta").reshape(d).dup());
-        out.put(k + "attn.qkv.weight", org.nd4j.linalg.factory.Nd4j.concat(0,
-                b.get(AttentionWeights.QUERY_W).transpose(), b.get(AttentionWeights.KEY_W).transpose(),
-                b.get(AttentionWeights.VALUE_W).transpose()).dup('c'));
-        if (qkvBias) {
-            out.put(k + "attn.qkv.bias", org.nd4j.linalg.factory.Nd4j.concat(1, b.get(AttentionWeights.QUERY_B),
-                    b.get(AttentionWeights.KEY_B), b.get(AttentionWeights.VALUE_B)).reshape(3L * d).dup());
-        }
-        out.put(k + "attn.proj.weight", b.get(AttentionWeights.OUT_W).transpose().dup('c'));
-        out.put(k + "attn.proj.bias", b.get(AttentionWeights.OUT_B).reshape(d).dup());
-        out.put(k + "norm2.weight", b.get(BlockWeights.NORM2_GAMMA).reshape(d).dup());
-        out.put(k + "norm2.bias", b.get(BlockWeights.NORM2_BETA).reshape(d).dup());
-        out.put(k + "mlp.fc1.weight", b.get(BlockWeights.FC1_W).transpose().dup('c'));
-        out.put(k + "mlp.fc1.bias", b.get(BlockWeights.FC1_B).reshape(b.get(BlockWeights.FC1_B).length()).dup());
-        out.put(k + "mlp.fc2.weight", b.get(BlockWeights.FC2_W).transpose().dup('c'));
-        out.put(k + "mlp.fc2.bias", b.get(BlockWeights.FC2_B).reshape(d).dup());
+        TimmBlockWeights.export(b, qkvBias, d, "blocks." + index + ".", out);
     }
 
     /** {@link PooledLayerNorm}'s {@code normGamma}/{@code normBeta} as {@code norm.weight}/{@code norm.bias}. */
     static void exportFinalNorm(Map<String, INDArray> norm, int d, Map<String, INDArray> out) {
         out.put("norm.weight", norm.get(PooledLayerNorm.NORM_GAMMA).reshape(d).dup());
         out.put("norm.bias", norm.get(PooledLayerNorm.NORM_BETA).reshape(d).dup());
-    }
-
-    private static INDArray row(INDArray v) {
-        return v.reshape('c', 1, v.length());
     }
 }

@@ -6,9 +6,12 @@ import org.sa2vp.backbone.BackboneFamily;
 import org.sa2vp.backbone.CheckpointOptions;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sa2vp.backbone.weights.CheckpointKeys;
 import org.sa2vp.backbone.weights.OnnxModel;
+import org.sa2vp.backbone.weights.VitNaming;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -47,10 +50,15 @@ public final class VitFamily implements BackboneFamily {
         return VisionTransformerConfig.named(name);
     }
 
-    /** Every checkpoint format this family reads; the weight names decide when {@link #read} runs. */
+    /**
+     * State dicts ({@code .npz}, {@code .safetensors}) whose names are a ViT's in a known naming ({@link VitNaming}),
+     * and every file whose names are not a state dict's: ONNX and Keras {@code .h5} models, which only this family
+     * reads, and files that are no checkpoint at all, so that {@link #read} says what is wrong with them.
+     */
     @Override
     public boolean recognises(Path file) {
-        return true;
+        return CheckpointKeys.of(file).map(keys -> Arrays.stream(VitNaming.values())
+                .anyMatch(naming -> naming.table().recognises(keys))).orElse(true);
     }
 
     @Override

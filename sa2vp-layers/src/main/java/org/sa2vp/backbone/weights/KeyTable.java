@@ -4,6 +4,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -63,7 +65,7 @@ public final class KeyTable {
         return add(new Entry(target, layout, true, List.of(sources)));
     }
 
-    /** Keys (regular expressions) that belong to the format but are not used by a plain ViT backbone. */
+    /** Keys (regular expressions) that belong to the format but are not used by the backbone (buffers, poolers). */
     public KeyTable unused(String... regexes) {
         for (String r : regexes) {
             unused.add(Pattern.compile(r));
@@ -76,28 +78,40 @@ public final class KeyTable {
         return this;
     }
 
-    /** True when the file looks like this format (its block marker or first global key is present). */
+    /** True when the file looks like this format (its block marker and a required global key are present). */
     public boolean recognises(StateDict dict) {
-        return countBlocks(dict) > 0 && global.stream().anyMatch(e -> !e.optional() && find(dict, e.sources().get(0), -1) != null);
+        return recognises(dict.keys());
+    }
+
+    /** As {@link #recognises(StateDict)}, from the file's key names alone. */
+    public boolean recognises(Collection<String> keys) {
+        Set<String> names = keys instanceof Set<String> set ? set : new HashSet<>(keys);
+        return !blockIndices(names).isEmpty() && global.stream().anyMatch(e -> !e.optional()
+                && alternatives(e.sources().get(0)).stream().anyMatch(names::contains));
     }
 
     /** Number of blocks: block indices found for the marker; they must be 0..n-1. */
     public int countBlocks(StateDict dict) {
+        TreeSet<Integer> indices = blockIndices(dict.keys());
+        if (!indices.isEmpty() && (indices.first() != 0 || indices.last() != indices.size() - 1)) {
+            throw new CheckpointException(dict.source() + ": blocks are not numbered 0.." + (indices.size() - 1)
+                    + " (found " + indices + " for '" + blockMarker + "')");
+        }
+        return indices.size();
+    }
+
+    private TreeSet<Integer> blockIndices(Collection<String> keys) {
         TreeSet<Integer> indices = new TreeSet<>();
         for (String marker : alternatives(blockMarker)) {
             Pattern p = Pattern.compile(Pattern.quote(marker).replace("{i}", "\\E(\\d+)\\Q"));
-            for (String k : dict.keys()) {
+            for (String k : keys) {
                 Matcher m = p.matcher(k);
                 if (m.matches()) {
                     indices.add(Integer.parseInt(m.group(1)));
                 }
             }
         }
-        if (!indices.isEmpty() && (indices.first() != 0 || indices.last() != indices.size() - 1)) {
-            throw new CheckpointException(dict.source() + ": blocks are not numbered 0.." + (indices.size() - 1)
-                    + " (found " + indices + " for '" + blockMarker + "')");
-        }
-        return indices.size();
+        return indices;
     }
 
     /**
@@ -125,13 +139,14 @@ public final class KeyTable {
         }
         if (!missing.isEmpty()) {
             throw new CheckpointException(dict.source() + ": missing " + (missing.size() == 1 ? "key " : "keys ")
-                    + String.join(", ", missing) + " (" + format + ", " + blocks + " blocks)");
+                    + String.join(", ", missing) + " (" + format + (perBlock.isEmpty() ? "" : ", " + blocks + " blocks")
+                    + ")");
         }
         List<String> unexpected = dict.keys().stream().filter(k -> !consumed.contains(k))
                 .filter(k -> unused.stream().noneMatch(p -> p.matcher(k).matches())).collect(Collectors.toList());
         if (strict && !unexpected.isEmpty()) {
             throw new CheckpointException(dict.source() + ": unexpected keys for a " + format + ": " + unexpected
-                    + " (not part of a plain ViT; load non-strictly to ignore them)");
+                    + " (not part of the architecture; load non-strictly to ignore them)");
         }
         return new StateDict(dict.source(), out, origins);
     }

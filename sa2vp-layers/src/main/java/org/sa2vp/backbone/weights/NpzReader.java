@@ -80,6 +80,16 @@ public final class NpzReader {
         return new StateDict(source, arrays);
     }
 
+    /** The array names of an {@code .npz} (without {@code .npy}), in archive order, read from its directory alone. */
+    public static List<String> keys(Path file) {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            return zip.stream().map(ZipEntry::getName).filter(name -> name.endsWith(".npy"))
+                    .map(name -> name.substring(0, name.length() - 4)).toList();
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": not a readable .npz (zip) archive (" + e.getMessage() + ")", e);
+        }
+    }
+
     /** One {@code .npy} file. */
     public static INDArray readNpy(Path file) {
         String source = file.toString();

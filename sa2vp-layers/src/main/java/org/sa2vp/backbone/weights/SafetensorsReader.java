@@ -45,6 +45,22 @@ public final class SafetensorsReader {
         }
     }
 
+    /** The tensor names of the file, in header order, read from its header alone. */
+    public static List<String> keys(Path file) {
+        String source = file.toString();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            List<String> keys = new ArrayList<>();
+            header(channel, source).fieldNames().forEachRemaining(name -> {
+                if (!name.equals("__metadata__")) {
+                    keys.add(name);
+                }
+            });
+            return keys;
+        } catch (IOException e) {
+            throw new CheckpointException(source + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
     private static JsonNode header(FileChannel channel, String source) throws IOException {
         long size = channel.size();
         if (size < 8) {

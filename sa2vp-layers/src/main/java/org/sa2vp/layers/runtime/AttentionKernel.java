@@ -63,7 +63,8 @@ public final class AttentionKernel {
     // ---------------------------------------------------------------------------------------- dense
 
     public static Result dense(INDArray q, INDArray k, INDArray v, int batch, int heads) {
-        return attend(toHeads(q, batch, heads), toHeads(k, batch, heads), toHeads(v, batch, heads), batch, heads);
+        return attend(toHeads(q, batch, heads), toHeads(k, batch, heads), toHeads(v, batch, heads), batch, heads,
+                null);
     }
 
     /**
@@ -72,18 +73,38 @@ public final class AttentionKernel {
      * {@link #backwardPacked} returns the gradient in the same packed layout.
      */
     public static Result denseSelf(INDArray qkv, int batch, int heads) {
-        long tokens = qkv.size(0) / batch;
-        long headDim = qkv.size(1) / 3 / heads;
-        // [B, T, 3, H, dh] → [3, B, H, T, dh]
-        INDArray packed = qkv.reshape('c', batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4).dup('c');
-        return attend(packed.slice(0), packed.slice(1), packed.slice(2), batch, heads);
+        return denseSelf(qkv, batch, heads, null);
     }
 
-    private static Result attend(INDArray q4, INDArray k4, INDArray v4, int batch, int heads) {
+    /**
+     * As {@link #denseSelf(INDArray, int, int)} with additive scores before the softmax: {@code additive
+     * [G, H, T, T]} (G a divisor of the batch) is added to the scores of batch items {@code g, G + g, 2G + g, …}
+     * (Swin's windows: G windows per image, each with its relative position bias and shift mask). The gradient of
+     * the additive scores comes from {@link #backwardPacked(INDArray, Cache, INDArray)}.
+     */
+    public static Result denseSelf(INDArray qkv, int batch, int heads, INDArray additive) {
+        long tokens = qkv.size(0) / batch;
+        long headDim = qkv.size(1) / 3 / heads;
+        if (additive != null && (additive.rank() != 4 || batch % additive.size(0) != 0 || additive.size(1) != heads
+                || additive.size(2) != tokens || additive.size(3) != tokens)) {
+            throw new IllegalArgumentException("Additive scores must be [G, " + heads + ", " + tokens + ", " + tokens
+                    + "] with G a divisor of the batch " + batch + ", got " + additive.shapeInfoToString());
+        }
+        // [B, T, 3, H, dh] → [3, B, H, T, dh]
+        INDArray packed = qkv.reshape('c', batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4).dup('c');
+        return attend(packed.slice(0), packed.slice(1), packed.slice(2), batch, heads, additive);
+    }
+
+    private static Result attend(INDArray q4, INDArray k4, INDArray v4, int batch, int heads, INDArray additive) {
         // The 1/√dh scale is applied to Q [B,H,T,dh] rather than to the T×T scores: 197/64 times fewer multiplies.
         q4.muli(1.0 / Math.sqrt(q4.size(3)));
         // Batched GEMMs on [B·H, T, dh]: libnd4j runs the rank-3 form 20–30 % faster than the rank-4 one.
         INDArray scores = Nd4j.matmul(slices(q4), slices(k4), null, false, true, false);
+        if (additive != null) {
+            // [B·H, T, T] as [B/G, G·H·T·T]: one row per group of G batch items, the additive scores added to each
+            scores.reshape('c', scores.length() / additive.length(), additive.length())
+                    .addiRowVector(additive.reshape('c', 1, additive.length()));
+        }
         INDArray probabilities = Nd4j.exec(new SoftMax(scores, scores, 2))[0];
         INDArray out = Nd4j.matmul(probabilities, slices(v4)).reshape('c', q4.shape());
         return new Result(fromHeads(out), new DenseCache(q4, k4, v4, probabilities, batch, heads));
@@ -192,12 +213,20 @@ public final class AttentionKernel {
 
     /** Backward of {@link #denseSelf}: @return dL/d(qkv), {@code [B·T, 3D]} in the packed layout. */
     public static INDArray backwardPacked(INDArray dOut, Cache cache) {
+        return backwardPacked(dOut, cache, null);
+    }
+
+    /**
+     * Backward of {@link #denseSelf(INDArray, int, int, INDArray)}: @return dL/d(qkv) in the packed layout, and
+     * adds the gradient of the additive scores into {@code dAdditive [G, H, T, T]} unless it is null.
+     */
+    public static INDArray backwardPacked(INDArray dOut, Cache cache, INDArray dAdditive) {
         if (!(cache instanceof DenseCache c) || !java.util.Arrays.equals(c.q().shape(), c.k().shape())) {
             throw new IllegalArgumentException("backwardPacked needs the cache of a dense self-attention (denseSelf)");
         }
         INDArray d5 = Nd4j.createUninitialized(c.q().dataType(), 3, c.batch(), c.heads(), c.q().size(2),
                 c.q().size(3));
-        denseBackwardInto(dOut, c, d5.slice(0), d5.slice(1), d5.slice(2));
+        denseBackwardInto(dOut, c, d5.slice(0), d5.slice(1), d5.slice(2), dAdditive);
         long batch = c.batch(), tokens = c.q().size(2), heads = c.heads(), headDim = c.q().size(3);
         // [3, B, H, T, dh] → [B, T, 3, H, dh] → [B·T, 3D]
         return d5.permute(1, 3, 0, 2, 4).dup('c').reshape('c', batch * tokens, 3 * heads * headDim);
@@ -208,12 +237,16 @@ public final class AttentionKernel {
         for (int i = 0; i < 3; i++) {
             d[i] = Nd4j.createUninitialized(c.q().dataType(), c.q().shape());
         }
-        denseBackwardInto(dOut, c, d[0], d[1], d[2]);
+        denseBackwardInto(dOut, c, d[0], d[1], d[2], null);
         return new Gradients(fromHeads(d[0]), fromHeads(d[1]), fromHeads(d[2]));
     }
 
-    /** Writes the head-major gradients of Q, K and V {@code [B,H,T,dh]} into the given arrays. */
-    private static void denseBackwardInto(INDArray dOut, DenseCache c, INDArray dQ, INDArray dK, INDArray dV) {
+    /**
+     * Writes the head-major gradients of Q, K and V {@code [B,H,T,dh]} into the given arrays, and adds that of the
+     * additive scores into {@code dAdditive} when it is not null.
+     */
+    private static void denseBackwardInto(INDArray dOut, DenseCache c, INDArray dQ, INDArray dK, INDArray dV,
+                                          INDArray dAdditive) {
         double scale = 1.0 / Math.sqrt(c.q().size(3));
         INDArray dOut3 = slices(toHeads(dOut, c.batch(), c.heads()));
         INDArray p = c.probabilities();
@@ -233,6 +266,11 @@ public final class AttentionKernel {
                 }
             }
         }, dP, p);
+        if (dAdditive != null) {
+            // the additive scores enter unscaled, so their gradient is dS summed over the groups' batch items
+            dAdditive.addi(dP.reshape('c', dP.length() / dAdditive.length(), dAdditive.length()).sum(0)
+                    .reshape(dAdditive.shape()));
+        }
         Nd4j.matmul(dP, slices(c.k()), slices(dQ), false, false, false).muli(scale);
         Nd4j.matmul(dP, slices(c.q()), slices(dK), true, false, false);
     }

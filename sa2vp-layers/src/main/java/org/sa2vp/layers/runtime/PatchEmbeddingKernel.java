@@ -5,10 +5,10 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * ViT input embedding of images {@code [B, C, H, W]}: the P×P stride-P convolution as one GEMM over
- * non-overlapping patches, an optional class token first, plus the position embedding:
- * {@code tokens [B, T, D] = [cls ; patches·W + b] + pos}. Backward returns the image gradient and accumulates the
- * gradients of the parameters whose accumulator is non-null.
+ * Patch embedding of images {@code [B, C, H, W]}: the P×P stride-P convolution as one GEMM over
+ * non-overlapping patches, an optional class token first, plus an optional position embedding (the ViT's; Swin has
+ * none): {@code tokens [B, T, D] = [cls ; patches·W + b] + pos}. Backward returns the image gradient and accumulates
+ * the gradients of the parameters whose accumulator is non-null.
  */
 public final class PatchEmbeddingKernel {
 
@@ -32,7 +32,7 @@ public final class PatchEmbeddingKernel {
 
     /**
      * @param patchW {@code [C·P·P, D]}, patchB {@code [1, D]}, classToken {@code [1, D]} (or null without one),
-     *               positions {@code [T, D]}
+     *               positions {@code [T, D]} (or null without a position embedding)
      * @param patchesOut receives the patch matrix {@code [B·N, C·P·P]} that backward needs
      */
     public static INDArray forward(INDArray images, Geometry g, INDArray patchW, INDArray patchB, INDArray classToken,
@@ -51,7 +51,9 @@ public final class PatchEmbeddingKernel {
         if (first == 1) {
             flat.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).addiRowVector(classToken);
         }
-        flat.addiRowVector(positions.reshape(1, (long) t * d));
+        if (positions != null) {
+            flat.addiRowVector(positions.reshape(1, (long) t * d));
+        }
         return out;
     }
 

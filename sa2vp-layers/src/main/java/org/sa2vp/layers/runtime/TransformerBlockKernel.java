@@ -112,11 +112,22 @@ public final class TransformerBlockKernel {
 
         INDArray dAttended = LinearKernel.backward(dx1, c.attended(), a.outW(), ga.outW(), ga.outB(), true);
         INDArray dQkv = AttentionKernel.backwardPacked(dAttended, c.attention());
+        accumulateQkvGradients(dQkv, c.normed1(), ga);
+        INDArray dNormed1 = Gemm.product(dQkv, false, c.qkvW(), true);
+        return LayerNormKernel.backward(dNormed1, c.norm1(), a.normGamma(), ga.normGamma(), ga.normBeta())
+                .addi(dx1);
+    }
+
+    /**
+     * Adds the q, k and v weight and bias gradients (the entries of {@code ga} that are non-null) from the packed
+     * gradient of the fused projection {@code dQkv [M, 3D]} and its input rows {@code normed [M, D]}.
+     */
+    static void accumulateQkvGradients(INDArray dQkv, INDArray normed, AttentionWeights ga) {
         long d = dQkv.size(1) / 3;
         INDArray[] dW = {ga.queryW(), ga.keyW(), ga.valueW()};
         INDArray[] dB = {ga.queryB(), ga.keyB(), ga.valueB()};
         if (dW[0] != null || dW[1] != null || dW[2] != null) {
-            INDArray all = Gemm.product(c.normed1(), true, dQkv, false);
+            INDArray all = Gemm.product(normed, true, dQkv, false);
             for (int i = 0; i < 3; i++) {
                 if (dW[i] != null) {
                     dW[i].addi(columns(all, i * d, (i + 1) * d));
@@ -131,9 +142,6 @@ public final class TransformerBlockKernel {
                 }
             }
         }
-        INDArray dNormed1 = Gemm.product(dQkv, false, c.qkvW(), true);
-        return LayerNormKernel.backward(dNormed1, c.norm1(), a.normGamma(), ga.normGamma(), ga.normBeta())
-                .addi(dx1);
     }
 
     /** Columns {@code [from, to)} of a matrix (a view). */

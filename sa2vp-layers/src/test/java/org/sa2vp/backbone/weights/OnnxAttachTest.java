@@ -83,7 +83,8 @@ class OnnxAttachTest {
     void aCnnIsRefusedInOneLineNamingTheNode() {
         OnnxModel model = OnnxModel.parse(ByteBuffer.wrap(cnn()), "cnn.onnx");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sa2vp.attach(model, CLASSES));
-        assertEquals("ONNX model: no registered backbone family recognises it (vit: " + CNN_REFUSAL + ")",
+        assertEquals("ONNX model: no registered backbone family recognises it (vit: " + CNN_REFUSAL
+                        + "; swin: backbone family 'swin' does not read ONNX models)",
                 e.getMessage());
     }
 

@@ -1,0 +1,250 @@
+package org.sa2vp.backbone.swin;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.weights.CheckpointException;
+import org.sa2vp.backbone.weights.CheckpointFormat;
+import org.sa2vp.backbone.weights.NpzReader;
+import org.sa2vp.backbone.weights.PthReader;
+import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.backbone.weights.StateDict;
+import org.sa2vp.backbone.weights.SwinNaming;
+import org.sa2vp.backbone.weights.TimmBlockWeights;
+import org.sa2vp.layers.Parameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.sa2vp.backbone.weights.TimmBlockWeights.row;
+
+/**
+ * A Swin Transformer checkpoint in timm's names and PyTorch layouts (see {@link SwinNaming}) and its architecture,
+ * as far as the weights tell it: embed dim, channels and patch (the embedding's kernel), depths (blocks per stage),
+ * heads per stage and the window (the relative position bias tables {@code [(2w−1)², H]}), MLP ratio, qkv bias,
+ * classes. The image size is not stored: it comes from the options, or is the standard one of the window (224 for
+ * window 7, 384 for window 12, as in every timm variant), logged.
+ *
+ * @param config  the architecture, with the options applied
+ * @param weights timm-named tensors
+ */
+public record SwinCheckpoint(SwinTransformerConfig config, StateDict weights) implements BackboneCheckpoint {
+
+    private static final Logger log = LoggerFactory.getLogger(SwinCheckpoint.class);
+    /** Image size by window of timm's variants, assumed when the options give none. */
+    private static final Map<Integer, Integer> STANDARD_IMAGE_SIZE = Map.of(7, 224, 12, 384);
+
+    /** {@code checkpoint} as a Swin checkpoint, or a one-line error naming its family and source. */
+    public static SwinCheckpoint of(BackboneCheckpoint checkpoint) {
+        if (checkpoint instanceof SwinCheckpoint swin) {
+            return swin;
+        }
+        throw new IllegalArgumentException(checkpoint.source() + ": a " + checkpoint.config().family()
+                + " checkpoint, where a Swin Transformer (family '" + SwinFamily.NAME + "') is needed");
+    }
+
+    /**
+     * Reads a {@code .safetensors}, {@code .npz} or {@code torch.save} {@code .pth} state dict in any known naming and
+     * infers the architecture.
+     */
+    public static SwinCheckpoint read(Path file, CheckpointOptions options) {
+        CheckpointFormat format = CheckpointFormat.detect(file);
+        StateDict raw = switch (format) {
+            case NPZ -> NpzReader.readNpz(file);
+            case SAFETENSORS -> SafetensorsReader.read(file);
+            case PTH -> PthReader.read(file);
+            case ONNX, KERAS_H5 -> throw new CheckpointException(file + ": Swin weights are read from .safetensors, "
+                    + ".npz or torch.save .pth state dicts, not from " + format + " files");
+        };
+        return of(raw, options);
+    }
+
+    /** Converts a raw state dict (any known naming) and infers the architecture. */
+    public static SwinCheckpoint of(StateDict raw, CheckpointOptions options) {
+        return infer(SwinNaming.detect(raw).toTimm(raw, options.strict()), options);
+    }
+
+    /** The architecture of timm-named weights. */
+    public static SwinCheckpoint infer(StateDict timm, CheckpointOptions options) {
+        String src = timm.source();
+        INDArray proj = timm.get("patch_embed.proj.weight", -1, -1, -1, -1);
+        int embed = (int) proj.size(0), channels = (int) proj.size(1), patch = (int) proj.size(2);
+        if (proj.size(3) != patch) {
+            throw new CheckpointException(src + ": non-square patches " + proj.size(2) + "x" + proj.size(3)
+                    + " are not supported");
+        }
+        List<Integer> depths = new ArrayList<>();
+        List<Integer> heads = new ArrayList<>();
+        int window = 0;
+        for (int stage = 0; timm.contains(blockPrefix(stage, 0) + "norm1.weight"); stage++) {
+            int depth = 0;
+            while (timm.contains(blockPrefix(stage, depth) + "norm1.weight")) {
+                depth++;
+            }
+            depths.add(depth);
+            long width = timm.get(blockPrefix(stage, 0) + "norm1.weight").length();
+            if (width != (long) embed << stage) {
+                throw new CheckpointException(src + ": stage " + stage + " is " + width + " wide, where a Swin "
+                        + "Transformer with embed dim " + embed + " has " + ((long) embed << stage));
+            }
+            INDArray table = timm.get(blockPrefix(stage, 0) + "attn.relative_position_bias_table", -1, -1);
+            heads.add((int) table.size(1));
+            int side = (int) Math.round((Math.sqrt(table.size(0)) + 1) / 2);
+            if ((long) (2 * side - 1) * (2 * side - 1) != table.size(0) || (window != 0 && side != window)) {
+                throw new CheckpointException(src + ": " + timm.describe(blockPrefix(stage, 0)
+                        + "attn.relative_position_bias_table") + " has " + table.size(0) + " rows, where a window "
+                        + (window == 0 ? "w" : Integer.toString(window)) + " shared by all stages has (2w-1)^2");
+            }
+            window = side;
+        }
+        if (options.numHeads() != null && options.numHeads() != heads.get(0).intValue()) {
+            throw new CheckpointException(src + ": --heads " + options.numHeads() + " contradicts the checkpoint, "
+                    + "whose relative position bias tables give " + heads.get(0) + " heads in the first stage");
+        }
+        int mlp = (int) timm.get(blockPrefix(0, 0) + "mlp.fc1.weight", -1, embed).size(0);
+        int lastWidth = embed << (depths.size() - 1);
+        int classes = timm.contains("head.fc.weight") ? (int) timm.get("head.fc.weight", -1, lastWidth).size(0) : 0;
+        SwinTransformerConfig config = SwinTransformerConfig.builder().name(src).inChannels(channels)
+                .patchSize(patch).embedDim(embed).depths(depths).numHeads(heads).windowSize(window)
+                .mlpRatio((double) mlp / embed).qkvBias(timm.contains(blockPrefix(0, 0) + "attn.qkv.bias"))
+                .numClasses(classes).build();
+        int image = imageSize(src, window, options);
+        config = config.withImageHeight(image).withImageWidth(image);
+        try {
+            return new SwinCheckpoint(config.validated(), timm);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(src + ": " + e.getMessage());
+        }
+    }
+
+    private static int imageSize(String src, int window, CheckpointOptions options) {
+        if (options.imageSize() != null) {
+            return options.imageSize();
+        }
+        Integer standard = STANDARD_IMAGE_SIZE.get(window);
+        if (standard == null) {
+            throw new CheckpointException(src + ": a Swin checkpoint does not store its image size and window "
+                    + window + " is not a standard one (7: 224, 12: 384); pass --image-size S");
+        }
+        log.info("{}: assuming {}x{} images (standard for window {}); pass --image-size to override", src, standard,
+                standard, window);
+        return standard;
+    }
+
+    private static String blockPrefix(int stage, int block) {
+        return SwinTransformer.block(stage, block) + ".";
+    }
+
+    private static String downsamplePrefix(int stage) {
+        return SwinTransformer.downsample(stage) + ".";
+    }
+
+    /** A new graph of this architecture holding the checkpoint's weights, head included. */
+    public ComputationGraph toGraph() {
+        ComputationGraph graph = SwinTransformer.create(config);
+        assignTo(graph, config);
+        return graph;
+    }
+
+    /**
+     * Copies the weights into a Swin graph of configuration {@code target} (same widths, depths, heads and window;
+     * the image size may differ). The classifier head is copied when the checkpoint has one for the same number of
+     * classes; a head for another task keeps its fresh initialisation.
+     */
+    public void assignTo(ComputationGraph graph, SwinTransformerConfig target) {
+        assignBackbone(graph, target);
+        if (target.getNumClasses() > 0 && weights.contains("head.fc.weight")) {
+            if (target.getNumClasses() != config.getNumClasses()) {
+                log.info("{}: checkpoint head has {} classes, the graph {}; the graph's head keeps its "
+                        + "initialisation", weights.source(), config.getNumClasses(), target.getNumClasses());
+                return;
+            }
+            int classes = target.getNumClasses(), d = target.featureWidth();
+            Parameters.assign(graph, SwinTransformer.HEAD, "W", weights.get("head.fc.weight", classes, d).transpose());
+            Parameters.assign(graph, SwinTransformer.HEAD, "b", weights.get("head.fc.bias", classes));
+        }
+    }
+
+    /** Embedding, stages and final norm into a {@link SwinTransformer} graph, its head left as initialised. */
+    public void assignBackbone(ComputationGraph graph, SwinTransformerConfig target) {
+        StateDict w = weights;
+        int d = target.getEmbedDim(), c = target.getInChannels(), p = target.getPatchSize();
+        String owner = "Vertex '" + SwinTransformer.EMBEDDING + "'";
+        Map<String, INDArray> embedding = Parameters.of(graph, SwinTransformer.EMBEDDING);
+        Parameters.assign(embedding, owner, SwinPatchEmbedding.PATCH_W, w.get("patch_embed.proj.weight", d, c, p, p)
+                .reshape('c', d, (long) c * p * p).transpose());
+        Parameters.assign(embedding, owner, SwinPatchEmbedding.PATCH_B, row(w.get("patch_embed.proj.bias", d)));
+        Parameters.assign(embedding, owner, SwinPatchEmbedding.NORM_GAMMA, row(w.get("patch_embed.norm.weight", d)));
+        Parameters.assign(embedding, owner, SwinPatchEmbedding.NORM_BETA, row(w.get("patch_embed.norm.bias", d)));
+        for (int stage = 0; stage < target.numStages(); stage++) {
+            int width = target.stageWidth(stage);
+            if (stage > 0) {
+                int before = target.stageWidth(stage - 1);
+                String vertex = SwinTransformer.downsample(stage), k = downsamplePrefix(stage);
+                Map<String, INDArray> merging = Parameters.of(graph, vertex);
+                Parameters.assign(merging, vertex, PatchMerging.NORM_GAMMA, row(w.get(k + "norm.weight", 4L * before)));
+                Parameters.assign(merging, vertex, PatchMerging.NORM_BETA, row(w.get(k + "norm.bias", 4L * before)));
+                Parameters.assign(merging, vertex, PatchMerging.REDUCTION_W,
+                        w.get(k + "reduction.weight", 2L * before, 4L * before).transpose());
+            }
+            for (int b = 0; b < target.getDepths().get(stage); b++) {
+                String vertex = SwinTransformer.block(stage, b), k = blockPrefix(stage, b);
+                Map<String, INDArray> table = Parameters.of(graph, vertex);
+                TimmBlockWeights.assign(w, k, table, vertex, width, target.stageMlpSize(stage));
+                long rows = (long) (2 * target.getWindowSize() - 1) * (2 * target.getWindowSize() - 1);
+                Parameters.assign(table, vertex, SwinBlock.RELATIVE_POSITION_BIAS,
+                        w.get(k + "attn.relative_position_bias_table", rows, target.getNumHeads().get(stage)));
+            }
+        }
+        int last = target.featureWidth();
+        Map<String, INDArray> norm = Parameters.of(graph, SwinTransformer.FEATURES);
+        Parameters.assign(norm, SwinTransformer.FEATURES, LayerNormMeanPooling.NORM_GAMMA, row(w.get("norm.weight",
+                last)));
+        Parameters.assign(norm, SwinTransformer.FEATURES, LayerNormMeanPooling.NORM_BETA, row(w.get("norm.bias",
+                last)));
+    }
+
+    /** The weights of a Swin graph as a timm-named state dict (PyTorch layouts): the inverse of {@link #assignTo}. */
+    public static StateDict export(ComputationGraph graph, SwinTransformerConfig config) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        int d = config.getEmbedDim(), c = config.getInChannels(), p = config.getPatchSize();
+        Map<String, INDArray> embedding = Parameters.of(graph, SwinTransformer.EMBEDDING);
+        out.put("patch_embed.proj.weight", embedding.get(SwinPatchEmbedding.PATCH_W).transpose().dup('c')
+                .reshape('c', d, c, p, p));
+        out.put("patch_embed.proj.bias", embedding.get(SwinPatchEmbedding.PATCH_B).reshape(d).dup());
+        out.put("patch_embed.norm.weight", embedding.get(SwinPatchEmbedding.NORM_GAMMA).reshape(d).dup());
+        out.put("patch_embed.norm.bias", embedding.get(SwinPatchEmbedding.NORM_BETA).reshape(d).dup());
+        for (int stage = 0; stage < config.numStages(); stage++) {
+            if (stage > 0) {
+                Map<String, INDArray> merging = Parameters.of(graph, SwinTransformer.downsample(stage));
+                long wide = 4L * config.stageWidth(stage - 1);
+                String k = downsamplePrefix(stage);
+                out.put(k + "norm.weight", merging.get(PatchMerging.NORM_GAMMA).reshape(wide).dup());
+                out.put(k + "norm.bias", merging.get(PatchMerging.NORM_BETA).reshape(wide).dup());
+                out.put(k + "reduction.weight", merging.get(PatchMerging.REDUCTION_W).transpose().dup('c'));
+            }
+            for (int b = 0; b < config.getDepths().get(stage); b++) {
+                Map<String, INDArray> table = Parameters.of(graph, SwinTransformer.block(stage, b));
+                String k = blockPrefix(stage, b);
+                TimmBlockWeights.export(table, config.isQkvBias(), config.stageWidth(stage), k, out);
+                out.put(k + "attn.relative_position_bias_table", table.get(SwinBlock.RELATIVE_POSITION_BIAS).dup());
+            }
+        }
+        Map<String, INDArray> norm = Parameters.of(graph, SwinTransformer.FEATURES);
+        int last = config.featureWidth();
+        out.put("norm.weight", norm.get(LayerNormMeanPooling.NORM_GAMMA).reshape(last).dup());
+        out.put("norm.bias", norm.get(LayerNormMeanPooling.NORM_BETA).reshape(last).dup());
+        if (config.getNumClasses() > 0) {
+            Map<String, INDArray> head = Parameters.of(graph, SwinTransformer.HEAD);
+            out.put("head.fc.weight", head.get("W").transpose().dup('c'));
+            out.put("head.fc.bias", head.get("b").reshape(config.getNumClasses()).dup());
+        }
+        return new StateDict("Swin graph", out);
+    }
+}

@@ -1,0 +1,52 @@
+package org.sa2vp.backbone.swin;
+
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.BackboneFamily;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.weights.CheckpointKeys;
+import org.sa2vp.backbone.weights.SwinNaming;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The Swin Transformer family ({@code "swin"}): {@link SwinTransformerConfig}, its timm variants and
+ * {@link SwinCheckpoint} (timm, Microsoft, torchvision and Hugging Face state dicts as {@code .safetensors} or
+ * {@code .npz}). Registered through {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}.
+ */
+public final class SwinFamily implements BackboneFamily {
+
+    public static final String NAME = "swin";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Class<? extends Backbone> configurationType() {
+        return SwinTransformerConfig.class;
+    }
+
+    @Override
+    public List<String> variants() {
+        return SwinTransformerConfig.variants();
+    }
+
+    @Override
+    public Backbone variant(String name) {
+        return SwinTransformerConfig.named(name);
+    }
+
+    /** State dicts whose names are a Swin checkpoint's in a known naming ({@link SwinNaming}), from the names alone. */
+    @Override
+    public boolean recognises(Path file) {
+        return CheckpointKeys.of(file).flatMap(SwinNaming::find).isPresent();
+    }
+
+    @Override
+    public BackboneCheckpoint read(Path file, CheckpointOptions options) {
+        return SwinCheckpoint.read(file, options);
+    }
+}

@@ -1,0 +1,112 @@
+package org.sa2vp.layers.runtime;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A Swin Transformer block on a token matrix {@code [B·T, D]} (T = H·W tokens of a map, row-major), forward and
+ * backward:
+ * <pre>
+ *   x = x + DropPath(proj(W-MSA(LN1(x))))     (window attention, see {@link ShiftedWindows})
+ *   x = x + DropPath(fc2(GELU(fc1(LN2(x)))))  (exact erf GELU)
+ * </pre>
+ * The window attention: the normalised tokens are gathered into (shifted) windows, padding slots zero
+ * {@code [B·nW·N, D]}; q/k/v are projected there (padding slots get the q/k/v biases, as in torchvision, where the
+ * map is padded before the projection); each window attends with heads of D/H, scale (D/H)^−½, plus the relative
+ * position bias of its head and the window's shift mask; the attended windows go back to the map (rolled back,
+ * cropped) and through the output projection. Drop path keeps or drops each sample's branch (two independent draws
+ * per block, as timm and torchvision), in training only.
+ *
+ * <p>Weight gradients are computed only for the entries of the gradient record that are non-null (frozen ones
+ * cost nothing but the input-gradient GEMMs).
+ */
+public final class SwinBlockKernel {
+
+    private SwinBlockKernel() {
+    }
+
+    /** The block's weights (or their gradients): a ViT block's ({@link BlockWeights}) and the bias table. */
+    public record Weights(BlockWeights block, INDArray relativePositionBias) {
+        /** Gradient record of a frozen block. */
+        public static final Weights FROZEN = new Weights(BlockWeights.FROZEN, null);
+    }
+
+    /** What {@link #backward} needs of a forward pass. */
+    public record Cache(ShiftedWindows windows, int batch, LayerNormKernel.Cache norm1, INDArray windowed,
+                        INDArray qkvW, AttentionKernel.Cache attention, INDArray merged, INDArray attentionPath,
+                        LayerNormKernel.Cache norm2, INDArray normed2, INDArray preActivation, INDArray hidden,
+                        INDArray mlpPath) {
+    }
+
+    /** The block's output {@code [B·T, D]} and its cache. */
+    public record Result(INDArray output, Cache cache) {
+    }
+
+    /**
+     * @param x        tokens {@code [B·T, D]}
+     * @param windows  the block's window layout (map, window, shift)
+     * @param dropPath stochastic depth rate of this block; applied only when training
+     */
+    public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int heads, int batch, double eps,
+                                 double dropPath, boolean training) {
+        BlockWeights b = w.block();
+        AttentionWeights a = b.attention();
+        LayerNormKernel.Cache[] n1 = new LayerNormKernel.Cache[1];
+        INDArray normed1 = LayerNormKernel.forward(x, a.normGamma(), a.normBeta(), eps, n1);
+        INDArray windowed = windows.partition(normed1, batch);                          // [B·nW·N, D]
+        TransformerBlockKernel.FusedQkv fused = TransformerBlockKernel.FusedQkv.of(a);
+        INDArray qkv = LinearKernel.forward(windowed, fused.weight(), fused.bias());       // [B·nW·N, 3D]
+        AttentionKernel.Result attention = AttentionKernel.denseSelf(qkv, batch * windows.windows(), heads,
+                windows.additiveScores(w.relativePositionBias()));                       // [B·nW·N, D]
+        INDArray merged = windows.merge(attention.output(), batch);                     // [B·T, D]
+        INDArray attentionPath = DropoutKernel.perSampleMask(batch, x.dataType(), dropPath, training);
+        INDArray x1 = DropoutKernel.applyPerSample(LinearKernel.forward(merged, a.outW(), a.outB()), attentionPath)
+                .addi(x);
+        LayerNormKernel.Cache[] n2 = new LayerNormKernel.Cache[1];
+        INDArray normed2 = LayerNormKernel.forward(x1, b.norm2Gamma(), b.norm2Beta(), eps, n2);
+        INDArray pre = LinearKernel.forward(normed2, b.fc1W(), b.fc1B());
+        INDArray hidden = ActivationKernel.forward(AdapterActivation.GELU, pre);
+        INDArray mlpPath = DropoutKernel.perSampleMask(batch, x.dataType(), dropPath, training);
+        INDArray out = DropoutKernel.applyPerSample(LinearKernel.forward(hidden, b.fc2W(), b.fc2B()), mlpPath)
+                .addi(x1);
+        return new Result(out, new Cache(windows, batch, n1[0], windowed, fused.weight(), attention.cache(), merged,
+                attentionPath, n2[0], normed2, pre, hidden, mlpPath));
+    }
+
+    /**
+     * @param dOut gradient of the output {@code [B·T, D]}
+     * @param g    gradient accumulators; {@link Weights#FROZEN} (or null) when the whole block is frozen
+     * @return the gradient of the input {@code [B·T, D]}
+     */
+    public static INDArray backward(INDArray dOut, Cache c, Weights w, Weights g) {
+        Weights gw = g == null ? Weights.FROZEN : g;
+        BlockWeights b = w.block(), gb = gw.block();
+        AttentionWeights a = b.attention(), ga = gb.attention();
+        ShiftedWindows windows = c.windows();
+
+        INDArray dMlp = DropoutKernel.applyPerSample(dOut.dup('c'), c.mlpPath());
+        INDArray dHidden = LinearKernel.backward(dMlp, c.hidden(), b.fc2W(), gb.fc2W(), gb.fc2B(), true);
+        INDArray dPre = ActivationKernel.backward(AdapterActivation.GELU, c.preActivation(), dHidden);
+        INDArray dNormed2 = LinearKernel.backward(dPre, c.normed2(), b.fc1W(), gb.fc1W(), gb.fc1B(), true);
+        INDArray dx1 = LayerNormKernel.backward(dNormed2, c.norm2(), b.norm2Gamma(), gb.norm2Gamma(),
+                gb.norm2Beta()).addi(dOut);
+
+        INDArray dProjected = DropoutKernel.applyPerSample(dx1.dup('c'), c.attentionPath());
+        INDArray dMerged = LinearKernel.backward(dProjected, c.merged(), a.outW(), ga.outW(), ga.outB(), true);
+        INDArray dAttended = windows.partition(dMerged, c.batch());                      // [B·nW·N, D]
+        INDArray table = w.relativePositionBias();
+        INDArray dAdditive = gw.relativePositionBias() == null ? null
+                : Nd4j.zeros(table.dataType(), windows.windows(), table.size(1), windows.windowTokens(),
+                windows.windowTokens());
+        INDArray dQkv = AttentionKernel.backwardPacked(dAttended, c.attention(), dAdditive); // [B·nW·N, 3D]
+        if (dAdditive != null) {
+            // every window shares its heads' bias: sum the windows, then scatter into the table
+            ShiftedWindows.accumulateTableGradient(dAdditive.sum(0), gw.relativePositionBias(), windows.window());
+        }
+        TransformerBlockKernel.accumulateQkvGradients(dQkv, c.windowed(), ga);
+        INDArray dWindowed = Gemm.product(dQkv, false, c.qkvW(), true);                 // [B·nW·N, D]
+        INDArray dNormed1 = windows.merge(dWindowed, c.batch());                        // [B·T, D]
+        return LayerNormKernel.backward(dNormed1, c.norm1(), a.normGamma(), ga.normGamma(), ga.normBeta())
+                .addi(dx1);
+    }
+}
