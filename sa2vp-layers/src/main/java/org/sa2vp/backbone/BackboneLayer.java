@@ -54,6 +54,21 @@ public abstract class BackboneLayer extends FastSameDiffLayer {
         return isFrozenParam(param) ? null : gradients.get(param);
     }
 
+    /**
+     * Every parameter's {@link #trainableGradient}: the views of those that train, null for the frozen ones; null
+     * before gradients exist ({@code gradients} null).
+     */
+    public java.util.Map<String, INDArray> trainableGradients(java.util.Map<String, INDArray> gradients) {
+        if (gradients == null) {
+            return null;
+        }
+        java.util.Map<String, INDArray> trainable = new java.util.HashMap<>();
+        for (String param : gradients.keySet()) {
+            trainable.put(param, trainableGradient(gradients, param));
+        }
+        return trainable;
+    }
+
     /** The checks shared by every layer that embeds images into patch tokens. */
     public static void validateImageEmbedding(BackboneLayer layer, int inChannels, int imageHeight, int imageWidth,
                                               int patchSize, int hiddenSize, double dropout) {

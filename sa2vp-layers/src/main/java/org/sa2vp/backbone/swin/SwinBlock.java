@@ -24,7 +24,6 @@ import org.sa2vp.layers.runtime.ShiftedWindows;
 import org.sa2vp.layers.runtime.SwinBlockKernel;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -285,15 +284,8 @@ public class SwinBlock extends BackboneLayer {
 
         /** The gradient record with entries only for the parameters that train; null before gradients exist. */
         private SwinBlockKernel.Weights trainableGradients() {
-            if (gradientViews() == null) {
-                return null;
-            }
-            SwinBlock c = config();
-            Map<String, INDArray> trainable = new HashMap<>();
-            for (String param : gradientViews().keySet()) {
-                trainable.put(param, c.trainableGradient(gradientViews(), param));
-            }
-            return weights(trainable);
+            Map<String, INDArray> trainable = config().trainableGradients(gradientViews());
+            return trainable == null ? null : weights(trainable);
         }
     }
 

@@ -18,7 +18,6 @@ import org.sa2vp.layers.runtime.FastLayer;
 import org.sa2vp.layers.runtime.TransformerBlockKernel;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -153,15 +152,8 @@ public class TransformerBlock extends BackboneLayer {
 
         /** The gradient record with entries only for the parameters that train; null before gradients exist. */
         private BlockWeights trainableGradients() {
-            if (gradientViews() == null) {
-                return null;
-            }
-            TransformerBlock c = config();
-            Map<String, INDArray> trainable = new HashMap<>();
-            for (String param : gradientViews().keySet()) {
-                trainable.put(param, c.trainableGradient(gradientViews(), param));
-            }
-            return BlockWeights.from(trainable);
+            Map<String, INDArray> trainable = config().trainableGradients(gradientViews());
+            return trainable == null ? null : BlockWeights.from(trainable);
         }
     }
 
