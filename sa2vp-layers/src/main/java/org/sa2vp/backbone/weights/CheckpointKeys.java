@@ -14,17 +14,16 @@ public final class CheckpointKeys {
     }
 
     /**
-     * The names in {@code file} (of a {@code .pth}, its state dict's, which are read with the tensors); empty for
-     * formats whose names are not a state dict's ({@code .onnx}, Keras
-     * {@code .h5}) and for files that are not a readable checkpoint (their reader reports why).
+     * The names in {@code file} (of a {@code .pth}, its state dict's); empty for formats whose names are not a state
+     * dict's ({@code .onnx}, Keras {@code .h5}) and for files that are not a readable checkpoint (their reader reports
+     * why).
      */
     public static Optional<List<String>> of(Path file) {
         try {
             return switch (CheckpointFormat.detect(file)) {
                 case NPZ -> Optional.of(NpzReader.keys(file));
                 case SAFETENSORS -> Optional.of(SafetensorsReader.keys(file));
-                // The names come with the tensors here: torch.save keeps them in the pickle beside the storage ids.
-                case PTH -> Optional.of(List.copyOf(PthReader.read(file).keys()));
+                case PTH -> Optional.of(PthReader.keys(file));
                 case ONNX, KERAS_H5 -> Optional.empty();
             };
         } catch (CheckpointException e) {

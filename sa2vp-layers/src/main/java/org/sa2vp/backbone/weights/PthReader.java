@@ -187,6 +187,42 @@ public final class PthReader {
         }
     }
 
+    /**
+     * The names of the state dict {@link #read} would return (the {@code module.} prefix removed), without reading
+     * any tensor's bytes where the file allows: the zip form keeps the names in its pickle apart from the storages;
+     * the legacy form is read whole.
+     *
+     * @throws CheckpointException as {@link #read}
+     */
+    public static List<String> keys(Path file) {
+        if (CheckpointFormat.detect(file) != CheckpointFormat.PTH) {
+            return List.copyOf(read(file).keys());
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(2);
+            channel.read(head, 0);
+            if (head.get(0) != 'P' || head.get(1) != 'K') {
+                return List.copyOf(read(file).keys());
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            String root = zip.stream().map(ZipEntry::getName).filter(CheckpointFormat::isTorchPickle).findFirst()
+                    .map(n -> n.substring(0, n.length() - "data.pkl".length())).orElseThrow(() ->
+                            new CheckpointException(file + ": a zip archive without <root>/data.pkl, so not a "
+                                    + "torch.save checkpoint"));
+            Map<String, Storage> storages = new LinkedHashMap<>();
+            Object value = unpickle(readEntry(zip, zip.getEntry(root + "data.pkl"), file), file + " (" + root
+                    + "data.pkl)", id -> zipStorage(id, zip, root, storages));
+            return choose(value, file).tensors().keySet().stream().map(key -> key.startsWith(DATA_PARALLEL_PREFIX)
+                    ? key.substring(DATA_PARALLEL_PREFIX.length()) : key).toList();
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": not a readable zip archive (" + e.getMessage() + "); the "
+                    + "torch.save file may be truncated", e);
+        }
+    }
+
     // ---- the zip form ----------------------------------------------------------------------------------------------
 
     private static StateDict readZip(Path file) throws IOException {

@@ -82,6 +82,13 @@ class PthReaderTest {
     }
 
     @Test
+    void keysAreTheStateDictsNamesWithoutReadingItsTensors() {
+        for (String name : List.of("pth/timm.pth", "pth/timm_model_epoch.pth", "pth/timm_legacy.pth")) {
+            assertEquals(List.copyOf(PthReader.read(fixture(name)).keys()), PthReader.keys(fixture(name)), name);
+        }
+    }
+
+    @Test
     void detectTellsTorchSaveFilesByTheirBytes(@TempDir Path dir) throws IOException {
         assertEquals(CheckpointFormat.PTH, CheckpointFormat.detect(fixture("pth/timm.pth")));
         assertEquals(CheckpointFormat.PTH, CheckpointFormat.detect(fixture("pth/timm_legacy.pth")));
