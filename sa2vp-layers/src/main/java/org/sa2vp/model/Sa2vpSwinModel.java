@@ -147,7 +147,8 @@ public final class Sa2vpSwinModel {
                 .dropout(config.getAttentionDropout()).implementation(implementation).build(), query, keyValue);
         g.addLayer(adapter(stage, n), new PromptAdapter.Builder().hiddenSize(d).adapterSize(config.getAdapterSize())
                 .activation(AdapterActivation.GELU).layerNormEps(config.getInteractionLayerNormEps())
-                .dropout(config.getAdapterDropout()).implementation(implementation).build(), crossAttention(stage, n));
+                .dropout(config.getAdapterDropout()).init(PromptAdapter.Init.TRUNCATED_NORMAL)
+                .implementation(implementation).build(), crossAttention(stage, n));
         g.addVertex(prefix + ".scaled", new ScaleVertex(config.getGamma()), adapter(stage, n));
         g.addVertex(block + ".image", new UnstackVertex(0, 2), block);
         g.addVertex(block + ".prompt", new UnstackVertex(1, 2), block);
