@@ -1,9 +1,12 @@
 package org.sa2vp.model;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
@@ -38,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * images, patch 2, embed 8, depths 2-2-7-2, heads 1-2-4-8, window 4, the backbone in Microsoft's names and the
  * trainable tensors under the authors' names. In float32, evaluation mode: logits of both streams and the loss within
  * 1e-5, every trainable gradient within 1e-4 relative. Also: the authors' names both ways, the configuration's JSON,
- * and a training step that moves exactly the trainable values.
+ * the graph through ModelSerializer, and a training step that moves exactly the trainable values.
  */
 class Sa2vpSwinParityTest {
 
@@ -161,6 +164,21 @@ class Sa2vpSwinParityTest {
         assertEquals(config, TuningMethods.fromJson(config.toJson()));
         assertEquals(config, Sa2vpSwinConfig.fromJson(config.toJson()));
         assertTrue(config.toJson().contains("\"method\":\"sa2vp-swin\""), config.toJson());
+    }
+
+    @Test
+    void theGraphSurvivesModelSerializerAndItsConfigurationJson(@TempDir Path dir) throws Exception {
+        ComputationGraph graph = graph(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
+                .updater(new Adam(1e-2)));
+        assertEquals(graph.getConfiguration(), ComputationGraphConfiguration.fromJson(graph.getConfiguration()
+                .toJson()));
+        File file = dir.resolve("sa2vp-swin.zip").toFile();
+        ModelSerializer.writeModel(graph, file, true);
+        ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, true);
+        for (String vertex : config.logitVertices()) {
+            assertEquals(graph.feedForward(new INDArray[]{images}, false).get(vertex),
+                    restored.feedForward(new INDArray[]{images}, false).get(vertex), vertex);
+        }
     }
 
     @Test
