@@ -6,7 +6,12 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.layers.runtime.NativeEnvironment;
 import org.sa2vp.model.AuthorsNames;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpMethods;
+import org.sa2vp.model.Sa2vpSwinConfig;
+import org.sa2vp.model.SwinAuthorsNames;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,13 +22,14 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code sa2vp info}: the trainable tensors of an SA2VP configuration and the tuned fraction; for a named variant of
- * another backbone family ({@code --model swin_base_patch4_window7_224}) its stages and size.
+ * another backbone family ({@code --model swin_base_patch4_window7_224}) its stages and size, and SA2VP's tensors where
+ * it is registered for that family with the authors' names (Swin).
  */
 @Command(name = "info", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Prints every trainable tensor of SA2VP on a ViT (the authors' state-dict names and shapes), "
-                + "the trainable total with and without the head, and tuned/total in %%.",
+        description = "Prints every trainable tensor of SA2VP on a ViT or a Swin (the authors' state-dict names and "
+                + "shapes), the trainable total with and without the head, and tuned/total in %%.",
         footer = {"", "Example (the paper's ViT-B/16 setting):", "  sa2vp info --model vit_base_patch16_224", "",
-                "Another family's variant (its stages and size):", "  sa2vp info --model swin_base_patch4_window7_224",
+                "Another family's variant (its stages, size and SA2VP's tensors):", "  sa2vp info --model swin_base_patch4_window7_224",
                 "", "What sets the speed on this machine:", "  sa2vp info --system"})
 public final class InfoCommand implements Callable<Integer> {
 
@@ -48,7 +54,7 @@ public final class InfoCommand implements Callable<Integer> {
         }
         if (backbone.backbone == null && backbone.model != null
                 && !VisionTransformerConfig.variants().contains(backbone.model)) {
-            return printVariant(Backbones.variant(backbone.model));
+            return printVariant(Backbones.variant(backbone.model), sa2vp, classes);
         }
         VitCheckpoint checkpoint = backbone.checkpoint();
         VisionTransformerConfig vit = backbone.config(checkpoint);
@@ -61,20 +67,7 @@ public final class InfoCommand implements Callable<Integer> {
                 config.getPromptRank(), config.getAdapterSize(), config.getAdapterActivation(), config.getGamma(),
                 config.getLossWeight(), config.getWindowSize(), config.getImageToPromptLayers(),
                 config.getDeepPromptLayers());
-        long head = 0;
-        for (Map.Entry<String, long[]> e : AuthorsNames.shapes(config).entrySet()) {
-            long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
-            if (e.getKey().startsWith("class_head")) {
-                head += n;
-            }
-            System.out.printf("  %-62s %-16s %,10d%n", e.getKey(), Arrays.toString(e.getValue()), n);
-        }
-        long prompts = AuthorsNames.trainableWithoutHead(config);
-        System.out.printf("%n  trainable without head %,d; head %,d; total %,d%n", prompts, head, prompts + head);
-        System.out.printf("  backbone (frozen) %,d%n", backboneParams);
-        System.out.printf("  tuned / total = %,d / %,d = %.2f%% (the authors' printed rate, without head)%n", prompts,
-                backboneParams + prompts, 100.0 * prompts / (backboneParams + prompts));
-        System.out.printf("  with head: %.2f%%%n", 100.0 * (prompts + head) / (backboneParams + prompts + head));
+        printTensors(AuthorsNames.shapes(config), AuthorsNames.trainableWithoutHead(config), backboneParams);
         return 0;
     }
 
@@ -91,8 +84,11 @@ public final class InfoCommand implements Callable<Integer> {
         NativeEnvironment.threadSettings().forEach((name, value) -> System.out.printf("  %-24s %s%n", name, value));
     }
 
-    /** A registered variant of another family: its architecture, stage by stage, and its size. */
-    private static int printVariant(Backbone variant) {
+    /**
+     * A registered variant of another family: its architecture, stage by stage, and its size; then, where SA2VP is
+     * registered for the family with the authors' names ({@link Sa2vpSwinConfig}), its trainable tensors as for a ViT.
+     */
+    private static int printVariant(Backbone variant, Sa2vpOptions sa2vp, int classes) {
         System.out.printf("%s (family %s): %s%n", variant.getName(), variant.family(), variant.describe());
         for (Backbone.Stage stage : variant.stages()) {
             System.out.printf("  stage: %dx%d tokens, width %d, depth %d, %d heads%n", stage.gridHeight(),
@@ -100,8 +96,43 @@ public final class InfoCommand implements Callable<Integer> {
         }
         System.out.printf("  backbone %,d parameters; features %d wide%n", variant.parameterCount(),
                 variant.featureWidth());
-        System.out.printf("  SA2VP's trainable tensors are listed for ViT backbones; on family '%s' the linear probe "
-                + "and full fine-tuning run%n", variant.family());
+        boolean registered = TuningMethods.variants().stream().anyMatch(v -> v.name().equals(Sa2vpMethods.SA2VP)
+                && v.backboneFamily().equals(variant.family()));
+        if (!registered) {
+            System.out.printf("  SA2VP is not registered for family '%s'; the linear probe and full fine-tuning run%n",
+                    variant.family());
+            return 0;
+        }
+        TuningMethod method = TuningMethods.withSettings(TuningMethods.create(Sa2vpMethods.SA2VP, variant, classes),
+                sa2vp.settings());
+        if (!(method instanceof Sa2vpSwinConfig config)) {
+            System.out.printf("  SA2VP on family '%s': %,d trainable values with the head%n", variant.family(),
+                    method.trainableParameters());
+            return 0;
+        }
+        System.out.printf("%nSA2VP on %s: interaction in stage %d (image->prompt at blocks %s), rank %d, adapter %d, "
+                + "gamma %s, lambda %s, window %d, drop-path %s%n%n", variant.getName(), config.getInteractionStage(),
+                config.getImageToPromptBlocks(), config.getPromptRank(), config.getAdapterSize(), config.getGamma(),
+                config.getLossWeight(), config.getWindowSize(), config.getBackbone().getDropPathRate());
+        printTensors(SwinAuthorsNames.shapes(config), SwinAuthorsNames.trainableWithoutHead(config),
+                variant.parameterCount());
         return 0;
+    }
+
+    /** One line per trainable tensor (authors' name, shape, count), then the totals and the tuned fraction. */
+    private static void printTensors(Map<String, long[]> shapes, long prompts, long backboneParams) {
+        long head = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+            if (e.getKey().startsWith("class_head")) {
+                head += n;
+            }
+            System.out.printf("  %-62s %-16s %,10d%n", e.getKey(), Arrays.toString(e.getValue()), n);
+        }
+        System.out.printf("%n  trainable without head %,d; head %,d; total %,d%n", prompts, head, prompts + head);
+        System.out.printf("  backbone (frozen) %,d%n", backboneParams);
+        System.out.printf("  tuned / total = %,d / %,d = %.2f%% (the authors' printed rate, without head)%n", prompts,
+                backboneParams + prompts, 100.0 * prompts / (backboneParams + prompts));
+        System.out.printf("  with head: %.2f%%%n", 100.0 * (prompts + head) / (backboneParams + prompts + head));
     }
 }

@@ -126,6 +126,15 @@ class Sa2vpCommandsTest {
         assertTrue(text.contains("  stage: 56x56 tokens, width 128, depth 2, 4 heads\n"), text);
         assertTrue(text.contains("  stage: 7x7 tokens, width 1024, depth 2, 32 heads\n"), text);
         assertTrue(text.contains("  backbone 86,743,224 parameters; features 1024 wide"), text);
+        // SA2VP-Swin's tensors under the authors' names: 201,488 without the head (docs/AUTHORS-CODE.md §2.5).
+        assertTrue(text.contains("SA2VP on swin_base_patch4_window7_224: interaction in stage 2 (image->prompt at "
+                + "blocks [0, 6, 12]), rank 8, adapter 8, gamma 0.5, lambda 0.8, window 3, drop-path 0.2\n"), text);
+        assertTrue(text.contains("  patch_embed.deep_ppt"), text);
+        assertTrue(text.contains("[1, 3136, 8]"), text);
+        assertTrue(text.contains("  layers.2.cross_attn.17.ffn.fc2.bias"), text);
+        assertTrue(text.contains("  trainable without head 201,488; head 102,500; total 303,988\n"), text);
+        assertTrue(text.contains("  tuned / total = 201,488 / 86,944,712 = 0.23% (the authors' printed rate, "
+                + "without head)\n"), text);
     }
 
     @Test

@@ -37,9 +37,10 @@ import java.util.List;
  *   which also says which files it {@link BackboneFamily#recognises} (Swin keys such as
  *   {@code layers.0.blocks.0.attn.relative_position_bias_table}), so {@code sa2vp train --backbone FILE} picks the
  *   family from the file.</li>
- *   <li>SA2VP-Swin (prompt maps following the hierarchy, interaction in stage 3 only) and VPT on Swin will be new
- *   method configurations registered for family {@code "swin"} under the existing names {@code sa2vp},
- *   {@code vpt-deep}: {@code TuningMethods.create("sa2vp", swin, classes)} then picks them.</li>
+ *   <li>SA2VP-Swin (prompt maps following the hierarchy, interaction in stage 3 only) is a method configuration
+ *   ({@code Sa2vpSwinConfig}) registered for family {@code "swin"} under the existing name {@code sa2vp}, so
+ *   {@code TuningMethods.create("sa2vp", swin, classes)} picks it; VPT on Swin will be registered the same way under
+ *   {@code vpt-deep}.</li>
  * </ul>
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.CUSTOM, property = "family")

@@ -25,18 +25,31 @@ import java.util.Map;
  * ({@code InputType.recurrent(D, T, RNNFormat.NWC)}).
  *
  * <p>Defaults are the authors' code: t = 16, exact (erf) GELU, LayerNorm eps 1e-6, dropout 0.1; Xavier-uniform
- * weights, N(0, 1e-6) biases, LayerNorm 1/0. {@link AdapterActivation#RELU} is the paper's text.
+ * weights, N(0, 1e-6) biases, LayerNorm 1/0 ({@link Init#XAVIER}; their Swin variant: {@link Init#TRUNCATED_NORMAL}).
+ * {@link AdapterActivation#RELU} is the paper's text.
  */
 @Data
 @EqualsAndHashCode(callSuper = true)
 @NoArgsConstructor
 public class PromptAdapter extends FastSameDiffLayer {
 
+    /** How the adapter's weights start. */
+    public enum Init {
+        /** The authors' ViT code ({@code Mlp_small}): Xavier-uniform weights, N(0, 1e-6) biases. */
+        XAVIER,
+        /**
+         * The authors' Swin code, whose model-wide {@code _init_weights} overwrites the adapters' own init:
+         * trunc-normal(0.02) weights, zero biases.
+         */
+        TRUNCATED_NORMAL
+    }
+
     private int hiddenSize;
     private int adapterSize = 16;
     private AdapterActivation activation = AdapterActivation.GELU;
     private double layerNormEps = 1e-6;
     private double dropout = 0.1;
+    private Init init = Init.XAVIER;
 
     private PromptAdapter(Builder b) {
         super(b);
@@ -45,6 +58,7 @@ public class PromptAdapter extends FastSameDiffLayer {
         activation = b.activation;
         layerNormEps = b.layerNormEps;
         dropout = b.dropout;
+        init = b.init;
         validate();
     }
 
@@ -55,6 +69,7 @@ public class PromptAdapter extends FastSameDiffLayer {
         require(activation != null, "activation", "GELU or RELU", activation);
         require(layerNormEps > 0, "layerNormEps", "> 0", layerNormEps);
         require(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
+        require(init != null, "init", "XAVIER or TRUNCATED_NORMAL", init);
     }
 
     @Override
@@ -74,7 +89,15 @@ public class PromptAdapter extends FastSameDiffLayer {
 
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        initAdapterParams(params, "");
+        if (init == Init.XAVIER) {
+            initAdapterParams(params, "");
+            return;
+        }
+        ParameterInit.layerNorm(params.get(AdapterWeights.NORM_GAMMA), params.get(AdapterWeights.NORM_BETA));
+        ParameterInit.truncatedNormal(params.get(AdapterWeights.DOWN_W), 0.02);
+        ParameterInit.truncatedNormal(params.get(AdapterWeights.UP_W), 0.02);
+        params.get(AdapterWeights.DOWN_B).assign(0);
+        params.get(AdapterWeights.UP_B).assign(0);
     }
 
     /** The authors' init for an adapter whose parameter names carry {@code prefix}. */
@@ -159,6 +182,7 @@ public class PromptAdapter extends FastSameDiffLayer {
         private AdapterActivation activation = AdapterActivation.GELU;
         private double layerNormEps = 1e-6;
         private double dropout = 0.1;
+        private Init init = Init.XAVIER;
 
         /** Token width D of input and output. */
         public Builder hiddenSize(int hiddenSize) {
@@ -187,6 +211,12 @@ public class PromptAdapter extends FastSameDiffLayer {
         /** Dropout after the activation and after the up projection; default 0.1. */
         public Builder dropout(double dropout) {
             this.dropout = dropout;
+            return this;
+        }
+
+        /** How the weights start: {@link Init#XAVIER} (default, the authors' ViT) or their Swin's. */
+        public Builder init(Init init) {
+            this.init = init;
             return this;
         }
 

@@ -46,7 +46,7 @@ public final class AuthorsNames {
     }
 
     /** One tensor: its authors' name and shape, and how to read/write it from our parameters. */
-    private record Tensor(String name, long[] shape, Accessor accessor) {
+    record Tensor(String name, long[] shape, Accessor accessor) {
     }
 
     /** Parameter (or gradient) tables by vertex name. */
@@ -70,14 +70,14 @@ public final class AuthorsNames {
         }
     }
 
-    private interface Accessor {
+    interface Accessor {
         INDArray read(Tables tables);
 
         void write(ComputationGraph graph, INDArray authorsValue);
     }
 
     /** A parameter stored transposed (or as a vector / with a leading 1) by the authors. */
-    private static Accessor param(String vertex, String param, boolean transposed) {
+    static Accessor param(String vertex, String param, boolean transposed) {
         return new Accessor() {
             @Override
             public INDArray read(Tables tables) {
@@ -180,8 +180,13 @@ public final class AuthorsNames {
 
     /** The same table over any per-vertex tables, e.g. {@link Tables#gradients} (gradients in authors' layout). */
     public static Map<String, INDArray> export(Tables tables, Sa2vpConfig config) {
+        return export(tables, table(config));
+    }
+
+    /** Reads every tensor of {@code table} from {@code tables} in the authors' layout, in the table's order. */
+    static Map<String, INDArray> export(Tables tables, List<Tensor> table) {
         Map<String, INDArray> out = new LinkedHashMap<>();
-        for (Tensor t : table(config)) {
+        for (Tensor t : table) {
             out.put(t.name(), t.accessor().read(tables).reshape('c', t.shape()));
         }
         return out;

@@ -98,7 +98,7 @@ public final class Sa2vpModel {
     }
 
     /** Softmax cross-entropy scaled by {@code weight} (a constant class weight scales the loss exactly). */
-    private static LossLayer weightedCrossEntropy(int classes, double weight) {
+    static LossLayer weightedCrossEntropy(int classes, double weight) {
         return ClassifierLoss.softmax(classes,
                 new LossMCXENT(Nd4j.valueArrayOf(new long[]{1, classes}, weight, DataType.DOUBLE)));
     }
