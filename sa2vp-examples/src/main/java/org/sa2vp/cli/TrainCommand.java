@@ -13,6 +13,7 @@ import org.sa2vp.data.LabelledImages;
 import org.sa2vp.data.StreamedImages;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
+import org.sa2vp.model.Sa2vpMethods;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.train.TrainingState;
@@ -353,7 +354,9 @@ public final class TrainCommand implements Callable<Integer> {
     private TuningMethod applyMethodOptions(TuningMethod base) {
         List<String> names = TuningMethods.settingNames(base);
         Map<String, Object> sa2vpSettings = sa2vp.settings();
-        if (!names.containsAll(sa2vpSettings.keySet())) {
+        if (base.methodName().equals(Sa2vpMethods.SA2VP)) {
+            Sa2vpOptions.requireSettingsOf(base, sa2vpSettings.keySet());
+        } else if (!names.containsAll(sa2vpSettings.keySet())) {
             throw new IllegalArgumentException("SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, "
                     + "not " + base.methodName());
         }
