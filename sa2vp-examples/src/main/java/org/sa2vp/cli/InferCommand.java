@@ -4,10 +4,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.swin.SwinCheckpoint;
-import org.sa2vp.backbone.swin.SwinFamily;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import org.sa2vp.backbone.vit.PositionEmbeddingResize;
 import org.sa2vp.backbone.vit.VisionTransformer;
@@ -24,7 +22,6 @@ import org.sa2vp.zoo.ZooBackbones;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -105,8 +102,7 @@ public final class InferCommand implements Callable<Integer> {
             throw new IllegalArgumentException(input + ": shape " + Arrays.toString(images.shape())
                     + ", expected [batch, channels, height, width] (NCHW float32)");
         }
-        if (!backbone.startsWith(ZooBackbones.PREFIX) && Files.isRegularFile(Path.of(backbone))
-                && Backbones.family(SwinFamily.NAME).recognises(Path.of(backbone))) {
+        if (BackboneOptions.isSwinFile(backbone)) {
             return runSa2vpSwin(images);
         }
         VitCheckpoint.Options options = VitCheckpoint.Options.defaults().withNumHeads(heads)

@@ -194,4 +194,32 @@ class Sa2vpCommandsTest {
         assertTrue(last.startsWith("{") && last.contains("\"step_s\"") && last.contains("\"images_per_s\"")
                 && last.contains("\"peak_rss_mb\""), last);
     }
+
+    /** bench (and info) on the Swin: SA2VP-Swin's step, on a Swin file (the layers' 40×40 fixture) or timm's Swin-T variant. */
+    @Test
+    void benchTimesSa2vpSwin() {
+        Path swin = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "swin",
+                "microsoft_model.pth");
+        String file = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--backbone", swin.toString(),
+                "--image-size", "40", "--batch", "2", "--steps", "1", "--classes", "5")));
+        String last = file.strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("{\"impl\":\"dl4j\",\"model\":\"" + swin + "\",\"batch\":2,") && last.contains(
+                "\"step_s\":") && last.contains("\"peak_rss_mb\":"), last);
+
+        String tiny = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--model",
+                "swin_tiny_patch4_window7_224", "--batch", "1", "--steps", "1", "--classes", "5")));
+        last = tiny.strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("{\"impl\":\"dl4j\",\"model\":\"swin_tiny_patch4_window7_224\",\"batch\":1,"),
+                last);
+
+        String info = stdout(() -> assertEquals(0, Sa2vpCli.execute("info", "--backbone", swin.toString(),
+                "--image-size", "40", "--classes", "3")));
+        assertTrue(info.startsWith(swin + " (family swin): embed 4, depths [2, 2, 2, 2], heads [1, 2, 2, 4], window 4,"
+                + " patch 4, 40x40 images"), info);
+
+        CliRun torch = CliRun.of("bench", "--backbone", swin.toString(), "--image-size", "40", "--compare-pytorch");
+        assertEquals(2, torch.code());
+        assertEquals("sa2vp bench: --compare-pytorch times SA2VP on the ViT (tools/bench/torch_sa2vp_step.py); "
+                + swin + " is a swin", torch.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+    }
 }
