@@ -70,7 +70,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--backbone", paramLabel = "FILE|zoo:NAME", description = "ViT checkpoint (Google .npz, timm / "
             + "Hugging Face / torchvision .safetensors, .npz or torch.save .pth, ONNX, Keras .h5), or a bundled "
-            + "backbone, e.g. zoo:vit_tiny_patch4_32_fashion; not read on --resume (last.zip holds it)")
+            + "backbone, e.g. zoo:vit_tiny_patch4_32_fashion, or a Swin checkpoint (timm / Microsoft / torchvision / "
+            + "Hugging Face names; --method sa2vp builds SA2VP-Swin); not read on --resume (last.zip holds it)")
     String backbone;
 
     @Option(names = "--heads", paramLabel = "N", description = "attention heads, when the checkpoint does not store "
