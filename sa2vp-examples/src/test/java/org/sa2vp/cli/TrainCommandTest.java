@@ -1,17 +1,22 @@
 package org.sa2vp.cli;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.NpzWriter;
 import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.baseline.VptConfig;
 import org.sa2vp.model.AdapterFile;
 import org.sa2vp.model.AuthorsNames;
 import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpModel;
 import org.sa2vp.model.Sa2vpSwinConfig;
 import org.sa2vp.train.EpochRecord;
 import org.sa2vp.train.MetricsCsv;
@@ -271,6 +276,34 @@ class TrainCommandTest {
             total += Double.parseDouble(top.group(1));
         }
         assertEquals(100, total, 0.02, "the three classes' probabilities");
+    }
+
+    /**
+     * infer --prompts with a Swin run's adapter file takes the stored configuration (γ 0.3, rank 4, where the
+     * authors' template would say 0.5 and 8): the logits are the run's inference graph's, to the bit.
+     */
+    @Test
+    void inferRunsASwinAdapterFileWithItsStoredConfiguration(@TempDir Path dir) {
+        Path x = images(dir, "x.npy", 4, 1), y = floatLabels(dir, "y.npy", 4);
+        Path out = dir.resolve("run");
+        CliRun trained = CliRun.of("train", "--backbone", SWIN.toString(), "--train", x.toString(), "--train-labels",
+                y.toString(), "--out", out.toString(), "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "4",
+                "--gamma", "0.3", "--rank", "4");
+        assertEquals(0, trained.code(), trained.err());
+        Path adapter = out.resolve(Trainer.ADAPTER);
+        Path logits = dir.resolve("logits.npz");
+        CliRun inferred = CliRun.of("infer", "--backbone", SWIN.toString(), "--prompts", adapter.toString(),
+                "--input", x.toString(), "--output", logits.toString());
+        assertEquals(0, inferred.code(), inferred.err());
+        assertTrue(inferred.err().contains("SA2VP-Swin rank 4, adapter 8, interaction stage 0"), inferred.err());
+
+        Sa2vpSwinConfig stored = assertInstanceOf(Sa2vpSwinConfig.class, TrainedModel.configuration(adapter));
+        assertEquals(0.3, stored.getGamma());
+        ComputationGraph graph = TrainedModel.load(SWIN.toString(), adapter, stored).graph();
+        INDArray[] expected = Sa2vpModel.logits(graph, NpzReader.readNpy(x));
+        StateDict result = NpzReader.readNpz(logits);
+        assertEquals(expected[0], result.get("base_logits"));
+        assertEquals(expected[1], result.get("prompt_logits"));
     }
 
     @Test
