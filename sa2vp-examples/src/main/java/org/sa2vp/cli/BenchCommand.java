@@ -7,12 +7,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
+import org.sa2vp.backbone.Backbone;
+import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.examples.bench.BenchSupport;
 import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.layers.Implementation;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.Sa2vpConfig;
-import org.sa2vp.model.Sa2vpModel;
+import org.sa2vp.model.Sa2vpMethods;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,7 +29,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Times one SA2VP training step: forward, backward and the AdamW update of the trainable "
                 + "tensors (decoupled weight decay 1e-4, lr 1e-3), the authors' dropout active, on random images "
-                + "and labels. Frozen weights are random unless --backbone is given.",
+                + "and labels. Frozen weights are random unless --backbone is given. A Swin backbone (file or "
+                + "--model swin_...) times SA2VP-Swin with the authors' Swin defaults.",
                 "The last line is one JSON object with step_s (median), images_per_s and peak_rss_mb; with "
                         + "--compare-pytorch it also holds the same step of the vectorised PyTorch implementation "
                         + "(tools/bench/torch_sa2vp_step.py, Debian python3-torch) measured first in the same run."},
@@ -57,29 +61,45 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int threadCount = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        VitCheckpoint checkpoint = backbone.checkpoint();
-        VisionTransformerConfig vit = backbone.config(checkpoint);
-        Sa2vpConfig config = sa2vp.toConfig(vit, classes);
-        String torch = comparePytorch ? runPytorch(config, threadCount) : null;
+        BackboneCheckpoint checkpoint;
+        Backbone model;
+        TuningMethod config;
+        String torch = null;
+        if (backbone.isVit()) {
+            VitCheckpoint vitCheckpoint = backbone.checkpoint();
+            VisionTransformerConfig vit = backbone.config(vitCheckpoint);
+            Sa2vpConfig vitConfig = sa2vp.toConfig(vit, classes);
+            torch = comparePytorch ? runPytorch(vitConfig, threadCount) : null;
+            checkpoint = vitCheckpoint;
+            model = vit;
+            config = vitConfig;
+        } else {
+            checkpoint = backbone.anyCheckpoint();
+            model = backbone.anyConfig(checkpoint);
+            if (comparePytorch) {
+                throw new IllegalArgumentException("--compare-pytorch times SA2VP on the ViT "
+                        + "(tools/bench/torch_sa2vp_step.py); " + model.getName() + " is a " + model.family());
+            }
+            config = sa2vp.applyTo(TuningMethods.create(Sa2vpMethods.SA2VP, model, classes));
+        }
 
         Nd4j.getEnvironment().setMaxThreads(threadCount);
         Nd4j.getEnvironment().setMaxMasterThreads(threadCount);
         Nd4j.factory().blas().setMaxThreads(threadCount);
-        ComputationGraph graph = new ComputationGraph(Sa2vpModel.configuration(config,
-                new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.FLOAT).updater(new Adam(1e-3))
-                        .weightDecay(1e-4, true), Implementation.FAST));
+        ComputationGraph graph = new ComputationGraph(config.configuration(new NeuralNetConfiguration.Builder()
+                .seed(42).dataType(DataType.FLOAT).updater(new Adam(1e-3)).weightDecay(1e-4, true)));
         graph.init();
         if (checkpoint != null) {
-            Sa2vpModel.loadBackbone(graph, config, checkpoint);
+            config.loadBackbone(graph, checkpoint);
         }
         Nd4j.getRandom().setSeed(1);
-        INDArray images = Nd4j.rand(DataType.FLOAT, batch, vit.getInChannels(), vit.getImageHeight(),
-                vit.getImageWidth()).subi(0.5).muli(2);
+        INDArray images = Nd4j.rand(DataType.FLOAT, batch, model.getInChannels(), model.getImageHeight(),
+                model.getImageWidth()).subi(0.5).muli(2);
         INDArray labels = Nd4j.zeros(DataType.FLOAT, batch, classes);
         for (int i = 0; i < batch; i++) {
             labels.putScalar(i, i % classes, 1.0);
         }
-        MultiDataSet step = new MultiDataSet(new INDArray[]{images}, Sa2vpModel.labels(labels));
+        MultiDataSet step = new MultiDataSet(new INDArray[]{images}, config.labels(labels));
         graph.fit(step);
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
@@ -92,7 +112,7 @@ public final class BenchCommand implements Callable<Integer> {
         double median = times.get(times.size() / 2);
         long rss = BenchSupport.peakRssMb();
         StringBuilder json = new StringBuilder(String.format("{\"impl\":\"dl4j\",\"model\":\"%s\",\"batch\":%d,"
-                + "\"threads\":%d,\"step_s\":%.3f,\"images_per_s\":%.3f,\"peak_rss_mb\":%d", vit.getName(), batch,
+                + "\"threads\":%d,\"step_s\":%.3f,\"images_per_s\":%.3f,\"peak_rss_mb\":%d", model.getName(), batch,
                 threadCount, median, batch / median, rss));
         if (torch != null) {
             double torchStep = BenchSupport.field(torch, "step_s");

@@ -5,6 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.swin.SwinCheckpoint;
+import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import org.sa2vp.backbone.vit.PositionEmbeddingResize;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
@@ -14,6 +16,8 @@ import org.sa2vp.backbone.weights.NpzWriter;
 import org.sa2vp.model.AdapterFile;
 import org.sa2vp.model.Sa2vpConfig;
 import org.sa2vp.model.Sa2vpModel;
+import org.sa2vp.model.Sa2vpSwinConfig;
+import org.sa2vp.model.SwinAuthorsNames;
 import org.sa2vp.zoo.ZooBackbones;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,7 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code sa2vp infer}: runs a plain ViT backbone from a checkpoint file on a tensor. */
+/** {@code sa2vp infer}: runs a plain ViT backbone, or SA2VP on a ViT or Swin, from checkpoint files on a tensor. */
 @Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs a ViT backbone checkpoint on a float32 NCHW tensor (.npy) in inference mode and writes "
                 + "'features' (final-norm class token, [B, D]) and, when the checkpoint has a classifier head, "
@@ -37,6 +41,10 @@ import java.util.concurrent.Callable;
                         + "classes], the class count from class_head). Rank, adapter width and the number of deep "
                         + "maps come from the tensors' shapes (or the adapter file's stored configuration); the rest "
                         + "from the SA2VP options (authors' defaults).",
+                "A Swin Transformer checkpoint runs with --prompts only, as SA2VP-Swin: rank, adapter width and "
+                        + "classes from the tensors (patch_embed.deep_ppt, layers.S.cross_attn.0.ffn.fc1, "
+                        + "class_head), the rest the authors' Swin defaults with --rank, --adapter-size, --gamma, "
+                        + "--lambda and --window.",
                 "The format is read from the file: Google ViT .npz, timm / Hugging Face / torchvision state dicts "
                         + "(.safetensors, .npz or torch.save .pth), ONNX (weights from the initializers) or Keras "
                         + ".h5. The architecture (width, depth, patch, grid, classes) comes from the weights; the "
@@ -94,6 +102,9 @@ public final class InferCommand implements Callable<Integer> {
             throw new IllegalArgumentException(input + ": shape " + Arrays.toString(images.shape())
                     + ", expected [batch, channels, height, width] (NCHW float32)");
         }
+        if (BackboneOptions.isSwinFile(backbone)) {
+            return runSa2vpSwin(images);
+        }
         VitCheckpoint.Options options = VitCheckpoint.Options.defaults().withNumHeads(heads)
                 .withImageSize(imageSize != null ? imageSize : (int) images.size(2)).withLayerNormEps(layerNormEps)
                 .withAlignment(resize).withStrict(!nonStrict);
@@ -143,6 +154,39 @@ public final class InferCommand implements Callable<Integer> {
         ComputationGraph graph = loaded.graph(checkpoint);
         System.err.printf("%s + %s: SA2VP rank %d, adapter %d, deep layers %s, %d classes%n", backbone, prompts,
                 config.getPromptRank(), config.getAdapterSize(), config.getDeepPromptLayers(), config.getNumClasses());
+        return writeLogits(graph, images);
+    }
+
+    /**
+     * SA2VP on a Swin checkpoint: the prompts' configuration is the authors' defaults on the backbone with the
+     * SA2VP options that SA2VP-Swin has, rank, adapter width and classes from the tensors (or an adapter file's
+     * stored configuration).
+     */
+    private int runSa2vpSwin(INDArray images) {
+        if (prompts == null) {
+            throw new IllegalArgumentException(backbone + " is a Swin Transformer: infer runs it as SA2VP-Swin with "
+                    + "--prompts PARAMS (features and logits of a plain backbone: ViT checkpoints only)");
+        }
+        SwinCheckpoint checkpoint = SwinCheckpoint.read(Path.of(backbone), CheckpointOptions.defaults()
+                .withNumHeads(heads).withImageSize(imageSize != null ? imageSize : (int) images.size(2))
+                .withStrict(!nonStrict));
+        SwinTransformerConfig c = checkpoint.config();
+        if (images.size(1) != c.getInChannels() || images.size(2) != c.getImageHeight()
+                || images.size(3) != c.getImageWidth()) {
+            throw new IllegalArgumentException(input + ": shape " + Arrays.toString(images.shape()) + ", expected [B, "
+                    + c.getInChannels() + ", " + c.getImageHeight() + ", " + c.getImageWidth() + "] for " + backbone);
+        }
+        Sa2vpSwinConfig template = (Sa2vpSwinConfig) sa2vp.applyTo(Sa2vpSwinConfig.of(c.headless(), 1));
+        SwinAuthorsNames.Trained trained = SwinAuthorsNames.readAny(prompts, template);
+        Sa2vpSwinConfig config = trained.config();
+        System.err.printf("%s + %s: SA2VP-Swin rank %d, adapter %d, interaction stage %d (image->prompt at blocks "
+                        + "%s), %d classes%n", backbone, prompts, config.getPromptRank(), config.getAdapterSize(),
+                config.getInteractionStage(), config.getImageToPromptBlocks(), config.getNumClasses());
+        return writeLogits(trained.graph(checkpoint), images);
+    }
+
+    /** Both streams' logits of an SA2VP graph (any backbone family), batch by batch, into --output. */
+    private int writeLogits(ComputationGraph graph, INDArray images) {
         List<INDArray> base = new ArrayList<>();
         List<INDArray> prompt = new ArrayList<>();
         for (long start = 0; start < images.size(0); start += batchSize) {

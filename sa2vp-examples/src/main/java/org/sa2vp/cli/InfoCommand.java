@@ -56,6 +56,9 @@ public final class InfoCommand implements Callable<Integer> {
                 && !VisionTransformerConfig.variants().contains(backbone.model)) {
             return printVariant(Backbones.variant(backbone.model), sa2vp, classes);
         }
+        if (!backbone.isVit()) {
+            return printVariant(backbone.anyConfig(backbone.anyCheckpoint()), sa2vp, classes);
+        }
         VitCheckpoint checkpoint = backbone.checkpoint();
         VisionTransformerConfig vit = backbone.config(checkpoint);
         Sa2vpConfig config = sa2vp.toConfig(vit, classes);

@@ -3,11 +3,13 @@ package org.sa2vp.cli;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.layers.AttentionMode;
 import org.sa2vp.layers.runtime.AdapterActivation;
+import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.Sa2vpConfig;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -64,6 +66,42 @@ public final class Sa2vpOptions {
     public Sa2vpConfig toConfig(VisionTransformerConfig backbone, int classes) {
         return apply(Sa2vpConfig.of(backbone, classes));
     }
+
+    /**
+     * {@code base}, SA2VP on any backbone family, with every given option applied; an option of a setting that
+     * SA2VP on this family does not have fails first ({@link #requireSettingsOf}).
+     */
+    public TuningMethod applyTo(TuningMethod base) {
+        Map<String, Object> given = settings();
+        requireSettingsOf(base, given.keySet());
+        return TuningMethods.withSettings(base, given).validated();
+    }
+
+    /**
+     * Fails in one line when SA2VP on {@code sa2vp}'s backbone family lacks one of the {@code given} settings (SA2VP
+     * on the Swin has no deep prompt layers, its image→prompt blocks and dropouts are settings of their own): the
+     * line names the options and the settings this family's SA2VP has, which {@code train --set} takes.
+     */
+    static void requireSettingsOf(TuningMethod sa2vp, Collection<String> given) {
+        List<String> names = TuningMethods.settingNames(sa2vp);
+        List<String> foreign = given.stream().filter(s -> !names.contains(s)).map(OPTION_OF_SETTING::get).toList();
+        if (foreign.isEmpty()) {
+            return;
+        }
+        List<String> own = names.stream().filter(n -> !n.equals("backbone") && !n.equals("numClasses")).toList();
+        throw new IllegalArgumentException(String.join(", ", foreign) + (foreign.size() == 1 ? " is an option"
+                : " are options") + " of SA2VP on the ViT; SA2VP on " + sa2vp.getBackbone().family() + " has the "
+                + "settings " + String.join(", ", own) + " (train: --set NAME=VALUE)");
+    }
+
+    /** The option that sets each setting of {@link #settings}, for messages. */
+    private static final Map<String, String> OPTION_OF_SETTING = Map.ofEntries(Map.entry("promptRank", "--rank"),
+            Map.entry("adapterSize", "--adapter-size"), Map.entry("gamma", "--gamma"),
+            Map.entry("lossWeight", "--lambda"), Map.entry("windowSize", "--window"),
+            Map.entry("imageToPromptLayers", "--image-to-prompt-layers"),
+            Map.entry("deepPromptLayers", "--deep-prompt-layers"), Map.entry("adapterActivation", "--activation"),
+            Map.entry("adapter", "--no-adapter"), Map.entry("attentionMode", "--global-attention"),
+            Map.entry("dropout", "--dropout"));
 
     /** True when no SA2VP option was given. */
     public boolean isEmpty() {

@@ -13,6 +13,7 @@ import org.sa2vp.data.LabelledImages;
 import org.sa2vp.data.StreamedImages;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
+import org.sa2vp.model.Sa2vpMethods;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
 import org.sa2vp.train.TrainingState;
@@ -69,7 +70,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--backbone", paramLabel = "FILE|zoo:NAME", description = "ViT checkpoint (Google .npz, timm / "
             + "Hugging Face / torchvision .safetensors, .npz or torch.save .pth, ONNX, Keras .h5), or a bundled "
-            + "backbone, e.g. zoo:vit_tiny_patch4_32_fashion; not read on --resume (last.zip holds it)")
+            + "backbone, e.g. zoo:vit_tiny_patch4_32_fashion, or a Swin checkpoint (timm / Microsoft / torchvision / "
+            + "Hugging Face names; --method sa2vp builds SA2VP-Swin); not read on --resume (last.zip holds it)")
     String backbone;
 
     @Option(names = "--heads", paramLabel = "N", description = "attention heads, when the checkpoint does not store "
@@ -353,7 +355,9 @@ public final class TrainCommand implements Callable<Integer> {
     private TuningMethod applyMethodOptions(TuningMethod base) {
         List<String> names = TuningMethods.settingNames(base);
         Map<String, Object> sa2vpSettings = sa2vp.settings();
-        if (!names.containsAll(sa2vpSettings.keySet())) {
+        if (base.methodName().equals(Sa2vpMethods.SA2VP)) {
+            Sa2vpOptions.requireSettingsOf(base, sa2vpSettings.keySet());
+        } else if (!names.containsAll(sa2vpSettings.keySet())) {
             throw new IllegalArgumentException("SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, "
                     + "not " + base.methodName());
         }

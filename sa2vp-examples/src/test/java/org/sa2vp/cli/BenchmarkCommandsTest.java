@@ -6,7 +6,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sa2vp.data.VtabTask;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.zoo.PretrainedTinyVit;
+import org.sa2vp.model.Sa2vpSwinConfig;
+import org.sa2vp.train.Trainer;
+import org.sa2vp.train.TrainingState;
+import org.sa2vp.zoo.benchmark.BenchmarkRecipes;
 import org.sa2vp.zoo.benchmark.BenchmarkResult;
+import org.sa2vp.zoo.benchmark.Benchmarks;
 import org.sa2vp.zoo.minivtab.MiniVtab;
 import org.sa2vp.zoo.minivtab.MiniVtabBenchmark;
 
@@ -17,6 +22,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -104,6 +110,43 @@ class BenchmarkCommandsTest {
         java.util.List<String> classes = Files.readAllLines(run.resolve("classes.txt"));
         assertEquals(100, classes.size());
         assertEquals("class_99", classes.get(99));
+    }
+
+    /**
+     * {@code train --benchmark} with a Swin checkpoint builds SA2VP-Swin with the row's Swin settings (KITTI
+     * distance: rank 8, adapter 8, γ 1.5, 4 classes) on a VTAB-1k list tree of 40×40 images, one per class.
+     */
+    @Test
+    void aSwinBackboneTrainsSa2vpSwinWithTheRowsSwinSettings() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("kitti").resolve("images"));
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(40, 40,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (String split : java.util.List.of("train800", "val200", "train800val200", "test")) {
+            StringBuilder lines = new StringBuilder();
+            for (int c = 0; c < 4; c++) {
+                image.setRGB(c, c, 0x204060 * (c + 1));
+                Path file = tree.resolve(split + "_" + c + ".png");
+                javax.imageio.ImageIO.write(image, "png", file.toFile());
+                lines.append("images/").append(file.getFileName()).append(' ').append(c).append('\n');
+            }
+            Files.writeString(tree.getParent().resolve(split + ".txt"), lines);
+        }
+        Path run = dir.resolve("kitti-swin");
+        Path swin = Path.of("../sa2vp-layers/src/test/resources/fixtures/swin/microsoft_model.pth");
+        CliRun train = CliRun.of("train", "--benchmark", "vtab-1k/kitti-distance", "--data",
+                tree.getParent().toString(), "--backbone", swin.toString(), "--image-size", "40", "--out",
+                run.toString(), "--epochs", "1", "--batch-size", "2");
+        assertEquals(0, train.code(), train.err());
+        Sa2vpSwinConfig config = assertInstanceOf(Sa2vpSwinConfig.class,
+                TrainingState.read(run.resolve(Trainer.STATE)).getConfig());
+        assertEquals(java.util.List.of(8, 8, 4), java.util.List.of(config.getPromptRank(), config.getAdapterSize(),
+                config.getNumClasses()));
+        assertEquals(1.5, config.getGamma());
+        assertEquals(config, BenchmarkRecipes.method(Benchmarks.get("vtab-1k/kitti-distance"), "sa2vp",
+                config.getBackbone()));
+        BenchmarkResult result = BenchmarkResult.read(run.resolve(BenchmarkResult.FILE));
+        assertEquals("vtab-1k/kitti-distance", result.benchmark());
+        assertTrue(train.out().contains(result.paperLine()), train.out());
     }
 
     @Test

@@ -68,6 +68,55 @@ class Sa2vpCommandsTest {
                 images.toString(), "--output", dir.resolve("o.npz").toString()));
     }
 
+    static Path swinFixture(String name) {
+        return Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "sa2vp-swin", name);
+    }
+
+    /**
+     * A Swin backbone with the authors' SA2VP-Swin tensors: both streams' logits as the independent PyTorch
+     * implementation's (float64) within 1e-5. Rank 4, adapter 8 and 10 classes come from the tensors; stage 2,
+     * image→prompt at blocks 0 and 6, γ 0.5 and the 3×3 window are the authors' defaults on this backbone.
+     */
+    @Test
+    void inferWithPromptsReproducesSa2vpSwin(@TempDir Path dir) throws Exception {
+        Map<String, INDArray> input = Nd4j.createFromNpzFile(new File(swinFixture("input.npz").toString()));
+        Map<String, INDArray> expected = Nd4j.createFromNpzFile(new File(swinFixture("expected.npz").toString()));
+        Path images = dir.resolve("x.npy");
+        NpzWriter.writeNpy(images, input.get("images").castTo(DataType.FLOAT));
+        Path out = dir.resolve("out.npz");
+        CliRun run = CliRun.of("infer", "--backbone", swinFixture("backbone.safetensors").toString(), "--prompts",
+                swinFixture("sa2vp.safetensors").toString(), "--input", images.toString(), "--output",
+                out.toString());
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.err().contains(": SA2VP-Swin rank 4, adapter 8, interaction stage 2 (image->prompt at blocks "
+                + "[0, 6]), 10 classes\n"), run.err());
+        StateDict result = NpzReader.readNpz(out);
+        assertEquals(java.util.Set.of("base_logits", "prompt_logits"), result.keys());
+        double base = result.get("base_logits").castTo(DataType.DOUBLE).sub(expected.get("logits_image"))
+                .amaxNumber().doubleValue();
+        double prompt = result.get("prompt_logits").castTo(DataType.DOUBLE).sub(expected.get("logits_prompt"))
+                .amaxNumber().doubleValue();
+        System.out.printf("infer SA2VP-Swin: max|Δ| base logits %.2e, prompt logits %.2e%n", base, prompt);
+        assertTrue(base <= 1e-5 && prompt <= 1e-5, "base " + base + ", prompt " + prompt);
+
+        // A different γ changes the logits: the option reaches SA2VP-Swin.
+        Path other = dir.resolve("gamma.npz");
+        assertEquals(0, Sa2vpCli.execute("infer", "--backbone", swinFixture("backbone.safetensors").toString(),
+                "--prompts", swinFixture("sa2vp.safetensors").toString(), "--gamma", "0.1", "--input",
+                images.toString(), "--output", other.toString()));
+        assertTrue(NpzReader.readNpz(other).get("prompt_logits").castTo(DataType.DOUBLE)
+                .sub(expected.get("logits_prompt")).amaxNumber().doubleValue() > 1e-3);
+
+        CliRun deep = CliRun.of("infer", "--backbone", swinFixture("backbone.safetensors").toString(), "--prompts",
+                swinFixture("sa2vp.safetensors").toString(), "--deep-prompt-layers", "3", "--input",
+                images.toString(), "--output", dir.resolve("o.npz").toString());
+        assertEquals(2, deep.code());
+        assertEquals("sa2vp infer: --deep-prompt-layers is an option of SA2VP on the ViT; SA2VP on swin has the "
+                + "settings interactionStage, imageToPromptBlocks, windowSize, promptRank, adapterSize, gamma, "
+                + "lossWeight, interactionLayerNormEps, attentionDropout, adapterDropout (train: --set NAME=VALUE)",
+                deep.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+    }
+
     /**
      * predict takes what sa2vp train writes, of any method; the authors' bare state dict has no configuration, so it
      * is refused in one line ({@code infer --prompts} runs it). Predicting with a trained adapter: ImageCommandsTest.
@@ -144,5 +193,33 @@ class Sa2vpCommandsTest {
         String last = text.strip().lines().reduce((a, b) -> b).orElse("");
         assertTrue(last.startsWith("{") && last.contains("\"step_s\"") && last.contains("\"images_per_s\"")
                 && last.contains("\"peak_rss_mb\""), last);
+    }
+
+    /** bench (and info) on the Swin: SA2VP-Swin's step, on a Swin file (the layers' 40×40 fixture) or timm's Swin-T variant. */
+    @Test
+    void benchTimesSa2vpSwin() {
+        Path swin = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "swin",
+                "microsoft_model.pth");
+        String file = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--backbone", swin.toString(),
+                "--image-size", "40", "--batch", "2", "--steps", "1", "--classes", "5")));
+        String last = file.strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("{\"impl\":\"dl4j\",\"model\":\"" + swin + "\",\"batch\":2,") && last.contains(
+                "\"step_s\":") && last.contains("\"peak_rss_mb\":"), last);
+
+        String tiny = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--model",
+                "swin_tiny_patch4_window7_224", "--batch", "1", "--steps", "1", "--classes", "5")));
+        last = tiny.strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("{\"impl\":\"dl4j\",\"model\":\"swin_tiny_patch4_window7_224\",\"batch\":1,"),
+                last);
+
+        String info = stdout(() -> assertEquals(0, Sa2vpCli.execute("info", "--backbone", swin.toString(),
+                "--image-size", "40", "--classes", "3")));
+        assertTrue(info.startsWith(swin + " (family swin): embed 4, depths [2, 2, 2, 2], heads [1, 2, 2, 4], window 4,"
+                + " patch 4, 40x40 images"), info);
+
+        CliRun torch = CliRun.of("bench", "--backbone", swin.toString(), "--image-size", "40", "--compare-pytorch");
+        assertEquals(2, torch.code());
+        assertEquals("sa2vp bench: --compare-pytorch times SA2VP on the ViT (tools/bench/torch_sa2vp_step.py); "
+                + swin + " is a swin", torch.err().strip().lines().reduce((a, b) -> b).orElseThrow());
     }
 }

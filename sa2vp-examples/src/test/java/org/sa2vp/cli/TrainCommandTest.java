@@ -1,15 +1,23 @@
 package org.sa2vp.cli;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.NpzWriter;
 import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.baseline.VptConfig;
 import org.sa2vp.model.AdapterFile;
 import org.sa2vp.model.AuthorsNames;
 import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpModel;
+import org.sa2vp.model.Sa2vpSwinConfig;
 import org.sa2vp.train.EpochRecord;
 import org.sa2vp.train.MetricsCsv;
 import org.sa2vp.train.Trainer;
@@ -212,5 +220,120 @@ class TrainCommandTest {
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("unknown method 'lora'; expected one of linear-probe, vpt-shallow"),
                 unknown.err());
+    }
+
+    /** The Swin fixture of sa2vp-layers: torchvision's tiny Swin in Microsoft's names, 40×40 images. */
+    static final Path SWIN = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "swin",
+            "microsoft_model.pth");
+
+    /**
+     * Every method that exists on the Swin trains from the same command (SA2VP as SA2VP-Swin); eval of the run's
+     * adapter file reproduces the best epoch's validation loss, and predict gives each image a distribution.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sa2vp", "linear-probe", "full-finetune"})
+    void trainsEvaluatesAndPredictsOnASwinBackbone(String method, @TempDir Path dir) throws Exception {
+        Path x = images(dir, "x.npy", 8, 1), y = floatLabels(dir, "y.npy", 8);
+        Path out = dir.resolve("run");
+        CliRun trained = CliRun.of("train", "--backbone", SWIN.toString(), "--method", method, "--train",
+                x.toString(), "--train-labels", y.toString(), "--val", x.toString(), "--val-labels", y.toString(),
+                "--out", out.toString(), "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "4");
+        assertEquals(0, trained.code(), trained.err());
+        assertTrue(trained.out().contains("finished 1 epochs: best validation accuracy"), trained.out());
+        TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
+        assertEquals(method, state.getConfig().methodName());
+        if (method.equals("sa2vp")) {
+            assertInstanceOf(Sa2vpSwinConfig.class, state.getConfig());
+        }
+        assertEquals("swin", state.getConfig().getBackbone().family());
+        assertEquals(3, state.getConfig().getNumClasses());
+        EpochRecord best = state.getHistory().get(state.getBestEpoch() - 1);
+
+        Path adapter = out.resolve(Trainer.ADAPTER);
+        CliRun evaluated = CliRun.of("eval", "--backbone", SWIN.toString(), "--prompts", adapter.toString(),
+                "--images", x.toString(), "--labels", y.toString());
+        assertEquals(0, evaluated.code(), evaluated.err());
+        Matcher m = Pattern.compile("accuracy ([0-9.]+) \\((\\d+)/8\\)\\s+loss ([0-9.]+)").matcher(evaluated.out());
+        assertTrue(m.find(), evaluated.out());
+        assertEquals(best.getValAccuracy(), Double.parseDouble(m.group(1)), 1e-4);
+        assertEquals(best.getValLoss(), Double.parseDouble(m.group(3)), 1e-5);
+
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(40, 40,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        image.setRGB(3, 5, 0xff8040);
+        Path png = dir.resolve("one.png");
+        javax.imageio.ImageIO.write(image, "png", png.toFile());
+        CliRun predicted = CliRun.of("predict", "--backbone", SWIN.toString(), "--prompts", adapter.toString(),
+                "--top-k", "3", png.toString());
+        assertEquals(0, predicted.code(), predicted.err());
+        String[] lines = predicted.out().strip().split("\n");
+        assertEquals(4, lines.length, predicted.out());
+        assertEquals(png.toString(), lines[0]);
+        double total = 0;
+        for (int k = 1; k <= 3; k++) {
+            Matcher top = Pattern.compile("\\s+(\\d+\\.\\d\\d)%\\s+class [0-2]").matcher(lines[k]);
+            assertTrue(top.matches(), lines[k]);
+            total += Double.parseDouble(top.group(1));
+        }
+        assertEquals(100, total, 0.02, "the three classes' probabilities");
+    }
+
+    /**
+     * infer --prompts with a Swin run's adapter file takes the stored configuration (γ 0.3, rank 4, where the
+     * authors' template would say 0.5 and 8): the logits are the run's inference graph's, to the bit.
+     */
+    @Test
+    void inferRunsASwinAdapterFileWithItsStoredConfiguration(@TempDir Path dir) {
+        Path x = images(dir, "x.npy", 4, 1), y = floatLabels(dir, "y.npy", 4);
+        Path out = dir.resolve("run");
+        CliRun trained = CliRun.of("train", "--backbone", SWIN.toString(), "--train", x.toString(), "--train-labels",
+                y.toString(), "--out", out.toString(), "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "4",
+                "--gamma", "0.3", "--rank", "4");
+        assertEquals(0, trained.code(), trained.err());
+        Path adapter = out.resolve(Trainer.ADAPTER);
+        Path logits = dir.resolve("logits.npz");
+        CliRun inferred = CliRun.of("infer", "--backbone", SWIN.toString(), "--prompts", adapter.toString(),
+                "--input", x.toString(), "--output", logits.toString());
+        assertEquals(0, inferred.code(), inferred.err());
+        assertTrue(inferred.err().contains("SA2VP-Swin rank 4, adapter 8, interaction stage 0"), inferred.err());
+
+        Sa2vpSwinConfig stored = assertInstanceOf(Sa2vpSwinConfig.class, TrainedModel.configuration(adapter));
+        assertEquals(0.3, stored.getGamma());
+        ComputationGraph graph = TrainedModel.load(SWIN.toString(), adapter, stored).graph();
+        INDArray[] expected = Sa2vpModel.logits(graph, NpzReader.readNpy(x));
+        StateDict result = NpzReader.readNpz(logits);
+        assertEquals(expected[0], result.get("base_logits"));
+        assertEquals(expected[1], result.get("prompt_logits"));
+    }
+
+    @Test
+    void vitOnlyOptionsAndMethodsOnASwinFailInOneLine(@TempDir Path dir) {
+        Path x = images(dir, "x.npy", 4, 1), y = floatLabels(dir, "y.npy", 4);
+        String[] common = {"train", "--backbone", SWIN.toString(), "--train", x.toString(), "--train-labels",
+                y.toString(), "--out", dir.resolve("run").toString(), "--epochs", "1"};
+        String settings = "interactionStage, imageToPromptBlocks, windowSize, promptRank, adapterSize, gamma, "
+                + "lossWeight, interactionLayerNormEps, attentionDropout, adapterDropout (train: --set NAME=VALUE)";
+        CliRun dropout = CliRun.of(with(common, "--dropout", "0.2", "--deep-prompt-layers", "4"));
+        assertEquals(2, dropout.code());
+        assertEquals("sa2vp train: --deep-prompt-layers, --dropout are options of SA2VP on the ViT; SA2VP on swin "
+                + "has the settings " + settings, dropout.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+        CliRun imageToPrompt = CliRun.of(with(common, "--image-to-prompt-layers", "0,2"));
+        assertEquals("sa2vp train: --image-to-prompt-layers is an option of SA2VP on the ViT; SA2VP on swin has the "
+                + "settings " + settings, imageToPrompt.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+        // The old line where it is still true: SA2VP options for another method.
+        CliRun probe = CliRun.of(with(common, "--method", "linear-probe", "--rank", "4"));
+        assertEquals("sa2vp train: SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, not "
+                + "linear-probe", probe.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+        CliRun vpt = CliRun.of(with(common, "--method", "vpt-deep"));
+        assertEquals(2, vpt.code());
+        assertEquals("sa2vp train: method 'vpt-deep' is registered for backbone family vit, not 'swin'",
+                vpt.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+        assertFalse(Files.exists(dir.resolve("run").resolve(Trainer.STATE)));
+    }
+
+    private static String[] with(String[] common, String... more) {
+        String[] all = java.util.Arrays.copyOf(common, common.length + more.length);
+        System.arraycopy(more, 0, all, common.length, more.length);
+        return all;
     }
 }

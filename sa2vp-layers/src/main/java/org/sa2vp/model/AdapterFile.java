@@ -117,14 +117,19 @@ public final class AdapterFile {
             requireBackbone(adapter.config(), backbone, file.toString());
             return new Contents(adapter.config().withBackbone(backbone), adapter.tensors());
         }
-        StateDict params = switch (format) {
+        StateDict params = readTensors(file);
+        return new Contents(inferConfig(params, file, template), params);
+    }
+
+    /** A state dict of SA2VP parameters without configuration: {@code .safetensors}, {@code .npz} or {@code .pth}. */
+    static StateDict readTensors(Path file) {
+        return switch (CheckpointFormat.detect(file)) {
             case SAFETENSORS -> SafetensorsReader.read(file);
             case NPZ -> NpzReader.readNpz(file);
             case PTH -> PthReader.read(file);
             default -> throw new CheckpointException(file + ": SA2VP parameters must be .safetensors, .npz or a "
                     + "torch.save .pth");
         };
-        return new Contents(inferConfig(params, file, template), params);
     }
 
     private static Sa2vpConfig inferConfig(StateDict params, Path file, Sa2vpConfig template) {

@@ -2,11 +2,16 @@ package org.sa2vp.model;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.Backbones;
+import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import org.sa2vp.backbone.weights.CheckpointException;
+import org.sa2vp.backbone.weights.CheckpointFormat;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.layers.runtime.AdapterWeights;
+import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
 
 import java.nio.file.Path;
@@ -134,6 +139,56 @@ public final class SwinAuthorsNames {
         TuningMethods.requireTrainedBy(config, SafetensorsReader.metadata(file).get(AdapterFile.CONFIG_KEY),
                 file.toString());
         load(graph, config, SafetensorsReader.read(file));
+    }
+
+    /**
+     * SA2VP-Swin's trainable tensors from any file that holds them, with the configuration they run with.
+     *
+     * @param config  the configuration: the file's own for an adapter file, else the template with what the
+     *                tensors tell
+     * @param tensors the tensors under the authors' names
+     */
+    public record Trained(Sa2vpSwinConfig config, StateDict tensors) {
+
+        /** An inference graph of {@link #config} with {@code backbone} frozen in it and the tensors loaded. */
+        public ComputationGraph graph(BackboneCheckpoint backbone) {
+            ComputationGraph graph = TuningMethods.newGraph(config);
+            config.loadBackbone(graph, backbone);
+            load(graph, config, tensors);
+            return graph;
+        }
+    }
+
+    /**
+     * SA2VP-Swin parameters from any file that holds them, read once: an adapter file ({@link #write}) brings its
+     * configuration, checked against {@code template}'s backbone; the authors' state dict ({@code .safetensors},
+     * {@code .npz} or a {@code torch.save} {@code .pth}) takes {@code template} with what its tensors tell: rank
+     * from {@code patch_embed.deep_ppt [1, T1, r]}, adapter width from the first {@code ffn.fc1.weight [t, D]} of the
+     * interaction stage, classes from {@code class_head.weight [C, D4]}.
+     *
+     * @param template the configuration for what the tensors cannot tell (γ, window, stage, image→prompt blocks), on
+     *                 the backbone the parameters will run on
+     */
+    public static Trained readAny(Path file, Sa2vpSwinConfig template) {
+        SwinTransformerConfig backbone = template.getBackbone();
+        if (CheckpointFormat.detect(file) == CheckpointFormat.SAFETENSORS
+                && SafetensorsReader.metadata(file).containsKey(AdapterFile.CONFIG_KEY)) {
+            TuningMethod stored = TuningMethods.trainedBy(file);
+            if (!(stored instanceof Sa2vpSwinConfig swin)) {
+                throw new CheckpointException(file + ": trained by " + stored.methodName() + " on backbone family "
+                        + stored.getBackbone().family() + ", not SA2VP on " + backbone.family());
+            }
+            Backbones.requireSameArchitecture(swin.getBackbone(), backbone, file.toString());
+            return new Trained(swin.withBackbone(backbone), SafetensorsReader.read(file));
+        }
+        StateDict params = AdapterFile.readTensors(file);
+        String fc1 = authorsCrossAttention(template, 0) + "ffn.fc1.weight";
+        int[] grid = backbone.stageGrid(0);
+        int rank = (int) params.get("patch_embed.deep_ppt", 1, (long) grid[0] * grid[1], -1).size(2);
+        int adapterSize = (int) params.get(fc1, -1, backbone.stageWidth(template.getInteractionStage())).size(0);
+        int classes = (int) params.get("class_head.weight", -1, backbone.featureWidth()).size(0);
+        return new Trained(template.withNumClasses(classes).withPromptRank(rank).withAdapterSize(adapterSize)
+                .validated(), params);
     }
 
     /** The number of trainable values without the head (what the authors' count calls the backbone side). */

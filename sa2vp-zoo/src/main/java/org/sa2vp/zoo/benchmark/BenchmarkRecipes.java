@@ -5,6 +5,7 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.Sa2vpConfig;
+import org.sa2vp.model.Sa2vpSwinConfig;
 import org.sa2vp.model.Sa2vpMethods;
 import org.sa2vp.train.TrainingRecipe;
 
@@ -12,7 +13,8 @@ import java.util.List;
 
 /**
  * A registered benchmark's settings as the configurations that train on it: SA2VP on a ViT with the authors'
- * per-dataset prompt rank, adapter width, γ and number of deep prompt maps ({@link #sa2vp}), and the paper's recipe
+ * per-dataset prompt rank, adapter width, γ and number of deep prompt maps ({@link #sa2vp}), SA2VP on a Swin with
+ * the row's Swin settings ({@link #sa2vpSwin}), and the paper's recipe
  * with the dataset's batch size, learning rate and epochs where the sources give them ({@link #recipe}). What a row
  * leaves null keeps the authors' default.
  */
@@ -33,15 +35,23 @@ public final class BenchmarkRecipes {
 
     /**
      * The registered tuning method {@code method} for {@code benchmark} on {@code backbone} (its head removed) with
-     * the benchmark's classes: SA2VP with the row's settings ({@link #sa2vp}), any other method (the baselines) at
-     * its defaults, since the sources give per-dataset settings for SA2VP only.
+     * the benchmark's classes: SA2VP with the row's settings for the backbone's family (ViT: {@link #sa2vp}; Swin:
+     * the row's {@code swin} settings, see {@link #sa2vpSwin}), any other method (the baselines) at its defaults,
+     * since the sources give per-dataset settings for SA2VP only.
      */
     public static TuningMethod method(Benchmark benchmark, String method, Backbone backbone) {
         TuningMethod base = TuningMethods.create(method, backbone.headless(), benchmark.classes());
-        BenchmarkSettings vit = benchmark.vit();
-        if (!(base instanceof Sa2vpConfig config) || vit == null) {
-            return base;
+        if (base instanceof Sa2vpConfig config && benchmark.vit() != null) {
+            return withVitSettings(benchmark, config, backbone);
         }
+        if (base instanceof Sa2vpSwinConfig config && benchmark.swin() != null) {
+            return sa2vpSwin(benchmark, config);
+        }
+        return base;
+    }
+
+    private static Sa2vpConfig withVitSettings(Benchmark benchmark, Sa2vpConfig config, Backbone backbone) {
+        BenchmarkSettings vit = benchmark.vit();
         Sa2vpConfig.Sa2vpConfigBuilder b = config.toBuilder();
         if (vit.promptRank() != null) {
             b.promptRank(vit.promptRank());
@@ -62,6 +72,37 @@ public final class BenchmarkRecipes {
                         + "maps, more than the " + layers.size() + " interaction restarts of " + backbone.describe());
             }
             b.deepPromptLayers(List.copyOf(layers.subList(0, vit.deepPromptMaps())));
+        }
+        return b.build().validated();
+    }
+
+    /**
+     * SA2VP-Swin ({@code config}: the authors' Swin defaults) with the row's {@code swin} settings where it gives
+     * them: rank, adapter width, γ, and the dropout on both the cross-attention output and the adapters (where the
+     * authors' code has it on the Swin). The authors' Swin has no deep prompt maps
+     * ({@code official-sa2vp-behaviour.md} §2), so a row with some is an error.
+     */
+    public static Sa2vpSwinConfig sa2vpSwin(Benchmark benchmark, Sa2vpSwinConfig config) {
+        BenchmarkSettings swin = benchmark.swin();
+        if (swin == null) {
+            return config;
+        }
+        Sa2vpSwinConfig.Sa2vpSwinConfigBuilder b = config.toBuilder();
+        if (swin.promptRank() != null) {
+            b.promptRank(swin.promptRank());
+        }
+        if (swin.adapterWidth() != null) {
+            b.adapterSize(swin.adapterWidth());
+        }
+        if (swin.gamma() != null) {
+            b.gamma(swin.gamma());
+        }
+        if (swin.dropout() != null) {
+            b.attentionDropout(swin.dropout()).adapterDropout(swin.dropout());
+        }
+        if (swin.deepPromptMaps() != null && swin.deepPromptMaps() > 0) {
+            throw new IllegalArgumentException(benchmark.id() + " has " + swin.deepPromptMaps() + " deep prompt maps "
+                    + "for the Swin, where SA2VP-Swin has none");
         }
         return b.build().validated();
     }
