@@ -8,7 +8,6 @@ import lombok.With;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
@@ -16,7 +15,6 @@ import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.layers.AttentionMode;
 import org.sa2vp.layers.Implementation;
 import org.sa2vp.layers.runtime.AdapterActivation;
-import org.sa2vp.method.TuningMethod;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -37,7 +35,7 @@ import java.util.List;
 @With
 @NoArgsConstructor
 @AllArgsConstructor
-public class Sa2vpConfig implements TuningMethod {
+public class Sa2vpConfig implements DualStreamMethod {
 
     /** The frozen ViT SA2VP is built on; its own {@code numClasses} is ignored. */
     private VisionTransformerConfig backbone;
@@ -102,21 +100,6 @@ public class Sa2vpConfig implements TuningMethod {
     @Override
     public void loadBackbone(ComputationGraph graph, BackboneCheckpoint checkpoint) {
         Sa2vpModel.loadBackbone(graph, this, VitCheckpoint.of(checkpoint));
-    }
-
-    @Override
-    public INDArray[] labels(INDArray oneHot) {
-        return Sa2vpModel.labels(oneHot);
-    }
-
-    @Override
-    public List<String> logitVertices() {
-        return List.of(Sa2vpModel.IMAGE_LOGITS, Sa2vpModel.PROMPT_LOGITS);
-    }
-
-    @Override
-    public double[] lossWeights() {
-        return new double[]{lossWeight, 1 - lossWeight};
     }
 
     @Override

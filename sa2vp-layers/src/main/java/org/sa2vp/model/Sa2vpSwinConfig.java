@@ -8,13 +8,11 @@ import lombok.With;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.swin.SwinCheckpoint;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import org.sa2vp.config.ConfigSupport;
 import org.sa2vp.layers.Implementation;
-import org.sa2vp.method.TuningMethod;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +33,7 @@ import java.util.List;
 @With
 @NoArgsConstructor
 @AllArgsConstructor
-public class Sa2vpSwinConfig implements TuningMethod {
+public class Sa2vpSwinConfig implements DualStreamMethod {
 
     /** The authors' stochastic-depth rate on the frozen Swin blocks while training ({@code drop_path_rate}). */
     public static final double AUTHORS_DROP_PATH = 0.2;
@@ -120,21 +118,6 @@ public class Sa2vpSwinConfig implements TuningMethod {
     @Override
     public void loadBackbone(ComputationGraph graph, BackboneCheckpoint checkpoint) {
         Sa2vpSwinModel.loadBackbone(graph, this, SwinCheckpoint.of(checkpoint));
-    }
-
-    @Override
-    public INDArray[] labels(INDArray oneHot) {
-        return Sa2vpModel.labels(oneHot);
-    }
-
-    @Override
-    public List<String> logitVertices() {
-        return List.of(Sa2vpModel.IMAGE_LOGITS, Sa2vpModel.PROMPT_LOGITS);
-    }
-
-    @Override
-    public double[] lossWeights() {
-        return new double[]{lossWeight, 1 - lossWeight};
     }
 
     @Override
