@@ -178,10 +178,9 @@ public final class PthReader {
             throw new CheckpointException(file + ": not a torch.save checkpoint (neither a zip holding "
                     + "<root>/data.pkl nor a pickle starting with torch's magic number)");
         }
+        boolean zip = isZip(file);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer head = ByteBuffer.allocate(2);
-            channel.read(head, 0);
-            return head.get(0) == 'P' && head.get(1) == 'K' ? readZip(file) : readLegacy(file, channel);
+            return zip ? readZip(file) : readLegacy(file, channel);
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
@@ -195,55 +194,64 @@ public final class PthReader {
      * @throws CheckpointException as {@link #read}
      */
     public static List<String> keys(Path file) {
-        if (CheckpointFormat.detect(file) != CheckpointFormat.PTH) {
+        if (CheckpointFormat.detect(file) != CheckpointFormat.PTH || !isZip(file)) {
             return List.copyOf(read(file).keys());
         }
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer head = ByteBuffer.allocate(2);
-            channel.read(head, 0);
-            if (head.get(0) != 'P' || head.get(1) != 'K') {
-                return List.copyOf(read(file).keys());
-            }
+        try (ZipFile zip = openZip(file)) {
+            return chooseInZip(zip, torchRoot(zip, file), file, new LinkedHashMap<>()).tensors().keySet().stream()
+                    .map(PthReader::withoutDataParallelPrefix).toList();
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
-        try (ZipFile zip = new ZipFile(file.toFile())) {
-            String root = zip.stream().map(ZipEntry::getName).filter(CheckpointFormat::isTorchPickle).findFirst()
-                    .map(n -> n.substring(0, n.length() - "data.pkl".length())).orElseThrow(() ->
-                            new CheckpointException(file + ": a zip archive without <root>/data.pkl, so not a "
-                                    + "torch.save checkpoint"));
-            Map<String, Storage> storages = new LinkedHashMap<>();
-            Object value = unpickle(readEntry(zip, zip.getEntry(root + "data.pkl"), file), file + " (" + root
-                    + "data.pkl)", id -> zipStorage(id, zip, root, storages));
-            return choose(value, file).tensors().keySet().stream().map(key -> key.startsWith(DATA_PARALLEL_PREFIX)
-                    ? key.substring(DATA_PARALLEL_PREFIX.length()) : key).toList();
+    }
+
+    /** Whether {@code file} starts as a zip archive does ({@code PK}): torch.save's zip form, not the legacy one. */
+    private static boolean isZip(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(2);
+            channel.read(head, 0);
+            return head.get(0) == 'P' && head.get(1) == 'K';
         } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** {@code key} without DataParallel's {@code module.} prefix, where it has one. */
+    private static String withoutDataParallelPrefix(String key) {
+        return key.startsWith(DATA_PARALLEL_PREFIX) ? key.substring(DATA_PARALLEL_PREFIX.length()) : key;
+    }
+
+    // ---- the zip form ----------------------------------------------------------------------------------------------
+
+    private static ZipFile openZip(Path file) throws IOException {
+        try {
+            return new ZipFile(file.toFile());
+        } catch (ZipException e) {
             throw new CheckpointException(file + ": not a readable zip archive (" + e.getMessage() + "); the "
                     + "torch.save file may be truncated", e);
         }
     }
 
-    // ---- the zip form ----------------------------------------------------------------------------------------------
+    /** The folder all of a torch.save zip's entries lie in ({@code <root>/}, ending in '/'). */
+    private static String torchRoot(ZipFile zip, Path file) {
+        return zip.stream().map(ZipEntry::getName).filter(CheckpointFormat::isTorchPickle).findFirst()
+                .map(n -> n.substring(0, n.length() - "data.pkl".length())).orElseThrow(() ->
+                        new CheckpointException(file + ": a zip archive without <root>/data.pkl, so not a "
+                                + "torch.save checkpoint"));
+    }
+
+    /** The state dict {@code <root>/data.pkl} holds, its storages listed in {@code storages} but not read. */
+    private static Chosen chooseInZip(ZipFile zip, String root, Path file, Map<String, Storage> storages) {
+        Object value = unpickle(readEntry(zip, zip.getEntry(root + "data.pkl"), file), file + " (" + root
+                + "data.pkl)", id -> zipStorage(id, zip, root, storages));
+        return choose(value, file);
+    }
 
     private static StateDict readZip(Path file) throws IOException {
-        ZipFile zip;
-        try {
-            zip = new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw new CheckpointException(file + ": not a readable zip archive (" + e.getMessage() + "); the "
-                    + "torch.save file may be truncated", e);
-        }
-        try (zip) {
-            String root = zip.stream().map(ZipEntry::getName).filter(CheckpointFormat::isTorchPickle).findFirst()
-                    .map(n -> n.substring(0, n.length() - "data.pkl".length())).orElseThrow(() ->
-                            new CheckpointException(file + ": a zip archive without <root>/data.pkl, so not a "
-                                    + "torch.save checkpoint"));
+        try (ZipFile zip = openZip(file)) {
+            String root = torchRoot(zip, file);
             ByteOrder order = byteOrder(zip, root, file);
-            String source = file + " (" + root + "data.pkl)";
-            Map<String, Storage> storages = new LinkedHashMap<>();
-            Object value = unpickle(readEntry(zip, zip.getEntry(root + "data.pkl"), file), source, id ->
-                    zipStorage(id, zip, root, storages));
-            Chosen chosen = choose(value, file);
+            Chosen chosen = chooseInZip(zip, root, file, new LinkedHashMap<>());
             return chosen.read(file, storage -> {
                 if (storage.data == null) {
                     ZipEntry entry = zip.getEntry(root + "data/" + storage.key);
@@ -450,8 +458,7 @@ public final class PthReader {
             Map<String, INDArray> arrays = new LinkedHashMap<>();
             Map<String, String> origins = new LinkedHashMap<>();
             for (Map.Entry<String, TensorView> e : tensors.entrySet()) {
-                String key = e.getKey().startsWith(DATA_PARALLEL_PREFIX)
-                        ? e.getKey().substring(DATA_PARALLEL_PREFIX.length()) : e.getKey();
+                String key = withoutDataParallelPrefix(e.getKey());
                 if (arrays.containsKey(key)) {
                     throw new CheckpointException(file + ": keys '" + origins.getOrDefault(key, key) + "' and '"
                             + e.getKey() + "' are both '" + key + "' without the DataParallel prefix '"
