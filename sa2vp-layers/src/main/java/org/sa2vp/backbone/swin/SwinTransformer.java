@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.sa2vp.backbone.BackboneGraphs;
 import org.sa2vp.layers.ClassifierLoss;
 import org.sa2vp.layers.Implementation;
 
@@ -28,8 +29,8 @@ public final class SwinTransformer {
 
     public static final String INPUT = "image";
     public static final String EMBEDDING = "patch_embed";
-    public static final String FEATURES = "norm";
-    public static final String HEAD = "head";
+    public static final String FEATURES = BackboneGraphs.FEATURES;
+    public static final String HEAD = BackboneGraphs.HEAD;
     public static final String OUTPUT = "output";
 
     private SwinTransformer() {
@@ -117,21 +118,16 @@ public final class SwinTransformer {
 
     /** A new, initialised graph with random weights. */
     public static ComputationGraph create(SwinTransformerConfig config) {
-        ComputationGraph graph = new ComputationGraph(configuration(config));
-        graph.init();
-        return graph;
+        return BackboneGraphs.create(configuration(config));
     }
 
     /** Features {@code [B, featureWidth]} (the pooled final norm) for images {@code [B, C, H, W]}, inference mode. */
     public static INDArray features(ComputationGraph graph, INDArray images) {
-        return graph.feedForward(new INDArray[]{images}, false).get(FEATURES);
+        return BackboneGraphs.features(graph, images);
     }
 
     /** Logits {@code [B, classes]} (before the softmax), inference mode; fails if the graph has no head. */
     public static INDArray logits(ComputationGraph graph, INDArray images) {
-        if (graph.getVertex(HEAD) == null) {
-            throw new IllegalStateException("This Swin Transformer has no classifier head (numClasses = 0)");
-        }
-        return graph.feedForward(new INDArray[]{images}, false).get(HEAD);
+        return BackboneGraphs.logits(graph, images, "Swin Transformer");
     }
 }
