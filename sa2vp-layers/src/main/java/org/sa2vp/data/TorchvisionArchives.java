@@ -57,9 +57,8 @@ public final class TorchvisionArchives {
     public static PixelArrayImages cifar(Path directory, String split, ImagePreprocessing preprocessing) {
         requireSplit(split, directory);
         boolean ten = Files.isRegularFile(directory.resolve("batches.meta"));
-        Map<?, ?> meta = dictionary(directory.resolve(ten ? "batches.meta" : "meta"));
-        List<String> classNames = strings(meta, ten ? "label_names" : "fine_label_names",
-                directory.resolve(ten ? "batches.meta" : "meta"));
+        Path metaFile = directory.resolve(ten ? "batches.meta" : "meta");
+        List<String> classNames = strings(dictionary(metaFile), ten ? "label_names" : "fine_label_names", metaFile);
         List<String> files = split.equals("test") ? List.of(ten ? "test_batch" : "test")
                 : ten ? IntStream.rangeClosed(1, 5).mapToObj(i -> "data_batch_" + i).toList() : List.of("train");
         List<byte[]> parts = new ArrayList<>();

@@ -87,13 +87,7 @@ public final class MatFile {
         public double[] doubles() {
             requireNumeric();
             ByteBuffer in = values.duplicate().order(values.order());
-            int width = switch (storedType) {
-                case MI_INT8, MI_UINT8 -> 1;
-                case MI_INT16, MI_UINT16 -> 2;
-                case MI_INT32, MI_UINT32, MI_SINGLE -> 4;
-                default -> 8;
-            };
-            double[] out = new double[in.remaining() / width];
+            double[] out = new double[in.remaining() / width(storedType)];
             for (int i = 0; i < out.length; i++) {
                 out[i] = switch (storedType) {
                     case MI_INT8 -> in.get();
@@ -118,14 +112,11 @@ public final class MatFile {
                         + "; only real numeric arrays are read");
             }
             long expected = elementCount();
-            int width = switch (storedType) {
-                case MI_INT8, MI_UINT8 -> 1;
-                case MI_INT16, MI_UINT16 -> 2;
-                case MI_INT32, MI_UINT32, MI_SINGLE -> 4;
-                case MI_DOUBLE, MI_INT64, MI_UINT64 -> 8;
-                default -> throw new IllegalArgumentException(source + ": variable '" + name + "' stores its values "
-                        + "as MAT type " + storedType + ", not a number type");
-            };
+            int width = width(storedType);
+            if (width == 0) {
+                throw new IllegalArgumentException(source + ": variable '" + name + "' stores its values as MAT type "
+                        + storedType + ", not a number type");
+            }
             if (values.remaining() != expected * width) {
                 throw new IllegalArgumentException(source + ": variable '" + name + "' of size "
                         + Arrays.toString(dimensions) + " holds " + values.remaining() / width + " values, expected "
@@ -135,6 +126,17 @@ public final class MatFile {
     }
 
     private MatFile() {
+    }
+
+    /** Bytes per value of a numeric MAT type; 0 for a type that holds no numbers. */
+    private static int width(int storedType) {
+        return switch (storedType) {
+            case MI_INT8, MI_UINT8 -> 1;
+            case MI_INT16, MI_UINT16 -> 2;
+            case MI_INT32, MI_UINT32, MI_SINGLE -> 4;
+            case MI_DOUBLE, MI_INT64, MI_UINT64 -> 8;
+            default -> 0;
+        };
     }
 
     /**
