@@ -1,8 +1,6 @@
 package org.sa2vp.cli;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.sa2vp.backbone.vit.VisionTransformerConfig;
-import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsWriter;
 import org.sa2vp.baseline.HeadTuningConfig;
 import org.sa2vp.data.AugmentedImages;
@@ -12,7 +10,10 @@ import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.EvaluationResult;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
+import org.sa2vp.zoo.FashionMnistBackbone;
+import org.sa2vp.zoo.PretrainedTinySwin;
 import org.sa2vp.zoo.PretrainedTinyVit;
+import org.sa2vp.zoo.ZooBackbones;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,22 +28,29 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code sa2vp pretrain}: trains the bundled tiny ViT ({@link PretrainedTinyVit}) from scratch on Fashion-MNIST,
- * the way its shipped weights were made, and writes them as a timm-named {@code .safetensors} with their SHA-256.
+ * {@code sa2vp pretrain}: trains one of the bundled backbones ({@link FashionMnistBackbone}, by default
+ * {@link PretrainedTinyVit}) from scratch on Fashion-MNIST, the way its shipped weights were made, and writes them
+ * as a timm-named {@code .safetensors} with their SHA-256.
  */
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Trains the bundled tiny ViT (32x32 grey input, 4x4 patches, width 96, 6 blocks, 3 heads) from "
-                + "scratch with supervision on Fashion-MNIST (Debian package dataset-fashion-mnist), with random "
-                + "shifts and flips, and reports its accuracy on the 10,000 test images.",
+        description = {"Trains a bundled backbone (--model: the tiny ViT, 32x32 grey input, 4x4 patches, width 96, 6 "
+                + "blocks, 3 heads; or the tiny Swin, 2x2 patches, 4x4 windows, stages of 2-2-6 blocks 32-64-128 "
+                + "wide) from scratch with supervision on Fashion-MNIST (Debian package dataset-fashion-mnist), with "
+                + "random shifts and flips, and reports its accuracy on the 10,000 test images.",
                 "--out receives the training run (last.zip, metrics.csv, curves.png, state.json; Ctrl-C and "
-                        + "--resume work as for 'sa2vp train'), " + PretrainedTinyVit.NAME + ".safetensors (the "
-                        + "backbone + head under timm's names) and pretrain.json (accuracy, seconds, SHA-256). The "
-                        + "defaults reproduce the weights bundled in sa2vp-zoo."},
-        footer = {"", "Example:", "  sa2vp pretrain --out runs/pretrain"})
+                        + "--resume work as for 'sa2vp train'), MODEL.safetensors (the backbone + head under timm's "
+                        + "names) and pretrain.json (accuracy, seconds, SHA-256). The defaults reproduce the weights "
+                        + "bundled in sa2vp-zoo."},
+        footer = {"", "Examples:", "  sa2vp pretrain --out runs/pretrain",
+                "  sa2vp pretrain --model " + PretrainedTinySwin.NAME + " --out runs/pretrain-swin"})
 public final class PretrainCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
     Path out;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "the bundled backbone to train: "
+            + PretrainedTinyVit.NAME + " (default) or " + PretrainedTinySwin.NAME)
+    String model = PretrainedTinyVit.NAME;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST idx files (default "
             + "/usr/share/datasets/fashion-mnist)")
@@ -65,6 +73,7 @@ public final class PretrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long start = System.nanoTime();
+        FashionMnistBackbone<?> bundled = ZooBackbones.model(model);
         InMemoryImages fashionTrain = FashionMnist.load(dataDirectory, FashionMnist.Split.TRAIN);
         if (trainImages != null) {
             fashionTrain = fashionTrain.slice(0, Math.min(trainImages, fashionTrain.size()));
@@ -73,12 +82,12 @@ public final class PretrainCommand implements Callable<Integer> {
         if (testImages != null) {
             fashionTest = fashionTest.slice(0, Math.min(testImages, fashionTest.size()));
         }
-        InMemoryImages train = fashionTrain.withImages(PretrainedTinyVit.fashionMnistInput(fashionTrain.images()));
-        InMemoryImages test = fashionTest.withImages(PretrainedTinyVit.fashionMnistInput(fashionTest.images()));
-        TrainingRecipe recipe = recipeOptions.apply(PretrainedTinyVit.PRETRAINING);
-        AugmentedImages augmented = new AugmentedImages(train, PretrainedTinyVit.PRETRAINING_SHIFT,
-                (0 - PretrainedTinyVit.MEAN) / PretrainedTinyVit.STD, true, recipe.getSeed());
-        HeadTuningConfig method = HeadTuningConfig.fullFineTuning(PretrainedTinyVit.CONFIG.withNumClasses(0),
+        InMemoryImages train = fashionTrain.withImages(FashionMnistBackbone.fashionMnistInput(fashionTrain.images()));
+        InMemoryImages test = fashionTest.withImages(FashionMnistBackbone.fashionMnistInput(fashionTest.images()));
+        TrainingRecipe recipe = recipeOptions.apply(bundled.pretraining());
+        AugmentedImages augmented = new AugmentedImages(train, FashionMnistBackbone.PRETRAINING_SHIFT,
+                (0 - FashionMnistBackbone.MEAN) / FashionMnistBackbone.STD, true, recipe.getSeed());
+        HeadTuningConfig method = HeadTuningConfig.fullFineTuning(bundled.classifier().headless(),
                 FashionMnist.NUM_CLASSES);
         Trainer trainer;
         if (resume) {
@@ -98,20 +107,19 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         ComputationGraph graph = trainer.graph();
         EvaluationResult evaluation = EvaluationResult.of(graph, method, test, null, 500);
-        Path weights = out.resolve(PretrainedTinyVit.NAME + ".safetensors");
+        Path weights = out.resolve(bundled.name() + ".safetensors");
         Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put("config", PretrainedTinyVit.CONFIG.toJson());
+        metadata.put("config", bundled.classifier().toJson());
         metadata.put("dataset", "Fashion-MNIST (MIT), " + train.size() + " training images");
         metadata.put("test_accuracy", String.format(Locale.ROOT, "%.4f", evaluation.accuracy()));
         metadata.put("recipe", recipe.toJson().replaceAll("\\s+", ""));
-        AtomicFiles.write(weights, temp -> SafetensorsWriter.write(temp,
-                VitCheckpoint.export(graph, ((VisionTransformerConfig) method.getBackbone()).withNumClasses(method.getNumClasses())).tensors(), metadata));
-        String sha256 = PretrainedTinyVit.sha256(weights);
+        AtomicFiles.write(weights, temp -> SafetensorsWriter.write(temp, bundled.export(graph).tensors(), metadata));
+        String sha256 = FashionMnistBackbone.sha256(weights);
         double seconds = (System.nanoTime() - start) / 1e9;
         String summary = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"test_accuracy\": %.4f,\n  "
                         + "\"test_correct\": %d,\n  \"test_images\": %d,\n  \"train_images\": %d,\n  \"epochs\": %d,\n"
                         + "  \"seed\": %d,\n  \"seconds_this_invocation\": %.0f,\n  \"threads\": \"%s\",\n  \"sha256\": \"%s\","
-                        + "\n  \"bytes\": %d\n}\n", PretrainedTinyVit.NAME, evaluation.accuracy(), evaluation.correct(),
+                        + "\n  \"bytes\": %d\n}\n", bundled.name(), evaluation.accuracy(), evaluation.correct(),
                 evaluation.count(), train.size(), recipe.getEpochs(), recipe.getSeed(), seconds,
                 System.getenv().getOrDefault("OMP_NUM_THREADS", "default"), sha256, size(weights));
         AtomicFiles.writeString(out.resolve("pretrain.json"), summary);

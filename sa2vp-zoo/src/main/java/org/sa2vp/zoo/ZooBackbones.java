@@ -8,7 +8,6 @@ import org.sa2vp.config.Registry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * The backbones bundled in this jar, by name, one row each: what {@code --backbone zoo:NAME} of the command line
@@ -20,11 +19,11 @@ public final class ZooBackbones {
     /** The prefix that marks a zoo name where a checkpoint file is expected: {@code zoo:vit_tiny_patch4_32_fashion}. */
     public static final String PREFIX = "zoo:";
 
-    private static final Registry<Function<CheckpointOptions, BackboneCheckpoint>> BUNDLED =
-            new Registry<>("zoo backbone");
+    private static final Registry<FashionMnistBackbone<?>> BUNDLED = new Registry<>("zoo backbone");
 
     static {
-        BUNDLED.register(PretrainedTinyVit.NAME, PretrainedTinyVit::read);
+        BUNDLED.register(PretrainedTinyVit.NAME, new PretrainedTinyVit());
+        BUNDLED.register(PretrainedTinySwin.NAME, new PretrainedTinySwin());
     }
 
     private ZooBackbones() {
@@ -41,7 +40,16 @@ public final class ZooBackbones {
      * @throws IllegalArgumentException "unknown zoo backbone 'x'; registered: ..." for a name not bundled
      */
     public static BackboneCheckpoint checkpoint(String name, CheckpointOptions options) {
-        return BUNDLED.get(name).apply(options);
+        return BUNDLED.get(name).checkpoint(options);
+    }
+
+    /**
+     * The bundled backbone {@code name} as a DL4J zoo model: its architecture, pretraining recipe and weights.
+     *
+     * @throws IllegalArgumentException "unknown zoo backbone 'x'; registered: ..." for a name not bundled
+     */
+    public static FashionMnistBackbone<?> model(String name) {
+        return BUNDLED.get(name);
     }
 
     /**
