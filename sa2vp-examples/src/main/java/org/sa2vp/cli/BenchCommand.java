@@ -16,6 +16,8 @@ import org.sa2vp.method.TuningMethod;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.model.Sa2vpConfig;
 import org.sa2vp.model.Sa2vpMethods;
+import org.sa2vp.model.Sa2vpSwinConfig;
+import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,8 +57,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--classes", defaultValue = "100", description = "classes (default ${DEFAULT-VALUE})")
     int classes;
 
-    @Option(names = "--compare-pytorch", description = "also time tools/bench/torch_sa2vp_step.py with the same sizes")
+    @Option(names = "--compare-pytorch", description = "also time the vectorised PyTorch step with the same sizes "
+            + "(tools/bench/torch_sa2vp_step.py, or torch_sa2vp_swin_step.py for a Swin)")
     boolean comparePytorch;
+
+    @Option(names = "--drop-path", paramLabel = "R", description = "Swin only: stochastic depth rate of the frozen "
+            + "blocks while training (default: the authors' " + Sa2vpSwinConfig.AUTHORS_DROP_PATH + "; 0 with "
+            + "--dropout 0 times the step without any dropout)")
+    Double dropPath;
 
     @Override
     public Integer call() throws Exception {
@@ -65,6 +73,10 @@ public final class BenchCommand implements Callable<Integer> {
         Backbone model;
         TuningMethod config;
         String torch = null;
+        if (dropPath != null && backbone.isVit()) {
+            throw new IllegalArgumentException("--drop-path is stochastic depth of a Swin backbone; SA2VP on the ViT "
+                    + "has none");
+        }
         if (backbone.isVit()) {
             VitCheckpoint vitCheckpoint = backbone.checkpoint();
             VisionTransformerConfig vit = backbone.config(vitCheckpoint);
@@ -76,13 +88,18 @@ public final class BenchCommand implements Callable<Integer> {
         } else {
             checkpoint = backbone.anyCheckpoint();
             model = backbone.anyConfig(checkpoint);
-            if (comparePytorch) {
-                throw new IllegalArgumentException("--compare-pytorch times SA2VP on the ViT "
-                        + "(tools/bench/torch_sa2vp_step.py); " + model.getName() + " is a " + model.family());
-            }
             config = sa2vp.applyTo(TuningMethods.create(Sa2vpMethods.SA2VP, model, classes));
+            if (dropPath != null) {
+                config = withDropPath(config, dropPath);
+            }
+            if (comparePytorch) {
+                if (!(config instanceof Sa2vpSwinConfig swin)) {
+                    throw new IllegalArgumentException("--compare-pytorch times SA2VP on the ViT or the Swin; "
+                            + model.getName() + " is a " + model.family());
+                }
+                torch = runPytorchSwin(swin, threadCount);
+            }
         }
-
         Nd4j.getEnvironment().setMaxThreads(threadCount);
         Nd4j.getEnvironment().setMaxMasterThreads(threadCount);
         Nd4j.factory().blas().setMaxThreads(threadCount);
@@ -124,6 +141,38 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** SA2VP-Swin with the frozen blocks' stochastic depth set to {@code rate}. */
+    private static TuningMethod withDropPath(TuningMethod config, double rate) {
+        if (!(config instanceof Sa2vpSwinConfig swin)) {
+            throw new IllegalArgumentException("--drop-path is stochastic depth of a Swin backbone; "
+                    + config.getBackbone().getName() + " is a " + config.getBackbone().family());
+        }
+        return swin.withBackbone(swin.getBackbone().withDropPathRate(rate)).validated();
+    }
+
+    private String runPytorchSwin(Sa2vpSwinConfig c, int threadCount) throws Exception {
+        SwinTransformerConfig s = c.getBackbone();
+        if (s.getImageHeight() != s.getImageWidth() || !s.isQkvBias() || s.getMlpRatio() != 4.0
+                || s.getInChannels() != 3 || c.getAttentionDropout() != c.getAdapterDropout()) {
+            throw new IllegalArgumentException("--compare-pytorch times square RGB Swins with qkv biases, MLP ratio 4 "
+                    + "and one dropout rate (tools/bench/torch_sa2vp_swin_step.py); " + s.describe() + " is not one");
+        }
+        Path script = BenchSupport.repoFile("tools/bench/torch_sa2vp_swin_step.py");
+        List<String> cmd = List.of("/usr/bin/python3", script.toString(), "--batch", "" + batch, "--steps", "" + steps,
+                "--threads", "" + threadCount, "--image", "" + s.getImageHeight(), "--patch", "" + s.getPatchSize(),
+                "--embed", "" + s.getEmbedDim(), "--depths", joined(s.getDepths()), "--heads", joined(s.getNumHeads()),
+                "--window", "" + s.getWindowSize(), "--stage", "" + c.getInteractionStage(), "--image-to-prompt",
+                joined(c.getImageToPromptBlocks()), "--local-window", "" + c.getWindowSize(), "--rank",
+                "" + c.getPromptRank(), "--adapter", "" + c.getAdapterSize(), "--gamma", "" + c.getGamma(),
+                "--classes", "" + c.getNumClasses(), "--dropout", "" + c.getAttentionDropout(), "--drop-path",
+                "" + s.getDropPathRate());
+        return runScript(cmd);
+    }
+
+    private static String joined(List<Integer> values) {
+        return String.join(",", values.stream().map(String::valueOf).toList());
+    }
+
     private String runPytorch(Sa2vpConfig c, int threadCount) throws Exception {
         VisionTransformerConfig v = c.getBackbone();
         Path script = BenchSupport.repoFile("tools/bench/torch_sa2vp_step.py");
@@ -132,6 +181,10 @@ public final class BenchCommand implements Callable<Integer> {
                 "--heads", "" + v.getNumHeads(), "--mlp", "" + v.effectiveMlpSize(), "--image", "" + v.getImageHeight(),
                 "--patch", "" + v.getPatchSize(), "--rank", "" + c.getPromptRank(), "--adapter", "" + c.getAdapterSize(),
                 "--classes", "" + c.getNumClasses());
+        return runScript(cmd);
+    }
+
+    private static String runScript(List<String> cmd) throws Exception {
         System.err.println("PyTorch: " + String.join(" ", cmd));
         // PyTorch (Debian's, on OpenBLAS and libgomp) gains from the same thread settings as we do, so it gets them too:
         // the comparison is between the two implementations, not between two environments.
