@@ -32,8 +32,8 @@ import java.util.concurrent.Callable;
 
 /** {@code sa2vp infer}: runs a plain ViT backbone, or SA2VP on a ViT or Swin, from checkpoint files on a tensor. */
 @Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs a backbone checkpoint (ViT or Swin) on a float32 NCHW tensor (.npy) in inference mode and writes "
-                + "'features' (final-norm class token, [B, D]) and, when the checkpoint has a classifier head, "
+        description = {"Runs a backbone checkpoint (ViT or Swin) on a float32 NCHW tensor (.npy) in inference mode and "
+                + "writes 'features' (final-norm class token, [B, D]) and, when the checkpoint has a classifier head, "
                 + "'logits' ([B, classes]) to an .npz.",
                 "With --prompts PARAMS (SA2VP trainable tensors under the authors' state-dict names, .safetensors, "
                         + ".npz or .pth, e.g. an adapter file written by 'sa2vp train' or the authors' PyTorch "

@@ -206,7 +206,10 @@ public class VisualPromptTokens extends BackboneLayer {
         }
     }
 
-    /** Builder; defaults: INSERT after one leading token, no prompt dropout, prompts initialised to zero unless {@code initBound} is set. */
+    /**
+     * Builder; defaults: INSERT after one leading token, no prompt dropout, prompts initialised to zero unless
+     * {@code initBound} is set.
+     */
     public static class Builder extends BackboneLayer.Builder<Builder> {
         private int hiddenSize;
         private int numPrompts;

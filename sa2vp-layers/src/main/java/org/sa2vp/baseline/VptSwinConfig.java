@@ -19,8 +19,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The VPT baseline on a frozen Swin Transformer ({@link VptSwinModel}: the VPT authors' {@code PromptedSwinTransformer}),
- * serialisable as JSON (type {@code "vpt-swin"}). Defaults as VPT's: {@value VptConfig#DEFAULT_PROMPT_TOKENS} prompt
+ * The VPT baseline on a frozen Swin Transformer ({@link VptSwinModel}: the VPT authors'
+ * {@code PromptedSwinTransformer}), serialisable as JSON (type {@code "vpt-swin"}). Defaults as VPT's: {@value VptConfig#DEFAULT_PROMPT_TOKENS} prompt
  * tokens, VPT-deep, no prompt dropout. {@link #of} also turns the backbone's stochastic depth off: VPT keeps the
  * frozen backbone in evaluation mode while training ({@code PromptedSwinTransformer.train}). The backbone's own
  * {@code numClasses} is ignored: VPT trains a new linear head of {@link #getNumClasses()} outputs. The trained file

@@ -20,7 +20,7 @@ import org.sa2vp.layers.Implementation;
  *   image [B,C,H,W] → patch_embed [B,T0,D0] → prompts.0 [B,P+T0,D0]  (prompts first: the Swin has no class token)
  *     → layers.0.blocks.0 → (deep: prompts.1) → layers.0.blocks.1 → …
  *     → layers.1.downsample [B,P+T1,2·D0]   (each prompt repeated 4× along the channels, then norm and reduction)
- *     → (deep: prompts.k) → layers.1.blocks.0 → … → norm [B,D_last] (final LayerNorm, mean over prompts and map)
+ *     → (deep: prompts.k) → layers.1.blocks.0 → … → norm [B,D_last] (final LayerNorm, mean over all tokens)
  *     → head [B,classes] → output (softmax + CE)
  * </pre>
  * Every block is a {@link org.sa2vp.backbone.swin.SwinBlock} with {@code promptTokens} P: its windows all attend to
@@ -52,7 +52,7 @@ public final class VptSwinModel {
         return configuration(config, globals, Implementation.FAST);
     }
 
-    /** As above, with the runtime of the backbone and prompt layers ({@link Implementation#SAMEDIFF}: the reference). */
+    /** As above, with the runtime of the backbone and prompt layers ({@link Implementation#SAMEDIFF}: reference). */
     public static ComputationGraphConfiguration configuration(VptSwinConfig config,
                                                               NeuralNetConfiguration.Builder globals,
                                                               Implementation implementation) {
@@ -69,7 +69,8 @@ public final class VptSwinModel {
         for (int stage = 1; stage < swin.numStages(); stage++) {
             blocksBefore[stage] = blocksBefore[stage - 1] + swin.getDepths().get(stage - 1);
         }
-        SwinTransformer.addFeatureExtractor(g, swin, INPUT, true, implementation, p, (graph, stage, block, previous) -> {
+        // prompts.k in front of block k (counted over all stages): every block when deep, the first one otherwise
+        SwinTransformer.BlockInput promptSets = (graph, stage, block, previous) -> {
             int index = blocksBefore[stage] + block;
             if (index > 0 && !config.isDeep()) {
                 return previous;
@@ -80,7 +81,8 @@ public final class VptSwinModel {
                     .promptDropout(config.getPromptDropout()).initBound(initBound).implementation(implementation)
                     .build(), previous);
             return VptModel.prompts(index);
-        });
+        };
+        SwinTransformer.addFeatureExtractor(g, swin, INPUT, true, implementation, p, promptSets);
         g.addLayer(HEAD, new DenseLayer.Builder().nIn(swin.featureWidth()).nOut(config.getNumClasses())
                 .activation(Activation.IDENTITY).build(), FEATURES);
         g.addLayer(OUTPUT, ClassifierLoss.softmax(config.getNumClasses(), new LossMCXENT()), HEAD);

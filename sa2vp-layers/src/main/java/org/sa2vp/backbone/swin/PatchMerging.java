@@ -36,8 +36,8 @@ import java.util.Map;
  * {@code reductionW [4C, 2C]} (x·W layout: PyTorch's {@code reduction.weight} transposed).
  *
  * <p>Prompt tokens (VPT on Swin, {@code promptTokens} P > 0): the input is {@code [B, P + H·W, C]} and the output
- * {@code [B, P + ⌈H/2⌉·⌈W/2⌉, 2C]}; each prompt is repeated four times along the channels ({@code [p ; p ; p ; p]},
- * 4C, VPT's {@code PromptedPatchMerging} without its optional projection) and goes through the same LayerNorm and
+ * {@code [B, P + ⌈H/2⌉·⌈W/2⌉, 2C]}; each prompt is repeated four times along the channels
+ * ({@code [p ; p ; p ; p]}, 4C, VPT's {@code PromptedPatchMerging} without its optional projection) and goes through the same LayerNorm and
  * reduction as the merged neighbourhoods.
  */
 @Data
@@ -110,7 +110,8 @@ public class PatchMerging extends BackboneLayer {
     public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
         int c = hiddenSize, h2 = outputHeight(), w2 = outputWidth();
         SDVariable map = (promptTokens == 0 ? input : input.get(SDIndex.all(),
-                SDIndex.interval((long) promptTokens, inputTokens()), SDIndex.all())).reshape(-1, gridHeight, gridWidth, c);
+                SDIndex.interval((long) promptTokens, inputTokens()), SDIndex.all()))
+                .reshape(-1, gridHeight, gridWidth, c);
         if (gridHeight % 2 == 1 || gridWidth % 2 == 1) {
             map = sd.nn().pad(map, sd.constant(Nd4j.createFromArray(new int[][]{{0, 0}, {0, gridHeight % 2},
                     {0, gridWidth % 2}, {0, 0}})), 0.0);

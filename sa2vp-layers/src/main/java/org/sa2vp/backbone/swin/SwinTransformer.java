@@ -95,7 +95,7 @@ public final class SwinTransformer {
      */
     @FunctionalInterface
     public interface BlockInput {
-        /** Returns the vertex block {@code block} of stage {@code stage} reads; {@code previous} if nothing is added. */
+        /** The vertex block {@code block} of stage {@code stage} reads: {@code previous} if nothing is added. */
         String before(ComputationGraphConfiguration.GraphBuilder g, int stage, int block, String previous);
     }
 

@@ -46,7 +46,7 @@ public final class SwinBlockKernel {
     public record Result(INDArray output, Cache cache) {
     }
 
-    /** The block on map tokens only: {@link #forward(INDArray, Weights, ShiftedWindows, int, int, int, double, double, boolean)} with no global tokens. */
+    /** The block on map tokens only (no global tokens). */
     public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int heads, int batch, double eps,
                                  double dropPath, boolean training) {
         return forward(x, w, windows, 0, heads, batch, eps, dropPath, training);
@@ -82,14 +82,14 @@ public final class SwinBlockKernel {
         INDArray mlpPath = DropoutKernel.perSampleMask(batch, x.dataType(), dropPath, training);
         INDArray out = DropoutKernel.applyPerSample(LinearKernel.forward(hidden, b.fc2W(), b.fc2B()), mlpPath)
                 .addi(x1);
-        return new Result(out, new Cache(windows, batch, globals, n1[0], windowed, fused.weight(), attention.cache(), merged,
-                attentionPath, n2[0], normed2, pre, hidden, mlpPath));
+        return new Result(out, new Cache(windows, batch, globals, n1[0], windowed, fused.weight(), attention.cache(),
+                merged, attentionPath, n2[0], normed2, pre, hidden, mlpPath));
     }
 
     /**
-     * @param dOut gradient of the output {@code [B·T, D]}
+     * @param dOut gradient of the output {@code [B·(P+T), D]}
      * @param g    gradient accumulators; {@link Weights#FROZEN} (or null) when the whole block is frozen
-     * @return the gradient of the input {@code [B·T, D]}
+     * @return the gradient of the input {@code [B·(P+T), D]}
      */
     public static INDArray backward(INDArray dOut, Cache c, Weights w, Weights g) {
         Weights gw = g == null ? Weights.FROZEN : g;
@@ -107,7 +107,8 @@ public final class SwinBlockKernel {
         INDArray dProjected = DropoutKernel.applyPerSample(dx1.dup('c'), c.attentionPath());
         INDArray dMerged = LinearKernel.backward(dProjected, c.merged(), a.outW(), ga.outW(), ga.outB(), true);
         int globals = c.globals(), n = windows.windowTokens();
-        INDArray dAttended = windows.partition(dMerged, c.batch(), globals, 1.0 / windows.windows()); // [B·nW·(P+N), D]
+        // [B·nW·(P+N), D]; the prompts' mean over windows sends each window 1/nW of their gradient
+        INDArray dAttended = windows.partition(dMerged, c.batch(), globals, 1.0 / windows.windows());
         INDArray table = w.relativePositionBias();
         INDArray dAdditive = gw.relativePositionBias() == null ? null
                 : Nd4j.zeros(table.dataType(), windows.windows(), table.size(1), globals + n, globals + n);
