@@ -43,7 +43,10 @@ public class VptSwinConfig implements TuningMethod {
     /** True: VPT-deep, one prompt set per block of every stage; false: VPT-shallow, one set before the first block. */
     @Builder.Default
     private boolean deep = true;
-    /** Dropout on the prompt tokens while training (VPT's {@code DROPOUT}, 0 by default). */
+    /**
+     * Dropout on the prompt tokens while training (VPT's {@code DROPOUT}, 0 by default), one mask per image (the
+     * authors draw one mask per deep set for the whole batch).
+     */
     private double promptDropout;
 
     /** VPT's defaults on a Swin: deep, 10 tokens, the backbone headless and without stochastic depth. */

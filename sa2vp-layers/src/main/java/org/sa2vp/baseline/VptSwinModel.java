@@ -35,6 +35,8 @@ import org.sa2vp.layers.Implementation;
  * windows are image-major, so at batch sizes above one a prompt is averaged over windows of several images (and in
  * VPT-shallow joins windows of other images). Here each image's prompts see and average over that image's windows
  * only, which is what their code computes at batch size 1 and what makes an image's logits independent of its batch.
+ * On maps that are not a multiple of the window the prompts also see the zero-padded slots, as the map's tokens do
+ * (torchvision's padding, see {@link org.sa2vp.backbone.swin.SwinBlock}); the authors' Swin accepts no such maps.
  */
 public final class VptSwinModel {
 
