@@ -27,12 +27,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code sa2vp bench}: times one SA2VP training step (a benchmark, not a test). */
+/** {@code sa2vp bench}: times one training step of SA2VP or a baseline (a benchmark, not a test). */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Times one SA2VP training step: forward, backward and the AdamW update of the trainable "
-                + "tensors (decoupled weight decay 1e-4, lr 1e-3), the authors' dropout active, on random images "
-                + "and labels. Frozen weights are random unless --backbone is given. A Swin backbone (file or "
-                + "--model swin_...) times SA2VP-Swin with the authors' Swin defaults.",
+        description = {"Times one training step of --method (SA2VP by default): forward, backward and the AdamW "
+                + "update of the trainable tensors (decoupled weight decay 1e-4, lr 1e-3), the authors' dropout "
+                + "active, on random images and labels. Frozen weights are random unless --backbone is given. A Swin "
+                + "backbone (file or --model swin_...) times the method's Swin variant (SA2VP-Swin with the authors' "
+                + "Swin defaults, VPT as the VPT authors' Swin).",
                 "The last line is one JSON object with step_s (median), images_per_s and peak_rss_mb; with "
                         + "--compare-pytorch it also holds the same step of the vectorised PyTorch implementation "
                         + "(tools/bench/torch_sa2vp_step.py, Debian python3-torch) measured first in the same run."},
@@ -44,6 +45,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Mixin
     Sa2vpOptions sa2vp;
+
+    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "sa2vp", description = "the tuning method to "
+            + "time: sa2vp (default) or a baseline: linear-probe, vpt-shallow, vpt-deep, full-finetune")
+    String method;
 
     @Option(names = "--batch", defaultValue = "8", description = "images per step (default ${DEFAULT-VALUE})")
     int batch;
@@ -77,18 +82,32 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--drop-path is stochastic depth of a Swin backbone; SA2VP on the ViT "
                     + "has none");
         }
+        boolean isSa2vp = TuningMethods.canonicalName(method).equals(Sa2vpMethods.SA2VP);
+        if (!isSa2vp && !sa2vp.isEmpty()) {
+            throw new IllegalArgumentException("SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, not "
+                    + method);
+        }
+        if (!isSa2vp && comparePytorch) {
+            throw new IllegalArgumentException("--compare-pytorch times SA2VP (tools/bench/torch_sa2vp_step.py, "
+                    + "torch_sa2vp_swin_step.py), not " + method);
+        }
         if (backbone.isVit()) {
             VitCheckpoint vitCheckpoint = backbone.checkpoint();
             VisionTransformerConfig vit = backbone.config(vitCheckpoint);
-            Sa2vpConfig vitConfig = sa2vp.toConfig(vit, classes);
-            torch = comparePytorch ? runPytorch(vitConfig, threadCount) : null;
             checkpoint = vitCheckpoint;
             model = vit;
-            config = vitConfig;
+            if (isSa2vp) {
+                Sa2vpConfig vitConfig = sa2vp.toConfig(vit, classes);
+                torch = comparePytorch ? runPytorch(vitConfig, threadCount) : null;
+                config = vitConfig;
+            } else {
+                config = TuningMethods.create(method, vit, classes);
+            }
         } else {
             checkpoint = backbone.anyCheckpoint();
             model = backbone.anyConfig(checkpoint);
-            config = sa2vp.applyTo(TuningMethods.create(Sa2vpMethods.SA2VP, model, classes));
+            config = isSa2vp ? sa2vp.applyTo(TuningMethods.create(Sa2vpMethods.SA2VP, model, classes))
+                    : TuningMethods.create(method, model, classes);
             if (dropPath != null) {
                 config = withDropPath(config, dropPath);
             }
@@ -144,8 +163,8 @@ public final class BenchCommand implements Callable<Integer> {
     /** SA2VP-Swin with the frozen blocks' stochastic depth set to {@code rate}. */
     private static TuningMethod withDropPath(TuningMethod config, double rate) {
         if (!(config instanceof Sa2vpSwinConfig swin)) {
-            throw new IllegalArgumentException("--drop-path is stochastic depth of a Swin backbone; "
-                    + config.getBackbone().getName() + " is a " + config.getBackbone().family());
+            throw new IllegalArgumentException("--drop-path sets the stochastic depth of SA2VP-Swin's frozen blocks, "
+                    + "not of " + config.methodName());
         }
         return swin.withBackbone(swin.getBackbone().withDropPathRate(rate)).validated();
     }

@@ -4,11 +4,11 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.backbone.BackboneGraphs;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.swin.SwinCheckpoint;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import org.sa2vp.backbone.vit.PositionEmbeddingResize;
-import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.NpzReader;
@@ -32,8 +32,8 @@ import java.util.concurrent.Callable;
 
 /** {@code sa2vp infer}: runs a plain ViT backbone, or SA2VP on a ViT or Swin, from checkpoint files on a tensor. */
 @Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs a ViT backbone checkpoint on a float32 NCHW tensor (.npy) in inference mode and writes "
-                + "'features' (final-norm class token, [B, D]) and, when the checkpoint has a classifier head, "
+        description = {"Runs a backbone checkpoint (ViT or Swin) on a float32 NCHW tensor (.npy) in inference mode and "
+                + "writes 'features' (final-norm class token, [B, D]) and, when the checkpoint has a classifier head, "
                 + "'logits' ([B, classes]) to an .npz.",
                 "With --prompts PARAMS (SA2VP trainable tensors under the authors' state-dict names, .safetensors, "
                         + ".npz or .pth, e.g. an adapter file written by 'sa2vp train' or the authors' PyTorch "
@@ -41,7 +41,8 @@ import java.util.concurrent.Callable;
                         + "classes], the class count from class_head). Rank, adapter width and the number of deep "
                         + "maps come from the tensors' shapes (or the adapter file's stored configuration); the rest "
                         + "from the SA2VP options (authors' defaults).",
-                "A Swin Transformer checkpoint runs with --prompts only, as SA2VP-Swin: rank, adapter width and "
+                "A Swin Transformer checkpoint runs as a plain backbone in the same way ('features': the pooled final "
+                        + "norm), and with --prompts as SA2VP-Swin: rank, adapter width and "
                         + "classes from the tensors (patch_embed.deep_ppt, layers.S.cross_attn.0.ffn.fc1, "
                         + "class_head), the rest the authors' Swin defaults with --rank, --adapter-size, --gamma, "
                         + "--lambda and --window.",
@@ -103,7 +104,7 @@ public final class InferCommand implements Callable<Integer> {
                     + ", expected [batch, channels, height, width] (NCHW float32)");
         }
         if (BackboneOptions.isSwinFile(backbone)) {
-            return runSa2vpSwin(images);
+            return runSwin(images);
         }
         VitCheckpoint.Options options = VitCheckpoint.Options.defaults().withNumHeads(heads)
                 .withImageSize(imageSize != null ? imageSize : (int) images.size(2)).withLayerNormEps(layerNormEps)
@@ -122,19 +123,26 @@ public final class InferCommand implements Callable<Integer> {
         if (prompts != null) {
             return runSa2vp(checkpoint, images);
         }
-        ComputationGraph graph = checkpoint.toGraph();
         System.err.printf("%s: ViT width %d, depth %d, heads %d, patch %d, %dx%d images, %d classes%n", backbone,
                 c.getHiddenSize(), c.getDepth(), c.getNumHeads(), c.getPatchSize(), c.getImageHeight(),
                 c.getImageWidth(), c.getNumClasses());
+        return writeBackboneOutputs(checkpoint.toGraph(), c.getNumClasses() > 0, images);
+    }
+
+    /**
+     * A plain backbone graph of any family (vertices {@link BackboneGraphs#FEATURES}, {@link BackboneGraphs#HEAD}),
+     * batch by batch: 'features' and, when it has a head, 'logits' into --output.
+     */
+    private int writeBackboneOutputs(ComputationGraph graph, boolean hasHead, INDArray images) {
         List<INDArray> features = new ArrayList<>();
         List<INDArray> logits = new ArrayList<>();
         for (long start = 0; start < images.size(0); start += batchSize) {
             INDArray batch = images.get(NDArrayIndex.interval(start, Math.min(start + batchSize, images.size(0))),
                     NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
             Map<String, INDArray> activations = graph.feedForward(new INDArray[]{batch}, false);
-            features.add(activations.get(VisionTransformer.FEATURES).dup());
-            if (c.getNumClasses() > 0) {
-                logits.add(activations.get(VisionTransformer.HEAD).dup());
+            features.add(activations.get(BackboneGraphs.FEATURES).dup());
+            if (hasHead) {
+                logits.add(activations.get(BackboneGraphs.HEAD).dup());
             }
         }
         Map<String, INDArray> out = new LinkedHashMap<>();
@@ -158,15 +166,11 @@ public final class InferCommand implements Callable<Integer> {
     }
 
     /**
-     * SA2VP on a Swin checkpoint: the prompts' configuration is the authors' defaults on the backbone with the
-     * SA2VP options that SA2VP-Swin has, rank, adapter width and classes from the tensors (or an adapter file's
-     * stored configuration).
+     * A Swin checkpoint: without --prompts the plain backbone's features and logits; with them SA2VP-Swin, configured
+     * as the authors' defaults on the backbone with the SA2VP options that SA2VP-Swin has, rank, adapter width and
+     * classes from the tensors (or an adapter file's stored configuration).
      */
-    private int runSa2vpSwin(INDArray images) {
-        if (prompts == null) {
-            throw new IllegalArgumentException(backbone + " is a Swin Transformer: infer runs it as SA2VP-Swin with "
-                    + "--prompts PARAMS (features and logits of a plain backbone: ViT checkpoints only)");
-        }
+    private int runSwin(INDArray images) {
         SwinCheckpoint checkpoint = SwinCheckpoint.read(Path.of(backbone), CheckpointOptions.defaults()
                 .withNumHeads(heads).withImageSize(imageSize != null ? imageSize : (int) images.size(2))
                 .withStrict(!nonStrict));
@@ -175,6 +179,10 @@ public final class InferCommand implements Callable<Integer> {
                 || images.size(3) != c.getImageWidth()) {
             throw new IllegalArgumentException(input + ": shape " + Arrays.toString(images.shape()) + ", expected [B, "
                     + c.getInChannels() + ", " + c.getImageHeight() + ", " + c.getImageWidth() + "] for " + backbone);
+        }
+        if (prompts == null) {
+            System.err.printf("%s: %s%n", backbone, c.describe());
+            return writeBackboneOutputs(checkpoint.toGraph(), c.getNumClasses() > 0, images);
         }
         Sa2vpSwinConfig template = (Sa2vpSwinConfig) sa2vp.applyTo(Sa2vpSwinConfig.of(c.headless(), 1));
         SwinAuthorsNames.Trained trained = SwinAuthorsNames.readAny(prompts, template);

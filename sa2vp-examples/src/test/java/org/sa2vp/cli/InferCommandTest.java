@@ -4,7 +4,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.swin.SwinCheckpoint;
+import org.sa2vp.backbone.swin.SwinTransformer;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.StateDict;
 
@@ -44,6 +48,27 @@ class InferCommandTest {
         StateDict reference = NpzReader.readNpz(fixture("reference.npz"));
         assertTrue(maxAbsDiff(result.get("features"), reference.get("features")) <= 1e-4);
         assertTrue(maxAbsDiff(result.get("logits"), reference.get("logits")) <= 1e-4);
+    }
+
+    /**
+     * A Swin file without --prompts runs the plain backbone: features and logits are the Java graph's of the same
+     * file to the bit, and torchvision's (the fixture's reference) within 1e-4.
+     */
+    @Test
+    void aSwinFileWithoutPromptsWritesTheBackbonesFeaturesAndLogits(@TempDir Path dir) {
+        Path swin = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "swin");
+        Path out = dir.resolve("out.npz");
+        assertEquals(0, Sa2vpCli.execute("infer", "--backbone", swin.resolve("microsoft_model.pth").toString(),
+                "--input", swin.resolve("input.npy").toString(), "--output", out.toString()));
+        StateDict result = NpzReader.readNpz(out);
+        INDArray images = NpzReader.readNpy(swin.resolve("input.npy"));
+        ComputationGraph graph = SwinCheckpoint.read(swin.resolve("microsoft_model.pth"), CheckpointOptions.defaults()
+                .withImageSize(40)).toGraph();
+        assertEquals(SwinTransformer.features(graph, images), result.get("features"));
+        assertEquals(SwinTransformer.logits(graph, images), result.get("logits"));
+        StateDict reference = NpzReader.readNpz(swin.resolve("reference.npz"));
+        assertTrue(maxAbsDiff(result.get("logits"), reference.get("logits")) <= 1e-4);
+        assertTrue(maxAbsDiff(result.get("features"), reference.get("features")) <= 1e-4);
     }
 
     @Test

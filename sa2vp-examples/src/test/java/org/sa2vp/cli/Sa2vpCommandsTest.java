@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -221,5 +222,38 @@ class Sa2vpCommandsTest {
         assertEquals(2, torch.code());
         assertEquals("sa2vp bench: --compare-pytorch times SA2VP on the ViT (tools/bench/torch_sa2vp_step.py); "
                 + swin + " is a swin", torch.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+    }
+
+    /**
+     * bench --method: every baseline's step on the Swin file and VPT-deep on timm's Swin-T variant; SA2VP's options
+     * and --compare-pytorch are refused for a baseline in one line.
+     */
+    @Test
+    void benchTimesEveryBaselineOnASwin() {
+        Path swin = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "swin",
+                "microsoft_model.pth");
+        for (String method : List.of("linear-probe", "full-finetune", "vpt-shallow", "vpt-deep")) {
+            String out = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--method", method, "--backbone",
+                    swin.toString(), "--image-size", "40", "--batch", "2", "--steps", "1", "--classes", "5")));
+            String last = out.strip().lines().reduce((a, b) -> b).orElse("");
+            assertTrue(last.startsWith("{\"impl\":\"dl4j\",\"model\":\"" + swin + "\",\"batch\":2,")
+                    && last.contains("\"step_s\":"), method + ": " + last);
+        }
+        String tiny = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--method", "vpt-deep", "--model",
+                "swin_tiny_patch4_window7_224", "--batch", "1", "--steps", "1", "--classes", "5")));
+        String last = tiny.strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("{\"impl\":\"dl4j\",\"model\":\"swin_tiny_patch4_window7_224\",\"batch\":1,"),
+                last);
+
+        CliRun rank = CliRun.of("bench", "--method", "vpt-deep", "--backbone", swin.toString(), "--image-size", "40",
+                "--rank", "4");
+        assertEquals(2, rank.code());
+        assertEquals("sa2vp bench: SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, not vpt-deep",
+                rank.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+        CliRun torch = CliRun.of("bench", "--method", "linear-probe", "--model", "vit_tiny_patch16_224",
+                "--compare-pytorch");
+        assertEquals(2, torch.code());
+        assertEquals("sa2vp bench: --compare-pytorch times SA2VP on the ViT (tools/bench/torch_sa2vp_step.py), not "
+                + "linear-probe", torch.err().strip().lines().reduce((a, b) -> b).orElseThrow());
     }
 }

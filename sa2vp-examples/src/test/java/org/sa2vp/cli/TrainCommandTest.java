@@ -8,11 +8,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.deeplearning4j.util.ModelSerializer;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.swin.SwinCheckpoint;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.NpzWriter;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.baseline.VptConfig;
+import org.sa2vp.baseline.VptSwinConfig;
 import org.sa2vp.model.AdapterFile;
 import org.sa2vp.model.AuthorsNames;
 import org.sa2vp.model.Sa2vpConfig;
@@ -231,7 +235,7 @@ class TrainCommandTest {
      * adapter file reproduces the best epoch's validation loss, and predict gives each image a distribution.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sa2vp", "linear-probe", "full-finetune"})
+    @ValueSource(strings = {"sa2vp", "linear-probe", "full-finetune", "vpt-deep", "vpt-shallow"})
     void trainsEvaluatesAndPredictsOnASwinBackbone(String method, @TempDir Path dir) throws Exception {
         Path x = images(dir, "x.npy", 8, 1), y = floatLabels(dir, "y.npy", 8);
         Path out = dir.resolve("run");
@@ -244,6 +248,10 @@ class TrainCommandTest {
         assertEquals(method, state.getConfig().methodName());
         if (method.equals("sa2vp")) {
             assertInstanceOf(Sa2vpSwinConfig.class, state.getConfig());
+        }
+        if (method.startsWith("vpt")) {
+            assertInstanceOf(VptSwinConfig.class, state.getConfig());
+            assertEquals(method.equals("vpt-deep"), ((VptSwinConfig) state.getConfig()).isDeep());
         }
         assertEquals("swin", state.getConfig().getBackbone().family());
         assertEquals(3, state.getConfig().getNumClasses());
@@ -324,11 +332,52 @@ class TrainCommandTest {
         CliRun probe = CliRun.of(with(common, "--method", "linear-probe", "--rank", "4"));
         assertEquals("sa2vp train: SA2VP options (--rank, --gamma, ...) apply to --method sa2vp only, not "
                 + "linear-probe", probe.err().strip().lines().reduce((a, b) -> b).orElseThrow());
-        CliRun vpt = CliRun.of(with(common, "--method", "vpt-deep"));
-        assertEquals(2, vpt.code());
-        assertEquals("sa2vp train: method 'vpt-deep' is registered for backbone family vit, not 'swin'",
-                vpt.err().strip().lines().reduce((a, b) -> b).orElseThrow());
         assertFalse(Files.exists(dir.resolve("run").resolve(Trainer.STATE)));
+    }
+
+    /**
+     * Two training steps (8 images, batch 4) of every method on the Swin file: the loss is finite, the run's graph
+     * ({@code last.zip}) has moved the method's trained values and, unless the method fine-tunes the backbone, holds
+     * the file's backbone weights bit for bit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"linear-probe", "full-finetune", "vpt-deep", "vpt-shallow", "sa2vp"})
+    void twoStepsOnASwinFileMoveTheTrainedValuesAndKeepTheFrozenOnes(String method, @TempDir Path dir)
+            throws Exception {
+        Path x = images(dir, "x.npy", 8, 2), y = floatLabels(dir, "y.npy", 8);
+        Path out = dir.resolve("run");
+        CliRun trained = CliRun.of("train", "--backbone", SWIN.toString(), "--method", method, "--train",
+                x.toString(), "--train-labels", y.toString(), "--out", out.toString(), "--epochs", "1",
+                "--warmup-epochs", "0", "--batch-size", "4");
+        assertEquals(0, trained.code(), trained.err());
+        TrainingState state = TrainingState.read(out.resolve(Trainer.STATE));
+        double loss = state.getHistory().get(0).getTrainLoss();
+        assertTrue(Double.isFinite(loss) && loss > 0, "training loss " + loss);
+
+        SwinCheckpoint file = SwinCheckpoint.read(SWIN, CheckpointOptions.defaults().withImageSize(40));
+        ComputationGraph run = ModelSerializer.restoreComputationGraph(out.resolve(Trainer.LAST).toFile(), false);
+        StateDict backbone = SwinCheckpoint.export(run, file.config().headless());
+        long movedBackbone = 0;
+        for (String key : backbone.keys()) {
+            if (!file.weights().keys().contains(key)) {
+                continue;
+            }
+            INDArray before = file.weights().get(key).castTo(DataType.FLOAT);
+            INDArray after = backbone.get(key).reshape(before.shape());
+            movedBackbone += before.neq(after).castTo(DataType.LONG).sumNumber().longValue();
+            if (!method.equals("full-finetune")) {
+                assertEquals(before, after, method + ": frozen " + key + " changed");
+            }
+        }
+        if (method.equals("full-finetune")) {
+            assertTrue(movedBackbone > 1000, movedBackbone + " backbone values moved in full fine-tuning");
+        }
+        // The run's starting point: the same configuration and recipe (seeded), the file's backbone loaded.
+        ComputationGraph start = Trainer.newGraph(state.getConfig(), state.getRecipe(), 8);
+        state.getConfig().loadBackbone(start, file);
+        long moved = start.params().neq(run.params()).castTo(DataType.LONG).sumNumber().longValue();
+        long trainable = state.getConfig().trainableParameters();
+        assertTrue(moved <= trainable && moved > trainable / 2, moved + " values moved, " + trainable + " trainable");
     }
 
     private static String[] with(String[] common, String... more) {

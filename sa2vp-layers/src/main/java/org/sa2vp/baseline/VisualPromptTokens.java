@@ -23,9 +23,10 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * VPT's learnable prompt tokens (Jia et al., ECCV 2022) on a token map {@code [B, T, D]} whose token 0 is the
- * class token. The layer writes its prompts {@code [P, D]} (the only, trainable, parameter {@value #PROMPTS}) to
- * positions {@code 1 … P}, the same prompts for every sample, after dropout:
+ * VPT's learnable prompt tokens (Jia et al., ECCV 2022) on a token map {@code [B, T, D]} that starts with L leading
+ * tokens ({@code leadingTokens}: 1, the ViT's class token, by default; 0 on the Swin, which has none). The layer
+ * writes its prompts {@code [P, D]} (the only, trainable, parameter {@value #PROMPTS}) to positions
+ * {@code L … L+P−1}, the same prompts for every sample, after dropout (shown for L = 1):
  * <pre>
  *   INSERT  [cls ; x₁ … x_{T−1}]             → [cls ; Dropout(prompts) ; x₁ … x_{T−1}]      [B, T+P, D]
  *   REPLACE [cls ; q₁ … q_P ; x_{P+1} … ]    → [cls ; Dropout(prompts) ; x_{P+1} … ]         [B, T, D]
@@ -34,7 +35,7 @@ import java.util.Map;
  * later block of VPT-deep, dropping the previous block's outputs at the prompt positions. Prompts carry no
  * position embedding. It is concatenation and slicing, so the backward pass is written out: the input gradient
  * is the output gradient at the carried positions (zero at replaced ones), the prompt gradient its sum over the
- * batch at positions {@code 1 … P}, through the dropout mask.
+ * batch at positions {@code L … L+P−1}, through the dropout mask.
  */
 @Data
 @EqualsAndHashCode(callSuper = true)
@@ -56,6 +57,8 @@ public class VisualPromptTokens extends BackboneLayer {
     private double promptDropout;
     /** Prompts start as U(−initBound, initBound). */
     private double initBound;
+    /** L, tokens kept in front of the prompts: 1 (the class token, default) or 0 (a map without one). */
+    private int leadingTokens = 1;
 
     private VisualPromptTokens(Builder b) {
         super(b);
@@ -64,6 +67,7 @@ public class VisualPromptTokens extends BackboneLayer {
         placement = b.placement;
         promptDropout = b.promptDropout;
         initBound = b.initBound;
+        leadingTokens = b.leadingTokens;
         validate();
     }
 
@@ -82,6 +86,7 @@ public class VisualPromptTokens extends BackboneLayer {
         require(placement != null, "placement", "INSERT or REPLACE", placement);
         require(promptDropout >= 0 && promptDropout < 1, "promptDropout", "in [0, 1)", promptDropout);
         require(initBound >= 0, "initBound", ">= 0", initBound);
+        require(leadingTokens >= 0, "leadingTokens", ">= 0", leadingTokens);
     }
 
     @Override
@@ -95,9 +100,9 @@ public class VisualPromptTokens extends BackboneLayer {
         return false;
     }
 
-    /** Index of the first input token carried to the output (after the class token and any replaced prompts). */
+    /** Index of the first input token carried to the output (after the leading tokens and any replaced prompts). */
     public int firstCarriedToken() {
-        return placement == Placement.INSERT ? 1 : 1 + numPrompts;
+        return placement == Placement.INSERT ? leadingTokens : leadingTokens + numPrompts;
     }
 
     @Override
@@ -113,12 +118,16 @@ public class VisualPromptTokens extends BackboneLayer {
     @Override
     public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
         long tokens = input.getShape()[1];
-        SDVariable cls = input.get(SDIndex.all(), SDIndex.interval(0L, 1L), SDIndex.all());
         // [B, 1, D]·0 + [1, P, D] broadcasts the prompts to every sample.
-        SDVariable prompts = cls.mul(0.0).add(p.get(PROMPTS).reshape(1, numPrompts, hiddenSize));
+        SDVariable prompts = input.get(SDIndex.all(), SDIndex.interval(0L, 1L), SDIndex.all()).mul(0.0)
+                .add(p.get(PROMPTS).reshape(1, numPrompts, hiddenSize));
         SDVariable carried = input.get(SDIndex.all(), SDIndex.interval((long) firstCarriedToken(), tokens),
                 SDIndex.all());
-        return sd.concat(1, cls, prompts, carried);
+        if (leadingTokens == 0) {
+            return sd.concat(1, prompts, carried);
+        }
+        return sd.concat(1, input.get(SDIndex.all(), SDIndex.interval(0L, (long) leadingTokens), SDIndex.all()),
+                prompts, carried);
     }
 
     @Override
@@ -129,7 +138,7 @@ public class VisualPromptTokens extends BackboneLayer {
                     + "InputType.recurrent(" + hiddenSize + ", T >= " + firstCarriedToken() + ", RNNFormat.NWC), got "
                     + inputType);
         }
-        long tokens = rnn.getTimeSeriesLength() - firstCarriedToken() + 1 + numPrompts;
+        long tokens = rnn.getTimeSeriesLength() - firstCarriedToken() + leadingTokens + numPrompts;
         return InputType.recurrent(hiddenSize, tokens, RNNFormat.NWC);
     }
 
@@ -165,39 +174,49 @@ public class VisualPromptTokens extends BackboneLayer {
             VisualPromptTokens c = config();
             c.validateInput(input);
             inputShape = input.shape();
-            long batch = input.size(0), p = c.getNumPrompts(), d = c.getHiddenSize();
+            long batch = input.size(0), p = c.getNumPrompts(), d = c.getHiddenSize(), lead = c.getLeadingTokens();
             INDArray prompts = weights().get(PROMPTS).reshape('c', 1, p, d).broadcast(batch, p, d);
             dropoutMask = DropoutKernel.mask(prompts, c.getPromptDropout(), training);
-            return Nd4j.concat(1, input.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 1), NDArrayIndex.all()),
-                    DropoutKernel.apply(prompts, dropoutMask), input.get(NDArrayIndex.all(),
-                            NDArrayIndex.interval(c.firstCarriedToken(), input.size(1)), NDArrayIndex.all()));
+            INDArray promptTokens = DropoutKernel.apply(prompts, dropoutMask);
+            INDArray carried = input.get(NDArrayIndex.all(), NDArrayIndex.interval(c.firstCarriedToken(),
+                    input.size(1)), NDArrayIndex.all());
+            return lead == 0 ? Nd4j.concat(1, promptTokens, carried) : Nd4j.concat(1, input.get(NDArrayIndex.all(),
+                    NDArrayIndex.interval(0, lead), NDArrayIndex.all()), promptTokens, carried);
         }
 
         @Override
         protected INDArray backward(INDArray epsilon) {
             VisualPromptTokens c = config();
-            long p = c.getNumPrompts(), outTokens = epsilon.size(1);
-            INDArray dPrompts = epsilon.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 1 + p), NDArrayIndex.all());
+            long p = c.getNumPrompts(), outTokens = epsilon.size(1), lead = c.getLeadingTokens();
+            INDArray dPrompts = epsilon.get(NDArrayIndex.all(), NDArrayIndex.interval(lead, lead + p),
+                    NDArrayIndex.all());
             if (dropoutMask != null) {
                 dPrompts = dPrompts.mul(dropoutMask);
             }
             c.trainableGradient(gradientViews(), PROMPTS).addi(dPrompts.sum(0));
             INDArray dx = Nd4j.zeros(epsilon.dataType(), inputShape);
-            dx.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 1), NDArrayIndex.all())
-                    .assign(epsilon.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 1), NDArrayIndex.all()));
+            if (lead > 0) {
+                dx.get(NDArrayIndex.all(), NDArrayIndex.interval(0, lead), NDArrayIndex.all())
+                        .assign(epsilon.get(NDArrayIndex.all(), NDArrayIndex.interval(0, lead), NDArrayIndex.all()));
+            }
             dx.get(NDArrayIndex.all(), NDArrayIndex.interval(c.firstCarriedToken(), inputShape[1]), NDArrayIndex.all())
-                    .assign(epsilon.get(NDArrayIndex.all(), NDArrayIndex.interval(1 + p, outTokens), NDArrayIndex.all()));
+                    .assign(epsilon.get(NDArrayIndex.all(), NDArrayIndex.interval(lead + p, outTokens),
+                            NDArrayIndex.all()));
             return dx;
         }
     }
 
-    /** Builder; defaults: INSERT, no prompt dropout, prompts initialised to zero unless {@code initBound} is set. */
+    /**
+     * Builder; defaults: INSERT after one leading token, no prompt dropout, prompts initialised to zero unless
+     * {@code initBound} is set.
+     */
     public static class Builder extends BackboneLayer.Builder<Builder> {
         private int hiddenSize;
         private int numPrompts;
         private Placement placement = Placement.INSERT;
         private double promptDropout;
         private double initBound;
+        private int leadingTokens = 1;
 
         /** Token width D. */
         public Builder hiddenSize(int hiddenSize) {
@@ -226,6 +245,12 @@ public class VisualPromptTokens extends BackboneLayer {
         /** Half-width of the uniform initialisation (see {@link #vptInitBound}). */
         public Builder initBound(double initBound) {
             this.initBound = initBound;
+            return this;
+        }
+
+        /** L, tokens kept in front of the prompts: 1 (default, the ViT's class token) or 0 (the Swin's map). */
+        public Builder leadingTokens(int leadingTokens) {
+            this.leadingTokens = leadingTokens;
             return this;
         }
 

@@ -8,22 +8,14 @@ import lombok.With;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
-import org.sa2vp.backbone.weights.SafetensorsReader;
-import org.sa2vp.backbone.weights.SafetensorsWriter;
-import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.config.ConfigSupport;
-import org.sa2vp.layers.Parameters;
 import org.sa2vp.method.TuningMethod;
-import org.sa2vp.method.TuningMethods;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The VPT baseline (Visual Prompt Tuning, Jia et al., ECCV 2022) on a frozen ViT, serialisable as JSON. The
@@ -43,9 +35,12 @@ public class VptConfig implements TuningMethod {
     private VisionTransformerConfig backbone;
     /** Outputs of the new linear head: the classes of the task. */
     private int numClasses;
+    /** VPT's default number of prompt tokens per set ({@code NUM_TOKENS}), on every backbone family. */
+    public static final int DEFAULT_PROMPT_TOKENS = 10;
+
     /** P, prompt tokens per set (VPT's {@code NUM_TOKENS}). */
     @Builder.Default
-    private int numPromptTokens = 10;
+    private int numPromptTokens = DEFAULT_PROMPT_TOKENS;
     /** True: VPT-deep, one prompt set per block; false: VPT-shallow, one set before block 0. */
     @Builder.Default
     private boolean deep = true;
@@ -85,26 +80,12 @@ public class VptConfig implements TuningMethod {
     /** The prompts ({@code prompts.i}, {@code [P, D]}) and the head ({@code head.weight/bias}) as safetensors. */
     @Override
     public void writeTrained(Path file, ComputationGraph graph) {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        for (int i = 0; i < numPromptSets(); i++) {
-            out.put(VptModel.prompts(i), VptModel.promptTokens(graph, i).dup());
-        }
-        Map<String, INDArray> head = Parameters.of(graph, VptModel.HEAD);
-        out.put("head.weight", head.get("W").transpose().dup('c'));
-        out.put("head.bias", head.get("b").reshape(numClasses).dup());
-        SafetensorsWriter.write(file, out, Map.of(HeadTuningConfig.CONFIG_KEY, toJson()));
+        VptModel.writeTrained(file, graph, this, numPromptSets());
     }
 
     @Override
     public void loadTrained(ComputationGraph graph, Path file) {
-        TuningMethods.requireTrainedBy(this, SafetensorsReader.metadata(file).get(HeadTuningConfig.CONFIG_KEY),
-                file.toString());
-        StateDict tensors = SafetensorsReader.read(file);
-        for (int i = 0; i < numPromptSets(); i++) {
-            VptModel.promptTokens(graph, i).assign(tensors.get(VptModel.prompts(i), numPromptTokens,
-                    backbone.getHiddenSize()));
-        }
-        HeadTuningConfig.loadHead(graph, VptModel.HEAD, tensors, numClasses, backbone.getHiddenSize());
+        VptModel.loadTrained(graph, file, this, numPromptSets());
     }
 
     /** Checks every field; returns this. Messages name the field, the expected and the actual value. */

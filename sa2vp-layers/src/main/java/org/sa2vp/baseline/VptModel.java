@@ -18,7 +18,16 @@ import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.layers.ClassifierLoss;
 import org.sa2vp.layers.Implementation;
+import org.sa2vp.backbone.weights.SafetensorsReader;
+import org.sa2vp.backbone.weights.SafetensorsWriter;
+import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.layers.Parameters;
+import org.sa2vp.method.TuningMethod;
+import org.sa2vp.method.TuningMethods;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * VPT (Visual Prompt Tuning, Jia et al., ECCV 2022), the baseline of the SA2VP paper, as a DL4J
@@ -127,6 +136,33 @@ public final class VptModel {
     /** Logits {@code [B, classes]} (before the softmax), inference mode. */
     public static INDArray logits(ComputationGraph graph, INDArray images) {
         return graph.feedForward(new INDArray[]{images}, false).get(HEAD);
+    }
+
+    /**
+     * VPT's trained file on any backbone family: every prompt set ({@code prompts.i}, {@code [P, D_i]}) and the
+     * head ({@code head.weight [classes, D]}, {@code head.bias}) as safetensors, the configuration as metadata.
+     */
+    static void writeTrained(Path file, ComputationGraph graph, TuningMethod config, int promptSets) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (int i = 0; i < promptSets; i++) {
+            out.put(prompts(i), promptTokens(graph, i).dup());
+        }
+        Map<String, INDArray> head = Parameters.of(graph, HEAD);
+        out.put("head.weight", head.get("W").transpose().dup('c'));
+        out.put("head.bias", head.get("b").reshape(config.getNumClasses()).dup());
+        SafetensorsWriter.write(file, out, Map.of(HeadTuningConfig.CONFIG_KEY, config.toJson()));
+    }
+
+    /** The inverse of {@link #writeTrained}, after checking the file was written by {@code config}. */
+    static void loadTrained(ComputationGraph graph, Path file, TuningMethod config, int promptSets) {
+        TuningMethods.requireTrainedBy(config, SafetensorsReader.metadata(file).get(HeadTuningConfig.CONFIG_KEY),
+                file.toString());
+        StateDict tensors = SafetensorsReader.read(file);
+        for (int i = 0; i < promptSets; i++) {
+            INDArray target = promptTokens(graph, i);
+            target.assign(tensors.get(prompts(i), target.shape()));
+        }
+        HeadTuningConfig.loadHead(graph, HEAD, tensors, config.getNumClasses(), config.getBackbone().featureWidth());
     }
 
     /** Trained parameters: {@code sets·P·D} prompt values plus the head's {@code D·classes + classes}. */

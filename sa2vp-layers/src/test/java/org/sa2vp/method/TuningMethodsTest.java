@@ -26,12 +26,15 @@ class TuningMethodsTest {
         assertEquals(List.of("linear-probe", "vpt-shallow", "vpt-deep", "full-finetune", "sa2vp"),
                 TuningMethods.names());
         assertEquals(MethodVariant.ANY_FAMILY, TuningMethods.variant("linear-probe", "swin").backboneFamily());
-        // SA2VP has a variant per family (the authors' ViT and Swin models); VPT is registered for the ViT only.
+        // SA2VP and VPT have a variant per family (the authors' ViT and Swin models); none for a family without one.
         assertEquals("swin", TuningMethods.variant("sa2vp", "swin").backboneFamily());
         assertEquals("vit", TuningMethods.variant("sa2vp", "vit").backboneFamily());
+        assertEquals("swin", TuningMethods.variant("vpt-deep", "swin").backboneFamily());
+        assertEquals("vit", TuningMethods.variant("vpt-shallow", "vit").backboneFamily());
         IllegalArgumentException family = assertThrows(IllegalArgumentException.class,
-                () -> TuningMethods.variant("vpt-deep", "swin"));
-        assertEquals("method 'vpt-deep' is registered for backbone family vit, not 'swin'", family.getMessage());
+                () -> TuningMethods.variant("vpt-deep", "convnext"));
+        assertEquals("method 'vpt-deep' is registered for backbone families vit, swin, not 'convnext'",
+                family.getMessage());
         assertEquals(Sa2vpConfig.of(VIT, 7), TuningMethods.create("SA2VP", VIT.withNumClasses(1000), 7));
     }
 

@@ -45,6 +45,12 @@ import java.util.Set;
  * <p>Drop path (stochastic depth) drops each sample's residual branch with probability {@code dropPath} and scales
  * kept ones by 1/(1−p), two independent draws per block, in training only, FAST runtime only.
  *
+ * <p>Prompt tokens (VPT on Swin, {@code promptTokens} P > 0): the input is {@code [B, P + H·W, D]}, the P prompts
+ * first. They go through both LayerNorms, the MLP and the residuals as every token; in the attention each window of
+ * an image sees its P (normalised) prompts in front of its N tokens, with no position bias and no mask between a
+ * prompt and any token (VPT's {@code PromptedWindowAttention}), and a prompt's attention output is the mean over the
+ * image's windows (VPT's {@code PromptedSwinTransformerBlock}).
+ *
  * <p>Parameters: a ViT block's ({@link BlockWeights#NAMES}, x·W layouts) and {@code relativePositionBias}
  * {@code [(2w−1)², H]}, the learned table indexed by {@link ShiftedWindows#relativePositionIndex}.
  */
@@ -68,6 +74,8 @@ public class SwinBlock extends BackboneLayer {
     private double layerNormEps = 1e-5;
     private boolean qkvBias = true;
     private double dropPath;
+    /** P, prompt tokens in front of the map (VPT); 0 for the plain backbone. */
+    private int promptTokens;
 
     private SwinBlock(Builder b) {
         super(b);
@@ -81,6 +89,7 @@ public class SwinBlock extends BackboneLayer {
         layerNormEps = b.layerNormEps;
         qkvBias = b.qkvBias;
         dropPath = b.dropPath;
+        promptTokens = b.promptTokens;
         validate();
     }
 
@@ -97,6 +106,7 @@ public class SwinBlock extends BackboneLayer {
                 shiftSize);
         require(layerNormEps > 0, "layerNormEps", "> 0", layerNormEps);
         require(dropPath >= 0 && dropPath < 1, "dropPath", "in [0, 1)", dropPath);
+        require(promptTokens >= 0, "promptTokens", ">= 0", promptTokens);
     }
 
     /** The block's window layout, with the shift it actually applies. */
@@ -104,8 +114,14 @@ public class SwinBlock extends BackboneLayer {
         return ShiftedWindows.of(gridHeight, gridWidth, windowSize, shiftSize);
     }
 
+    /** Tokens of the map, {@code H·W}. */
     public int numTokens() {
         return gridHeight * gridWidth;
+    }
+
+    /** Tokens of the input and output: the prompts and the map, {@code P + H·W}. */
+    public int inputTokens() {
+        return promptTokens + numTokens();
     }
 
     @Override
@@ -142,11 +158,13 @@ public class SwinBlock extends BackboneLayer {
         ShiftedWindows w = windows();
         int d = hiddenSize, heads = numHeads, size = windowSize, n = w.windowTokens(), nw = w.windows();
         int hp = w.paddedHeight(), wp = w.paddedWidth();
-        long t = numTokens();
+        int prompts = promptTokens, m = prompts + n;
+        long t = inputTokens();
         DataType type = input.dataType();
         SDVariable normed = SameDiffReference.layerNorm(input, p.get(BlockWeights.NORM1 + "Gamma"),
                 p.get(BlockWeights.NORM1 + "Beta"), layerNormEps, t, d);
-        SDVariable map = normed.reshape(-1, gridHeight, gridWidth, d);
+        SDVariable map = normed.get(SDIndex.all(), SDIndex.interval((long) prompts, t), SDIndex.all())
+                .reshape(-1, gridHeight, gridWidth, d);
         if (hp > gridHeight || wp > gridWidth) {
             map = sd.nn().pad(map, sd.constant(Nd4j.createFromArray(new int[][]{{0, 0}, {0, hp - gridHeight},
                     {0, wp - gridWidth}, {0, 0}})), 0.0);
@@ -154,26 +172,47 @@ public class SwinBlock extends BackboneLayer {
         map = roll(sd, roll(sd, map, 1, w.shiftHeight(), hp), 2, w.shiftWidth(), wp);
         SDVariable windowed = map.reshape(-1, hp / size, size, wp / size, size, d).permute(0, 1, 3, 2, 4, 5)
                 .reshape(-1, n, d);                                                         // [B·nW, N, D]
+        if (prompts > 0) {
+            // every window of an image gets its prompts in front: [B, 1, P, D] + 0·[1, nW, 1, 1] → [B·nW, P, D]
+            SDVariable promptRows = normed.get(SDIndex.all(), SDIndex.interval(0L, (long) prompts), SDIndex.all())
+                    .reshape(-1, 1, prompts, d).add(sd.constant(Nd4j.zeros(type, 1, nw, 1, 1))).reshape(-1, prompts, d);
+            windowed = sd.concat(1, promptRows, windowed);                                  // [B·nW, P+N, D]
+        }
         long headDim = d / heads;
         SDVariable q = toHeads(SameDiffReference.linear(windowed, p.get(AttentionWeights.QUERY_W),
-                p.get(AttentionWeights.QUERY_B), n, d, d), n, heads, headDim);
+                p.get(AttentionWeights.QUERY_B), m, d, d), m, heads, headDim);
         SDVariable k = toHeads(SameDiffReference.linear(windowed, p.get(AttentionWeights.KEY_W),
-                p.get(AttentionWeights.KEY_B), n, d, d), n, heads, headDim);
+                p.get(AttentionWeights.KEY_B), m, d, d), m, heads, headDim);
         SDVariable v = toHeads(SameDiffReference.linear(windowed, p.get(AttentionWeights.VALUE_W),
-                p.get(AttentionWeights.VALUE_B), n, d, d), n, heads, headDim);
-        // bias [H, N, N] = (one-hot [N·N, (2w−1)²] · table [(2w−1)², H])ᵀ
+                p.get(AttentionWeights.VALUE_B), m, d, d), m, heads, headDim);
+        // bias [H, N, N] = (one-hot [N·N, (2w−1)²] · table [(2w−1)², H])ᵀ; with prompts zero rows and columns
+        // in front, [H, P+N, P+N], by two concatenations with constants
         SDVariable bias = sd.constant(oneHotIndex(type)).mmul(p.get(RELATIVE_POSITION_BIAS)).permute(1, 0)
                 .reshape(heads, n, n);
+        if (prompts > 0) {
+            bias = sd.concat(1, sd.constant(Nd4j.zeros(type, heads, prompts, n)), bias);
+            bias = sd.concat(2, sd.constant(Nd4j.zeros(type, heads, m, prompts)), bias);
+        }
         SDVariable scores = sd.mmul(q, k, false, true, false).mul(1.0 / Math.sqrt(headDim)).add(bias);
         if (w.shifted()) {
-            scores = scores.reshape(-1, nw, heads, n, n).add(sd.constant(headsMask(w, type))).reshape(-1, heads, n, n);
+            scores = scores.reshape(-1, nw, heads, m, m).add(sd.constant(headsMask(w, type))).reshape(-1, heads, m, m);
         }
-        SDVariable attended = sd.mmul(sd.nn().softmax(scores, 3), v).permute(0, 2, 1, 3).reshape(-1, n, d);
+        SDVariable attended = sd.mmul(sd.nn().softmax(scores, 3), v).permute(0, 2, 1, 3).reshape(-1, m, d);
+        SDVariable promptsOut = null;
+        if (prompts > 0) {
+            // each prompt's output: the mean over the image's windows, [B, P, D]
+            promptsOut = attended.get(SDIndex.all(), SDIndex.interval(0L, (long) prompts), SDIndex.all())
+                    .reshape(-1, nw, prompts, d).mean(1);
+            attended = attended.get(SDIndex.all(), SDIndex.interval((long) prompts, (long) m), SDIndex.all());
+        }
         SDVariable back = attended.reshape(-1, hp / size, wp / size, size, size, d).permute(0, 1, 3, 2, 4, 5)
                 .reshape(-1, hp, wp, d);
         back = roll(sd, roll(sd, back, 1, hp - w.shiftHeight(), hp), 2, wp - w.shiftWidth(), wp);
         SDVariable cropped = back.get(SDIndex.all(), SDIndex.interval(0L, (long) gridHeight),
-                SDIndex.interval(0L, (long) gridWidth), SDIndex.all()).reshape(-1, t, d);
+                SDIndex.interval(0L, (long) gridWidth), SDIndex.all()).reshape(-1, numTokens(), d);
+        if (prompts > 0) {
+            cropped = sd.concat(1, promptsOut, cropped);                                   // [B, P+T, D]
+        }
         SDVariable x1 = SameDiffReference.linear(cropped, p.get(AttentionWeights.OUT_W), p.get(AttentionWeights.OUT_B),
                 t, d, d).add(input);
         SDVariable normed2 = SameDiffReference.layerNorm(x1, p.get(BlockWeights.NORM2_GAMMA),
@@ -212,12 +251,14 @@ public class SwinBlock extends BackboneLayer {
         return oneHot;
     }
 
-    /** The shift mask repeated for every head, {@code [nW, H, N, N]}. */
+    /** The shift mask repeated for every head, {@code [nW, H, P+N, P+N]} (zero in the prompts' rows and columns). */
     private INDArray headsMask(ShiftedWindows w, DataType type) {
         INDArray mask = w.shiftMask(type);
-        INDArray out = Nd4j.create(type, w.windows(), numHeads, w.windowTokens(), w.windowTokens());
+        int n = w.windowTokens(), m = promptTokens + n;
+        INDArray out = Nd4j.zeros(type, w.windows(), numHeads, m, m);
         for (int h = 0; h < numHeads; h++) {
-            out.get(NDArrayIndex.all(), NDArrayIndex.point(h), NDArrayIndex.all(), NDArrayIndex.all()).assign(mask);
+            out.get(NDArrayIndex.all(), NDArrayIndex.point(h), NDArrayIndex.interval(promptTokens, m),
+                    NDArrayIndex.interval(promptTokens, m)).assign(mask);
         }
         return out;
     }
@@ -225,21 +266,25 @@ public class SwinBlock extends BackboneLayer {
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         if (!(inputType instanceof InputType.InputTypeRecurrent rnn) || rnn.getSize() != hiddenSize
-                || (rnn.getTimeSeriesLength() > 0 && rnn.getTimeSeriesLength() != numTokens())) {
+                || (rnn.getTimeSeriesLength() > 0 && rnn.getTimeSeriesLength() != inputTokens())) {
             throw new IllegalArgumentException(describe() + ": input must be token maps InputType.recurrent("
-                    + hiddenSize + ", " + numTokens() + ", RNNFormat.NWC) (a " + gridHeight + "x" + gridWidth
-                    + " map), got " + inputType);
+                    + hiddenSize + ", " + inputTokens() + ", RNNFormat.NWC) (" + promptsText() + "a " + gridHeight
+                    + "x" + gridWidth + " map), got " + inputType);
         }
         return inputType;
     }
 
     @Override
     public void validateInput(INDArray input) {
-        if (input.rank() != 3 || input.size(1) != numTokens() || input.size(2) != hiddenSize) {
+        if (input.rank() != 3 || input.size(1) != inputTokens() || input.size(2) != hiddenSize) {
             throw new IllegalArgumentException(describe() + ": input has shape " + Arrays.toString(input.shape())
-                    + ", expected [batch, " + numTokens() + ", " + hiddenSize + "] (a " + gridHeight + "x"
-                    + gridWidth + " map)");
+                    + ", expected [batch, " + inputTokens() + ", " + hiddenSize + "] (" + promptsText() + "a "
+                    + gridHeight + "x" + gridWidth + " map)");
         }
+    }
+
+    private String promptsText() {
+        return promptTokens == 0 ? "" : promptTokens + " prompts and ";
     }
 
     @Override
@@ -266,7 +311,7 @@ public class SwinBlock extends BackboneLayer {
             int batch = (int) input.size(0);
             SwinBlockKernel.Result r = SwinBlockKernel.forward(
                     input.dup('c').reshape('c', batch * input.size(1), input.size(2)), weights(weights()), c.windows(),
-                    c.getNumHeads(), batch, c.getLayerNormEps(), c.getDropPath(), training);
+                    c.getPromptTokens(), c.getNumHeads(), batch, c.getLayerNormEps(), c.getDropPath(), training);
             cache = r.cache();
             return r.output().reshape('c', input.shape());
         }
@@ -301,6 +346,7 @@ public class SwinBlock extends BackboneLayer {
         private double layerNormEps = 1e-5;
         private boolean qkvBias = true;
         private double dropPath;
+        private int promptTokens;
 
         /** Token width D. */
         public Builder hiddenSize(int hiddenSize) {
@@ -357,6 +403,15 @@ public class SwinBlock extends BackboneLayer {
         /** Stochastic depth rate of this block (training only); default 0. */
         public Builder dropPath(double dropPath) {
             this.dropPath = dropPath;
+            return this;
+        }
+
+        /**
+         * P, VPT's prompt tokens in front of the map (input and output {@code [B, P + H·W, D]}); default 0, the
+         * plain backbone.
+         */
+        public Builder promptTokens(int promptTokens) {
+            this.promptTokens = promptTokens;
             return this;
         }
 

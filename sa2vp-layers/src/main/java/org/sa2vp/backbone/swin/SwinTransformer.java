@@ -85,6 +85,29 @@ public final class SwinTransformer {
     public static String addFeatureExtractor(ComputationGraphConfiguration.GraphBuilder g,
                                              SwinTransformerConfig config, String input, boolean frozen,
                                              Implementation implementation) {
+        return addFeatureExtractor(g, config, input, frozen, implementation, 0, (graph, stage, block, previous) ->
+                previous);
+    }
+
+    /**
+     * Vertices a method adds in front of each block (VPT's prompt tokens): given the vertex block {@code block} of
+     * stage {@code stage} would read, adds its own and returns the vertex the block shall read.
+     */
+    @FunctionalInterface
+    public interface BlockInput {
+        /** The vertex block {@code block} of stage {@code stage} reads: {@code previous} if nothing is added. */
+        String before(ComputationGraphConfiguration.GraphBuilder g, int stage, int block, String previous);
+    }
+
+    /**
+     * As {@link #addFeatureExtractor(ComputationGraphConfiguration.GraphBuilder, SwinTransformerConfig, String,
+     * boolean, Implementation)}, with {@code promptTokens} P tokens in front of every map from the first block on
+     * (blocks and patch mergings carry them; the pooled final norm averages over them too, as VPT's Swin) and
+     * {@code blockInput} adding vertices in front of every block.
+     */
+    public static String addFeatureExtractor(ComputationGraphConfiguration.GraphBuilder g,
+                                             SwinTransformerConfig config, String input, boolean frozen,
+                                             Implementation implementation, int promptTokens, BlockInput blockInput) {
         double eps = config.getLayerNormEps();
         g.addLayer(EMBEDDING, new SwinPatchEmbedding.Builder().inChannels(config.getInChannels())
                 .imageSize(config.getImageHeight(), config.getImageWidth()).patchSize(config.getPatchSize())
@@ -97,17 +120,18 @@ public final class SwinTransformer {
             if (stage > 0) {
                 int[] before = config.stageGrid(stage - 1);
                 g.addLayer(downsample(stage), new PatchMerging.Builder().hiddenSize(config.stageWidth(stage - 1))
-                        .grid(before[0], before[1]).layerNormEps(eps).frozen(frozen).implementation(implementation)
-                        .build(), previous);
+                        .grid(before[0], before[1]).layerNormEps(eps).promptTokens(promptTokens).frozen(frozen)
+                        .implementation(implementation).build(), previous);
                 previous = downsample(stage);
             }
             for (int b = 0; b < config.getDepths().get(stage); b++, blockIndex++) {
+                previous = blockInput.before(g, stage, b, previous);
                 g.addLayer(block(stage, b), new SwinBlock.Builder().hiddenSize(config.stageWidth(stage))
                         .numHeads(config.getNumHeads().get(stage)).mlpSize(config.stageMlpSize(stage))
                         .grid(grid[0], grid[1]).windowSize(config.getWindowSize())
                         .shiftSize(b % 2 == 0 ? 0 : config.getWindowSize() / 2).layerNormEps(eps)
-                        .qkvBias(config.isQkvBias()).dropPath(config.blockDropPath(blockIndex)).frozen(frozen)
-                        .implementation(implementation).build(), previous);
+                        .qkvBias(config.isQkvBias()).dropPath(config.blockDropPath(blockIndex))
+                        .promptTokens(promptTokens).frozen(frozen).implementation(implementation).build(), previous);
                 previous = block(stage, b);
             }
         }

@@ -3,6 +3,7 @@ package org.sa2vp.layers.runtime;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.stream.IntStream;
 
@@ -145,6 +146,63 @@ public final class ShiftedWindows {
     /** Window slots {@code [B·nW·N, D]} → token matrix {@code [B·T, D]} (padding slots dropped). A new array. */
     public INDArray merge(INDArray windowed, int batch) {
         return gatherRows(windowed, tokenSlot, slotToken.length, batch);
+    }
+
+    /**
+     * With P global tokens in front of every image's map (VPT's prompts on Swin): tokens {@code [B·(P+T), D]} →
+     * windows {@code [B·nW·(P+N), D]}, each window its image's P global rows times {@code globalScale}, then its N
+     * slots as {@link #partition}. With {@code globalScale} 1 it is the forward gathering; with 1/nW the backward pass
+     * of {@link #merge(INDArray, int, int, double)} at 1/nW (the mean over windows). A new array.
+     */
+    public INDArray partition(INDArray tokens, int batch, int globals, double globalScale) {
+        if (globals == 0) {
+            return partition(tokens, batch);
+        }
+        int d = Math.toIntExact(tokens.size(1)), nw = windows();
+        INDArray perImage = tokens.reshape('c', batch, globals + tokens(), d);
+        INDArray global = perImage.get(NDArrayIndex.all(), NDArrayIndex.interval(0, globals), NDArrayIndex.all())
+                .mul(globalScale).reshape('c', batch, 1, globals, d).broadcast(batch, nw, globals, d);
+        INDArray map = perImage.get(NDArrayIndex.all(), NDArrayIndex.interval(globals, globals + tokens()),
+                NDArrayIndex.all()).dup('c').reshape('c', (long) batch * tokens(), d);
+        INDArray slots = partition(map, batch).reshape('c', batch, nw, windowTokens(), d);
+        return Nd4j.concat(2, global, slots).reshape('c', (long) batch * nw * (globals + windowTokens()), d);
+    }
+
+    /**
+     * The inverse direction of {@link #partition(INDArray, int, int, double)}: windows {@code [B·nW·(P+N), D]} →
+     * tokens {@code [B·(P+T), D]}, each image's P global rows summed over its windows times {@code globalScale} (1/nW:
+     * VPT's mean of the prompt outputs over windows; 1: the backward pass of the gathering), the slots merged as
+     * {@link #merge}. A new array.
+     */
+    public INDArray merge(INDArray windowed, int batch, int globals, double globalScale) {
+        if (globals == 0) {
+            return merge(windowed, batch);
+        }
+        int d = Math.toIntExact(windowed.size(1)), nw = windows();
+        INDArray perWindow = windowed.reshape('c', batch, nw, globals + windowTokens(), d);
+        INDArray global = perWindow.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, globals),
+                NDArrayIndex.all()).sum(1).muli(globalScale);                                    // [B, P, D]
+        INDArray slots = perWindow.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                NDArrayIndex.interval(globals, globals + windowTokens()), NDArrayIndex.all()).dup('c')
+                .reshape('c', (long) batch * nw * windowTokens(), d);
+        INDArray map = merge(slots, batch).reshape('c', batch, tokens(), d);
+        return Nd4j.concat(1, global, map).reshape('c', (long) batch * (globals + tokens()), d);
+    }
+
+    /**
+     * {@link #additiveScores(INDArray)} with P global tokens first in every window {@code [nW, H, P+N, P+N]}: zero
+     * between a global token and any other (no position bias, never masked), the window's scores among its slots.
+     */
+    public INDArray additiveScores(INDArray table, int globals) {
+        INDArray windowScores = additiveScores(table);
+        if (globals == 0) {
+            return windowScores;
+        }
+        int n = windowTokens();
+        INDArray out = Nd4j.zeros(table.dataType(), windows(), table.size(1), globals + n, globals + n);
+        out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(globals, globals + n),
+                NDArrayIndex.interval(globals, globals + n)).assign(windowScores);
+        return out;
     }
 
     /**

@@ -2,6 +2,7 @@ package org.sa2vp.layers.runtime;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A Swin Transformer block on a token matrix {@code [B·T, D]} (T = H·W tokens of a map, row-major), forward and
@@ -16,6 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * position bias of its head and the window's shift mask; the attended windows go back to the map (rolled back,
  * cropped) and through the output projection. Drop path keeps or drops each sample's branch (two independent draws
  * per block, as timm and torchvision), in training only.
+ *
+ * <p>Global tokens (VPT's prompts on Swin) may stand in front of every image's map: they join the attention of
+ * every window of their image and their attention outputs are the mean over those windows.
  *
  * <p>Weight gradients are computed only for the entries of the gradient record that are non-null (frozen ones
  * cost nothing but the input-gradient GEMMs).
@@ -32,7 +36,7 @@ public final class SwinBlockKernel {
     }
 
     /** What {@link #backward} needs of a forward pass. */
-    public record Cache(ShiftedWindows windows, int batch, LayerNormKernel.Cache norm1, INDArray windowed,
+    public record Cache(ShiftedWindows windows, int batch, int globals, LayerNormKernel.Cache norm1, INDArray windowed,
                         INDArray qkvW, AttentionKernel.Cache attention, INDArray merged, INDArray attentionPath,
                         LayerNormKernel.Cache norm2, INDArray normed2, INDArray preActivation, INDArray hidden,
                         INDArray mlpPath) {
@@ -42,23 +46,32 @@ public final class SwinBlockKernel {
     public record Result(INDArray output, Cache cache) {
     }
 
-    /**
-     * @param x        tokens {@code [B·T, D]}
-     * @param windows  the block's window layout (map, window, shift)
-     * @param dropPath stochastic depth rate of this block; applied only when training
-     */
+    /** The block on map tokens only (no global tokens). */
     public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int heads, int batch, double eps,
                                  double dropPath, boolean training) {
+        return forward(x, w, windows, 0, heads, batch, eps, dropPath, training);
+    }
+
+    /**
+     * @param x        tokens {@code [B·(P+T), D]}: per image its P global tokens, then its map
+     * @param windows  the block's window layout (map, window, shift)
+     * @param globals  P, tokens in front of the map that join every window's attention (VPT's prompts on Swin, see
+     *                 {@link ShiftedWindows#partition(INDArray, int, int, double)}): no position bias, never masked,
+     *                 their attention outputs averaged over the image's windows; LayerNorms and MLP as any token
+     * @param dropPath stochastic depth rate of this block; applied only when training
+     */
+    public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int globals, int heads, int batch,
+                                 double eps, double dropPath, boolean training) {
         BlockWeights b = w.block();
         AttentionWeights a = b.attention();
         LayerNormKernel.Cache[] n1 = new LayerNormKernel.Cache[1];
         INDArray normed1 = LayerNormKernel.forward(x, a.normGamma(), a.normBeta(), eps, n1);
-        INDArray windowed = windows.partition(normed1, batch);                          // [B·nW·N, D]
+        INDArray windowed = windows.partition(normed1, batch, globals, 1.0);            // [B·nW·(P+N), D]
         TransformerBlockKernel.FusedQkv fused = TransformerBlockKernel.FusedQkv.of(a);
         INDArray qkv = LinearKernel.forward(windowed, fused.weight(), fused.bias());       // [B·nW·N, 3D]
         AttentionKernel.Result attention = AttentionKernel.denseSelf(qkv, batch * windows.windows(), heads,
-                windows.additiveScores(w.relativePositionBias()));                       // [B·nW·N, D]
-        INDArray merged = windows.merge(attention.output(), batch);                     // [B·T, D]
+                windows.additiveScores(w.relativePositionBias(), globals));              // [B·nW·(P+N), D]
+        INDArray merged = windows.merge(attention.output(), batch, globals, 1.0 / windows.windows()); // [B·(P+T), D]
         INDArray attentionPath = DropoutKernel.perSampleMask(batch, x.dataType(), dropPath, training);
         INDArray x1 = DropoutKernel.applyPerSample(LinearKernel.forward(merged, a.outW(), a.outB()), attentionPath)
                 .addi(x);
@@ -69,14 +82,14 @@ public final class SwinBlockKernel {
         INDArray mlpPath = DropoutKernel.perSampleMask(batch, x.dataType(), dropPath, training);
         INDArray out = DropoutKernel.applyPerSample(LinearKernel.forward(hidden, b.fc2W(), b.fc2B()), mlpPath)
                 .addi(x1);
-        return new Result(out, new Cache(windows, batch, n1[0], windowed, fused.weight(), attention.cache(), merged,
-                attentionPath, n2[0], normed2, pre, hidden, mlpPath));
+        return new Result(out, new Cache(windows, batch, globals, n1[0], windowed, fused.weight(), attention.cache(),
+                merged, attentionPath, n2[0], normed2, pre, hidden, mlpPath));
     }
 
     /**
-     * @param dOut gradient of the output {@code [B·T, D]}
+     * @param dOut gradient of the output {@code [B·(P+T), D]}
      * @param g    gradient accumulators; {@link Weights#FROZEN} (or null) when the whole block is frozen
-     * @return the gradient of the input {@code [B·T, D]}
+     * @return the gradient of the input {@code [B·(P+T), D]}
      */
     public static INDArray backward(INDArray dOut, Cache c, Weights w, Weights g) {
         Weights gw = g == null ? Weights.FROZEN : g;
@@ -93,19 +106,23 @@ public final class SwinBlockKernel {
 
         INDArray dProjected = DropoutKernel.applyPerSample(dx1.dup('c'), c.attentionPath());
         INDArray dMerged = LinearKernel.backward(dProjected, c.merged(), a.outW(), ga.outW(), ga.outB(), true);
-        INDArray dAttended = windows.partition(dMerged, c.batch());                      // [B·nW·N, D]
+        int globals = c.globals(), n = windows.windowTokens();
+        // [B·nW·(P+N), D]; the prompts' mean over windows sends each window 1/nW of their gradient
+        INDArray dAttended = windows.partition(dMerged, c.batch(), globals, 1.0 / windows.windows());
         INDArray table = w.relativePositionBias();
         INDArray dAdditive = gw.relativePositionBias() == null ? null
-                : Nd4j.zeros(table.dataType(), windows.windows(), table.size(1), windows.windowTokens(),
-                windows.windowTokens());
+                : Nd4j.zeros(table.dataType(), windows.windows(), table.size(1), globals + n, globals + n);
         INDArray dQkv = AttentionKernel.backwardPacked(dAttended, c.attention(), dAdditive); // [B·nW·N, 3D]
         if (dAdditive != null) {
             // every window shares its heads' bias: sum the windows, then scatter into the table
-            ShiftedWindows.accumulateTableGradient(dAdditive.sum(0), gw.relativePositionBias(), windows.window());
+            // (the global tokens' rows and columns carry no bias)
+            INDArray dBias = dAdditive.sum(0).get(NDArrayIndex.all(), NDArrayIndex.interval(globals, globals + n),
+                    NDArrayIndex.interval(globals, globals + n));
+            ShiftedWindows.accumulateTableGradient(dBias, gw.relativePositionBias(), windows.window());
         }
         TransformerBlockKernel.accumulateQkvGradients(dQkv, c.windowed(), ga);
         INDArray dWindowed = Gemm.product(dQkv, false, c.qkvW(), true);                 // [B·nW·N, D]
-        INDArray dNormed1 = windows.merge(dWindowed, c.batch());                        // [B·T, D]
+        INDArray dNormed1 = windows.merge(dWindowed, c.batch(), globals, 1.0);          // [B·(P+T), D]
         return LayerNormKernel.backward(dNormed1, c.norm1(), a.normGamma(), ga.normGamma(), ga.normBeta())
                 .addi(dx1);
     }
