@@ -20,6 +20,7 @@ as Python Keras would have written them. tfjs also turns string values into snak
 Usage: /usr/bin/python3 tfjs_to_keras_h5.py <tfjs-dir> <fixture-dir> [vit|swin]   (default vit)
 """
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -37,7 +38,9 @@ MODELS = {
             "layer": "encoderblock_0_add2", "class": "StochasticDepth", "config": {"rate": 0.1}},
     # Swin: the second block of stage 0 becomes SwinTransformer-Tensorflow2's DropPath
     "swin": {"h5": "swin_tiny.h5", "npz": "swin_tiny_reference.npz", "unsupported": "swin_tiny_unsupported_layer.h5",
-             "layer": "layers_0_blocks_1", "class": "DropPath", "config": {"rate": 0.1}},
+             "layer": "layers_0_blocks_1", "class": "DropPath", "config": {"rate": 0.1},
+             # the same weights as a PyTorch state dict in Microsoft's names (the checkpoint route's fixture)
+             "state_dict": "swin_tiny_microsoft.npz"},
 }
 
 # Keras config fields that hold floats (Keras writes 0.0 where JavaScript writes 0).
@@ -122,6 +125,23 @@ def with_unsupported_layer(model_config, model):
     raise ValueError(f"no layer {model['layer']}")
 
 
+def microsoft_swin_state_dict(weights):
+    """The Keras Swin weights under Microsoft's PyTorch names and layouts, by the rule SwinTransformer-Tensorflow2
+    loads those checkpoints with: layer "layers_i_blocks_j" / "layers_i_downsample" is module "layers.i.blocks.j" /
+    "layers.i.downsample", "/" becomes ".", gamma/beta become weight/bias, a Dense kernel [in, out] becomes
+    weight [out, in] and a Conv2D kernel [kh, kw, C, D] weight [D, C, kh, kw]."""
+    out = {}
+    for name, value in weights.items():
+        layer, *path = name.split("/")
+        module = re.sub(r"^layers_(\d+)_blocks_(\d+)$", r"layers.\1.blocks.\2", layer)
+        module = re.sub(r"^layers_(\d+)_downsample$", r"layers.\1.downsample", module)
+        leaf = {"gamma": "weight", "beta": "bias", "kernel": "weight"}.get(path[-1], path[-1])
+        if path[-1] == "kernel":
+            value = value.transpose(3, 2, 0, 1) if value.ndim == 4 else value.T
+        out[".".join([module, *path[:-1], leaf])] = value
+    return out
+
+
 def write_npz(path, arrays):
     """np.savez's layout (uncompressed, one <key>.npy per array) with a fixed timestamp, so reruns are identical."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -151,6 +171,8 @@ def main():
     write_h5(fixture_dir / names["h5"], model_config, weights)
     write_h5(fixture_dir / names["unsupported"], with_unsupported_layer(model_config, names), {})
     write_npz(fixture_dir / names["npz"], read_reference(tfjs_dir))
+    if "state_dict" in names:
+        write_npz(fixture_dir / names["state_dict"], microsoft_swin_state_dict(weights))
     print(f"wrote {fixture_dir / names['h5']} ({len(weights)} weights), {fixture_dir / names['unsupported']} and "
           f"{fixture_dir / names['npz']}")
 
