@@ -67,10 +67,10 @@ abstract class KerasSwinLayer extends KerasLayer {
     public void setWeights(Map<String, INDArray> kerasWeights) throws InvalidKerasConfigurationException {
         Map<String, INDArray> table = KerasSwinWeights.emptyTable((BackboneLayer) layer);
         try {
-            assign(KerasSwinWeights.toTimm(layerName, kerasWeights, timmPrefix()), table);
-        } catch (IllegalArgumentException e) {
+            assign(KerasSwinWeights.toTimm(kerasWeights, timmPrefix()), table);
+        } catch (RuntimeException e) {
             throw new InvalidKerasConfigurationException(kerasClass() + " '" + layerName + "': " + e.getMessage()
-                    + " (weights found: " + kerasWeights.keySet() + ")");
+                    + " (Keras weights found: " + kerasWeights.keySet() + ")");
         }
         weights = table;
     }

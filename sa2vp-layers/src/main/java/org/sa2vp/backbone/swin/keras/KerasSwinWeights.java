@@ -29,7 +29,7 @@ final class KerasSwinWeights {
     }
 
     /** The layer's Keras weights as timm tensors under {@code prefix} (e.g. {@code "patch_embed."}). */
-    static StateDict toTimm(String layer, Map<String, INDArray> keras, String prefix) {
+    static StateDict toTimm(Map<String, INDArray> keras, String prefix) {
         Map<String, INDArray> out = new LinkedHashMap<>();
         keras.forEach((name, value) -> {
             if (BUFFERS.contains(name)) {
@@ -47,7 +47,7 @@ final class KerasSwinWeights {
                     : value.rank() == 4 ? value.permute(3, 2, 0, 1) : value.transpose();
             out.put(prefix + (path.isEmpty() ? "" : path + ".") + timmLeaf, tensor.dup('c'));
         });
-        return new StateDict("Keras layer '" + layer + "'", out);
+        return new StateDict("its weights in timm names", out);
     }
 
     /** A zero parameter table with the layer's parameter names and shapes, for {@code SwinCheckpoint.assign*}. */

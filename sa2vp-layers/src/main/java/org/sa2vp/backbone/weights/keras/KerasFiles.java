@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.modelimport.keras.utils.KerasModelUtils;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.weights.CheckpointException;
 
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,11 @@ import java.util.Set;
 public final class KerasFiles {
 
     private static final String WEIGHTS_ROOT = "model_weights";
+
+    /** What DL4J 1.0.0-M2.1's Keras import exceptions append to every message. */
+    private static final List<String> DL4J_SUFFIXES = List.of(
+            ". For more information, see https://deeplearning4j.konduit.ai/keras-import/overview",
+            ". Please file an issue at https://github.com/eclipse/deeplearning4j/issues.");
 
     private static Set<String> dl4jClasses;
 
@@ -133,13 +139,22 @@ public final class KerasFiles {
         return e instanceof CheckpointException c ? c : new CheckpointException(file + ": " + oneLine(e), e);
     }
 
-    /** The exception's message (or its cause's, or its class name) on one line. */
+    /**
+     * The exception's message (or its cause's, or its class name) on one line. DL4J's wrapping of a custom layer's
+     * constructor failure (a plain RuntimeException around the reflective call) is looked through to the layer's own
+     * message, and the links DL4J's Keras exceptions append ({@link #DL4J_SUFFIXES}) are removed: the message says
+     * what is wrong with the file, not where DL4J files issues.
+     */
     public static String oneLine(Throwable e) {
         Throwable t = e;
-        while (t.getMessage() == null && t.getCause() != null) {
+        while (t.getCause() != null && (t.getMessage() == null || t instanceof InvocationTargetException
+                || t.getClass() == RuntimeException.class && t.getCause() instanceof InvocationTargetException)) {
             t = t.getCause();
         }
         String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        for (String suffix : DL4J_SUFFIXES) {
+            message = message.replace(suffix, "");
+        }
         return message.replaceAll("\\s*\\R\\s*", " ").trim();
     }
 }
