@@ -9,8 +9,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Keras's channels-last images {@code [B, H, W, C]} as the channels-first {@code [B, C, H, W]} that
  * {@link org.sa2vp.backbone.swin.SwinPatchEmbedding} reads (the gradient goes back the other way). Written here
- * because DL4J 1.0.0-M2.1's {@code PermutePreprocessor} reports convolutional output types with height and width
- * exchanged.
+ * because DL4J 1.0.0-M2.1's {@code PermutePreprocessor} (made for Keras's {@code Permute} layer) builds the output
+ * type of images as {@code convolutional(width, height, channels)} whatever the permutation, which is wrong for
+ * NHWC → NCHW of non-square images.
  */
 public class NhwcToNchwPreProcessor extends BaseInputPreProcessor {
 
