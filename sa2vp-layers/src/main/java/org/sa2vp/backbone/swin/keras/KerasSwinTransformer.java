@@ -33,8 +33,8 @@ import java.util.Set;
  * {@code LayerNormalization}, {@code GlobalAveragePooling1D} and an optional {@code Dense} head. That project's own
  * builder wraps each stage's blocks in a {@code BasicLayer}, which is not read here: its config holds Python classes
  * ({@code normalize}, {@code downsample}), which Keras cannot write to a {@code .h5}. The layers' math is standard
- * Swin (Microsoft's code, timm, torchvision): windows that divide the map, or a map no larger than one window, give
- * the same results; SwinTransformer-Tensorflow2 has no padding, where {@code SwinBlock} pads as torchvision does.
+ * Swin (Microsoft's code, timm, torchvision) for windows that divide the map, the only case SwinTransformer-Tensorflow2
+ * computes (it has no padding; {@code SwinBlock} pads as torchvision does).
  * The keras.io example "Image classification with Swin Transformers" is a different architecture (an absolute
  * position embedding, no LayerNorm in its patch merging or at the end) and is not supported.
  *
