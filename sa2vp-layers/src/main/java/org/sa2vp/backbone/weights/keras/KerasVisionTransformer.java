@@ -91,10 +91,8 @@ public final class KerasVisionTransformer {
             KerasModel model = buildKerasModel(h5, file);
             completeAttentionWeights(h5, file, model);
             return model.getComputationGraph();
-        } catch (CheckpointException e) {
-            throw e;
         } catch (Exception e) {
-            throw new CheckpointException(file + ": " + KerasFiles.oneLine(e), e);
+            throw KerasFiles.failure(file, e);
         }
     }
 
@@ -123,10 +121,8 @@ public final class KerasVisionTransformer {
                 }
             }
             new Mapper(archive, file, weighted, tensors).map();
-        } catch (CheckpointException e) {
-            throw e;
         } catch (Exception e) {
-            throw new CheckpointException(file + ": " + KerasFiles.oneLine(e), e);
+            throw KerasFiles.failure(file, e);
         }
         return new StateDict(file, tensors);
     }
@@ -146,10 +142,8 @@ public final class KerasVisionTransformer {
                 throw new CheckpointException(file + ": attention layers have different head counts " + heads);
             }
             return heads.isEmpty() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(heads.iterator().next());
-        } catch (CheckpointException e) {
-            throw e;
         } catch (Exception e) {
-            throw new CheckpointException(file + ": " + KerasFiles.oneLine(e), e);
+            throw KerasFiles.failure(file, e);
         }
     }
 
