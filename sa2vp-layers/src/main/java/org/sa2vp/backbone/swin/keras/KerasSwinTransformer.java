@@ -32,9 +32,9 @@ import java.util.Set;
  * names, config fields and weight names (Microsoft's module names), one Keras layer per block, followed by
  * {@code LayerNormalization}, {@code GlobalAveragePooling1D} and an optional {@code Dense} head. That project's own
  * builder wraps each stage's blocks in a {@code BasicLayer}, which is not read here (one Keras layer would be several
- * DL4J layers, and its config holds Python classes, {@code normalize} and {@code downsample}, not names). The math is standard
- * Swin (Microsoft's code, timm, torchvision) for windows that divide the map, the only case SwinTransformer-Tensorflow2
- * computes (it has no padding; {@code SwinBlock} pads as torchvision does).
+ * DL4J layers, and its config holds Python classes, {@code normalize} and {@code downsample}, not names). The math
+ * is standard Swin (Microsoft's code, timm, torchvision) for windows that divide the map, the only case
+ * SwinTransformer-Tensorflow2 computes (it has no padding; {@code SwinBlock} pads as torchvision does).
  * The keras.io example "Image classification with Swin Transformers" is a different architecture (an absolute
  * position embedding, no LayerNorm in its patch merging or at the end) and is not supported.
  *
