@@ -14,8 +14,8 @@
 'use strict';
 
 const fs = require('fs');
-const path = require('path');
 const tf = require('@tensorflow/tfjs');
+const {rng, normal, randomiseWeights, saveLayersModel, writeReference} = require('./fixture_common');
 
 const IMAGE = 32, CHANNELS = 3, PATCH = 8, HIDDEN = 32, HEADS = 2, KEY_DIM = 16, MLP = 64, BLOCKS = 2, CLASSES = 10;
 const TOKENS = (IMAGE / PATCH) * (IMAGE / PATCH) + 1;
@@ -196,30 +196,6 @@ tf.serialization.registerClass(ExtractTokenLambda);
 
 // ------------------------------------------------------------------------------------- deterministic data
 
-/** mulberry32: a tiny seeded PRNG, so the fixture does not depend on tfjs's random streams. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n normal samples N(mean, std) by Box-Muller. */
-function normal(next, n, mean, std) {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u1 = Math.max(next(), 1e-12), u2 = next();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
-  }
-  return out;
-}
-
 /** Mean and standard deviation of each weight, chosen so that activations and logits stay O(1). */
 function distribution(weightName, shape) {
   const leaf = weightName.split('/').pop();
@@ -263,15 +239,6 @@ function buildModel() {
   };
 }
 
-function randomiseWeights(model) {
-  const next = rng(20241129);
-  for (const w of model.weights) {
-    const [mean, std] = distribution(w.originalName, w.shape);
-    const n = w.shape.reduce((a, b) => a * b, 1);
-    w.write(tf.tensor(normal(next, n, mean, std), w.shape));
-  }
-}
-
 async function main() {
   const out = process.argv[2];
   if (!out) {
@@ -280,34 +247,12 @@ async function main() {
   fs.mkdirSync(out, {recursive: true});
   await tf.setBackend('cpu');
   const {model, probe} = buildModel();
-  randomiseWeights(model);
-
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const modelJson = {
-      modelTopology: artifacts.modelTopology,
-      format: 'layers-model',
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-      weightsManifest: [{paths: ['weights.bin'], weights: artifacts.weightSpecs}],
-    };
-    fs.writeFileSync(path.join(out, 'model.json'), JSON.stringify(modelJson, null, 1));
-    fs.writeFileSync(path.join(out, 'weights.bin'), Buffer.from(artifacts.weightData));
-    return {modelArtifactsInfo: {dateSaved: new Date(0), modelTopologyType: 'JSON'}};
-  }));
+  randomiseWeights(model, 20241129, distribution);
+  await saveLayersModel(model, out);
 
   const input = tf.tensor(normal(rng(7), BATCH * IMAGE * IMAGE * CHANNELS, 0, 1), [BATCH, IMAGE, IMAGE, CHANNELS]);
   const [logits, token, encoded] = probe.predict(input);
-  const arrays = {input, logits, class_token_features: token, encoder_norm_output: encoded};
-  const entries = [];
-  const buffers = [];
-  let offset = 0;
-  for (const [name, t] of Object.entries(arrays)) {
-    const data = Buffer.from(new Float32Array(t.dataSync()).buffer);
-    entries.push({name, shape: t.shape, offset, bytes: data.length});
-    buffers.push(data);
-    offset += data.length;
-  }
-  fs.writeFileSync(path.join(out, 'reference.bin'), Buffer.concat(buffers));
-  fs.writeFileSync(path.join(out, 'reference.json'), JSON.stringify({arrays: entries}, null, 1));
+  writeReference({input, logits, class_token_features: token, encoder_norm_output: encoded}, out);
   const l = logits.dataSync();
   console.log(`tfjs ${tf.version.tfjs}: ${model.countParams()} parameters, logits[0] = ` +
     Array.from(l.slice(0, CLASSES)).map((v) => v.toFixed(4)).join(' '));

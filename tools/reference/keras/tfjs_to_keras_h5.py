@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Turn the tfjs layers-model written by make_keras_vit.js into a Keras-2 .h5 file and the reference outputs into
-an .npz, both byte-for-byte reproducible.
+"""Turn the tfjs layers-model written by make_keras_vit.js or make_keras_swin.js into a Keras-2 .h5 file and the
+reference outputs into an .npz, both byte-for-byte reproducible.
 
 The .h5 has the layout of Keras 2 (TF 2.9) ``model.save("x.h5")`` without a training configuration:
 
@@ -14,11 +14,13 @@ The .h5 has the layout of Keras 2 (TF 2.9) ``model.save("x.h5")`` without a trai
   (so nested names such as ``query/kernel`` and layer names containing '/' become nested groups, as in Keras).
 
 tfjs writes integer-valued floats as JSON integers (``"dropout": 0``); those fields are coerced back to floats,
-as Python Keras would have written them.
+as Python Keras would have written them. tfjs also turns string values into snake case; the Swin layers'
+``normalize`` field is written back as the Keras class name ``LayerNormalization``.
 
-Usage: /usr/bin/python3 tfjs_to_keras_h5.py <tfjs-dir> <fixture-dir>
+Usage: /usr/bin/python3 tfjs_to_keras_h5.py <tfjs-dir> <fixture-dir> [vit|swin]   (default vit)
 """
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -28,25 +30,36 @@ import numpy as np
 
 KERAS_VERSION = "2.9.0"
 BACKEND = "tensorflow"
-H5_NAME = "vit_tiny.h5"
-NPZ_NAME = "vit_tiny_reference.npz"
-# The same topology with the second residual Add of block 0 replaced by keras-cv's StochasticDepth (no weights),
-# a layer the importer does not support: the fixture of the "unsupported layer" error.
-UNSUPPORTED_NAME = "vit_tiny_unsupported_layer.h5"
-UNSUPPORTED_LAYER = "encoderblock_0_add2"
+# Per model: the fixture files, and the layer that the "unsupported layer" fixture (the same topology without
+# weights) replaces by a class the importer does not support, with that class's config.
+MODELS = {
+    # ViT: the second residual Add of block 0 becomes keras-cv's StochasticDepth
+    "vit": {"h5": "vit_tiny.h5", "npz": "vit_tiny_reference.npz", "unsupported": "vit_tiny_unsupported_layer.h5",
+            "layer": "encoderblock_0_add2", "class": "StochasticDepth", "config": {"rate": 0.1}},
+    # Swin: the second block of stage 0 becomes SwinTransformer-Tensorflow2's DropPath
+    "swin": {"h5": "swin_tiny.h5", "npz": "swin_tiny_reference.npz", "unsupported": "swin_tiny_unsupported_layer.h5",
+             "layer": "layers_0_blocks_1", "class": "DropPath", "config": {"rate": 0.1},
+             # the same weights as a PyTorch state dict in Microsoft's names (the checkpoint route's fixture)
+             "state_dict": "swin_tiny_microsoft.npz"},
+}
 
 # Keras config fields that hold floats (Keras writes 0.0 where JavaScript writes 0).
 FLOAT_FIELDS = {"epsilon", "dropout", "rate", "momentum", "l1", "l2", "stddev", "mean", "minval", "maxval",
                 "scale", "gain", "alpha", "max_value", "negative_slope", "threshold", "theta", "recurrent_dropout",
-                "noise_shape_rate", "value", "min_value", "max_norm"}
+                "noise_shape_rate", "value", "min_value", "max_norm", "ratio", "dropout_rate",
+                "attention_dropout_rate", "droppath_rate"}
+# Fields holding a Python class that tfjs writes in snake case, with the name Keras writes.
+CLASS_FIELDS = {"normalize": {"layer_normalization": "LayerNormalization"}}
 
 
 def coerce_floats(node):
-    """Recursively turns integer values of FLOAT_FIELDS into floats."""
+    """Recursively turns integer values of FLOAT_FIELDS into floats and restores the names of CLASS_FIELDS."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key in FLOAT_FIELDS and isinstance(value, int) and not isinstance(value, bool):
                 node[key] = float(value)
+            elif key in CLASS_FIELDS and isinstance(value, str):
+                node[key] = CLASS_FIELDS[key].get(value, value)
             else:
                 coerce_floats(value)
     elif isinstance(node, list):
@@ -101,15 +114,32 @@ def write_h5(path, model_config, weights):
         raise ValueError(f"weights without a layer: {unused}")
 
 
-def with_unsupported_layer(model_config):
-    """A copy of the model JSON in which UNSUPPORTED_LAYER is a keras-cv StochasticDepth layer."""
+def with_unsupported_layer(model_config, model):
+    """A copy of the model JSON in which the model's "layer" has the unsupported "class" and "config"."""
     config = json.loads(json.dumps(model_config))
     for layer in config["config"]["layers"]:
-        if layer["name"] == UNSUPPORTED_LAYER:
-            layer["class_name"] = "StochasticDepth"
-            layer["config"] = {"name": UNSUPPORTED_LAYER, "trainable": True, "dtype": "float32", "rate": 0.1}
+        if layer["name"] == model["layer"]:
+            layer["class_name"] = model["class"]
+            layer["config"] = {"name": model["layer"], "trainable": True, "dtype": "float32", **model["config"]}
             return config
-    raise ValueError(f"no layer {UNSUPPORTED_LAYER}")
+    raise ValueError(f"no layer {model['layer']}")
+
+
+def microsoft_swin_state_dict(weights):
+    """The Keras Swin weights under Microsoft's PyTorch names and layouts, by the rule SwinTransformer-Tensorflow2
+    loads those checkpoints with: layer "layers_i_blocks_j" / "layers_i_downsample" is module "layers.i.blocks.j" /
+    "layers.i.downsample", "/" becomes ".", gamma/beta become weight/bias, a Dense kernel [in, out] becomes
+    weight [out, in] and a Conv2D kernel [kh, kw, C, D] weight [D, C, kh, kw]."""
+    out = {}
+    for name, value in weights.items():
+        layer, *path = name.split("/")
+        module = re.sub(r"^layers_(\d+)_blocks_(\d+)$", r"layers.\1.blocks.\2", layer)
+        module = re.sub(r"^layers_(\d+)_downsample$", r"layers.\1.downsample", module)
+        leaf = {"gamma": "weight", "beta": "bias", "kernel": "weight"}.get(path[-1], path[-1])
+        if path[-1] == "kernel":
+            value = value.transpose(3, 2, 0, 1) if value.ndim == 4 else value.T
+        out[".".join([module, *path[:-1], leaf])] = value
+    return out
 
 
 def write_npz(path, arrays):
@@ -130,18 +160,21 @@ def read_reference(tfjs_dir):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4) or (len(sys.argv) == 4 and sys.argv[3] not in MODELS):
         sys.exit(__doc__)
     tfjs_dir, fixture_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    names = MODELS[sys.argv[3] if len(sys.argv) == 4 else "vit"]
     fixture_dir.mkdir(parents=True, exist_ok=True)
     model = json.loads((tfjs_dir / "model.json").read_text())
     model_config = keras_model_config(model["modelTopology"])
     weights = read_weights(tfjs_dir, model["weightsManifest"])
-    write_h5(fixture_dir / H5_NAME, model_config, weights)
-    write_h5(fixture_dir / UNSUPPORTED_NAME, with_unsupported_layer(model_config), {})
-    write_npz(fixture_dir / NPZ_NAME, read_reference(tfjs_dir))
-    print(f"wrote {fixture_dir / H5_NAME} ({len(weights)} weights), {fixture_dir / UNSUPPORTED_NAME} and "
-          f"{fixture_dir / NPZ_NAME}")
+    write_h5(fixture_dir / names["h5"], model_config, weights)
+    write_h5(fixture_dir / names["unsupported"], with_unsupported_layer(model_config, names), {})
+    write_npz(fixture_dir / names["npz"], read_reference(tfjs_dir))
+    if "state_dict" in names:
+        write_npz(fixture_dir / names["state_dict"], microsoft_swin_state_dict(weights))
+    print(f"wrote {fixture_dir / names['h5']} ({len(weights)} weights), {fixture_dir / names['unsupported']} and "
+          f"{fixture_dir / names['npz']}")
 
 
 if __name__ == "__main__":

@@ -42,12 +42,21 @@ public final class AttachAssertions {
         assertTrue(names.containsAll(List.of(Sa2vpMethods.SA2VP, HeadTuningConfig.LINEAR_PROBE,
                 HeadTuningConfig.FULL_FINETUNE, "vpt-shallow", "vpt-deep")), "registered on ViTs: " + names);
         for (String name : names) {
-            TuningMethod method = TuningMethods.create(name, loaded.config(), CLASSES);
-            ComputationGraph reference = new ComputationGraph(method.configuration(Sa2vpModel.defaultGlobals()));
-            reference.init();
-            method.loadBackbone(reference, loaded);
-            assertAttachedEquals(name, method, reference, attach.apply(name, CLASSES), images);
+            assertMethodAttachesAsLoaded(name, loaded, images, attach);
         }
+    }
+
+    /**
+     * Method {@code name}: {@code attach(name, CLASSES)} has bit-identical parameters to {@code create} +
+     * {@code loadBackbone(loaded)}, and equal logits on {@code images}.
+     */
+    public static void assertMethodAttachesAsLoaded(String name, BackboneCheckpoint loaded, INDArray images,
+                                                    BiFunction<String, Integer, ComputationGraph> attach) {
+        TuningMethod method = TuningMethods.create(name, loaded.config(), CLASSES);
+        ComputationGraph reference = new ComputationGraph(method.configuration(Sa2vpModel.defaultGlobals()));
+        reference.init();
+        method.loadBackbone(reference, loaded);
+        assertAttachedEquals(name, method, reference, attach.apply(name, CLASSES), images);
     }
 
     /** The SA2VP facade against {@code Sa2vpModel.create} + {@code loadBackbone} on the loaded checkpoint. */

@@ -166,7 +166,8 @@ class AttachVitGraphTest {
         assertEquals("DL4J graph: no registered backbone family recognises it (vit: vertex 'conv1' (ConvolutionLayer) "
                 + "has kernel [3, 3], stride [1, 1], padding [0, 0], activation relu, format NCHW; a ViT patch embedding "
                 + "as Keras imports it has a square kernel equal to its stride, no padding, a bias, no activation and "
-                + "format NHWC; swin: backbone family 'swin' does not read DL4J graphs)", e.getMessage());
+                + "format NHWC; swin: vertex 'conv1' is a ConvolutionLayer where the patch embedding "
+                + "(SwinPatchEmbedding) was expected)", e.getMessage());
     }
 
     @Test
@@ -185,7 +186,8 @@ class AttachVitGraphTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TuningMethods.attach("vpt-deep", CLASSES, graph, Sa2vpModel.defaultGlobals()));
         assertEquals("DL4J graph: no registered backbone family recognises it (vit: vertex 'blocks.1' is an output of "
-                + "the graph, where a transformer block or the final norm was expected to follow it; swin: backbone "
-                + "family 'swin' does not read DL4J graphs)", e.getMessage());
+                + "the graph, where a transformer block or the final norm was expected to follow it; swin: vertex "
+                + "'patch_embed' is a PatchEmbedding where the patch embedding (SwinPatchEmbedding) was expected)",
+                e.getMessage());
     }
 }

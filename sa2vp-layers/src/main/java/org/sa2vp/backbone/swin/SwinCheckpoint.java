@@ -173,73 +173,110 @@ public record SwinCheckpoint(SwinTransformerConfig config, StateDict weights) im
 
     /** Embedding, stages and final norm into a {@link SwinTransformer} graph, its head left as initialised. */
     public void assignBackbone(ComputationGraph graph, SwinTransformerConfig target) {
-        StateDict w = weights;
-        int d = target.getEmbedDim(), c = target.getInChannels(), p = target.getPatchSize();
-        String owner = "Vertex '" + SwinTransformer.EMBEDDING + "'";
-        Map<String, INDArray> embedding = Parameters.of(graph, SwinTransformer.EMBEDDING);
-        Parameters.assign(embedding, owner, SwinPatchEmbedding.PATCH_W, w.get("patch_embed.proj.weight", d, c, p, p)
-                .reshape('c', d, (long) c * p * p).transpose());
-        Parameters.assign(embedding, owner, SwinPatchEmbedding.PATCH_B, row(w.get("patch_embed.proj.bias", d)));
-        Parameters.assign(embedding, owner, SwinPatchEmbedding.NORM_GAMMA, row(w.get("patch_embed.norm.weight", d)));
-        Parameters.assign(embedding, owner, SwinPatchEmbedding.NORM_BETA, row(w.get("patch_embed.norm.bias", d)));
+        assignEmbedding(weights, Parameters.of(graph, SwinTransformer.EMBEDDING),
+                "Vertex '" + SwinTransformer.EMBEDDING + "'", target.getEmbedDim(), target.getInChannels(),
+                target.getPatchSize());
         for (int stage = 0; stage < target.numStages(); stage++) {
-            int width = target.stageWidth(stage);
             if (stage > 0) {
-                int before = target.stageWidth(stage - 1);
-                String vertex = SwinTransformer.downsample(stage), k = downsamplePrefix(stage);
-                Map<String, INDArray> merging = Parameters.of(graph, vertex);
-                Parameters.assign(merging, vertex, PatchMerging.NORM_GAMMA, row(w.get(k + "norm.weight", 4L * before)));
-                Parameters.assign(merging, vertex, PatchMerging.NORM_BETA, row(w.get(k + "norm.bias", 4L * before)));
-                Parameters.assign(merging, vertex, PatchMerging.REDUCTION_W,
-                        w.get(k + "reduction.weight", 2L * before, 4L * before).transpose());
+                String vertex = SwinTransformer.downsample(stage);
+                assignMerging(weights, downsamplePrefix(stage), Parameters.of(graph, vertex), vertex,
+                        target.stageWidth(stage - 1));
             }
             for (int b = 0; b < target.getDepths().get(stage); b++) {
-                String vertex = SwinTransformer.block(stage, b), k = blockPrefix(stage, b);
-                Map<String, INDArray> table = Parameters.of(graph, vertex);
-                TimmBlockWeights.assign(w, k, table, vertex, width, target.stageMlpSize(stage));
-                long rows = (long) (2 * target.getWindowSize() - 1) * (2 * target.getWindowSize() - 1);
-                Parameters.assign(table, vertex, SwinBlock.RELATIVE_POSITION_BIAS,
-                        w.get(k + "attn.relative_position_bias_table", rows, target.getNumHeads().get(stage)));
+                String vertex = SwinTransformer.block(stage, b);
+                assignBlock(weights, blockPrefix(stage, b), Parameters.of(graph, vertex), vertex,
+                        target.stageWidth(stage), target.stageMlpSize(stage), target.getWindowSize(),
+                        target.getNumHeads().get(stage));
             }
         }
-        int last = target.featureWidth();
-        Map<String, INDArray> norm = Parameters.of(graph, SwinTransformer.FEATURES);
-        Parameters.assign(norm, SwinTransformer.FEATURES, LayerNormMeanPooling.NORM_GAMMA, row(w.get("norm.weight",
-                last)));
-        Parameters.assign(norm, SwinTransformer.FEATURES, LayerNormMeanPooling.NORM_BETA, row(w.get("norm.bias",
-                last)));
+        assignFinalNorm(weights, Parameters.of(graph, SwinTransformer.FEATURES), SwinTransformer.FEATURES,
+                target.featureWidth());
+    }
+
+    // The layouts of one layer each, between timm's tensors and a parameter table of the layer (used for graphs built
+    // here, for layers imported from Keras and, in reverse, for reading a graph back); owner names the table.
+
+    /** {@code patch_embed.*} into a {@link SwinPatchEmbedding}'s table: the OIHW kernel as {@code [C·P·P, D]}. */
+    public static void assignEmbedding(StateDict w, Map<String, INDArray> table, String owner, int d, int c, int p) {
+        Parameters.assign(table, owner, SwinPatchEmbedding.PATCH_W, w.get("patch_embed.proj.weight", d, c, p, p)
+                .reshape('c', d, (long) c * p * p).transpose());
+        Parameters.assign(table, owner, SwinPatchEmbedding.PATCH_B, row(w.get("patch_embed.proj.bias", d)));
+        Parameters.assign(table, owner, SwinPatchEmbedding.NORM_GAMMA, row(w.get("patch_embed.norm.weight", d)));
+        Parameters.assign(table, owner, SwinPatchEmbedding.NORM_BETA, row(w.get("patch_embed.norm.bias", d)));
+    }
+
+    /** {@code <prefix>norm.*, reduction.weight} into a {@link PatchMerging}'s table ({@code before}: input width). */
+    public static void assignMerging(StateDict w, String prefix, Map<String, INDArray> table, String owner,
+                                     int before) {
+        Parameters.assign(table, owner, PatchMerging.NORM_GAMMA, row(w.get(prefix + "norm.weight", 4L * before)));
+        Parameters.assign(table, owner, PatchMerging.NORM_BETA, row(w.get(prefix + "norm.bias", 4L * before)));
+        Parameters.assign(table, owner, PatchMerging.REDUCTION_W,
+                w.get(prefix + "reduction.weight", 2L * before, 4L * before).transpose());
+    }
+
+    /** A block under {@code prefix} into a {@link SwinBlock}'s table, bias table {@code [(2w−1)², H]} included. */
+    public static void assignBlock(StateDict w, String prefix, Map<String, INDArray> table, String owner, int width,
+                                   int mlp, int window, int heads) {
+        TimmBlockWeights.assign(w, prefix, table, owner, width, mlp);
+        long rows = (long) (2 * window - 1) * (2 * window - 1);
+        Parameters.assign(table, owner, SwinBlock.RELATIVE_POSITION_BIAS,
+                w.get(prefix + "attn.relative_position_bias_table", rows, heads));
+    }
+
+    /** {@code norm.*} into a {@link LayerNormMeanPooling}'s table. */
+    public static void assignFinalNorm(StateDict w, Map<String, INDArray> table, String owner, int width) {
+        Parameters.assign(table, owner, LayerNormMeanPooling.NORM_GAMMA, row(w.get("norm.weight", width)));
+        Parameters.assign(table, owner, LayerNormMeanPooling.NORM_BETA, row(w.get("norm.bias", width)));
+    }
+
+    /** The inverse of {@link #assignEmbedding}. */
+    static void exportEmbedding(Map<String, INDArray> table, int d, int c, int p, Map<String, INDArray> out) {
+        out.put("patch_embed.proj.weight", table.get(SwinPatchEmbedding.PATCH_W).transpose().dup('c')
+                .reshape('c', d, c, p, p));
+        out.put("patch_embed.proj.bias", table.get(SwinPatchEmbedding.PATCH_B).reshape(d).dup());
+        out.put("patch_embed.norm.weight", table.get(SwinPatchEmbedding.NORM_GAMMA).reshape(d).dup());
+        out.put("patch_embed.norm.bias", table.get(SwinPatchEmbedding.NORM_BETA).reshape(d).dup());
+    }
+
+    /** The inverse of {@link #assignMerging} for the merging that feeds stage {@code stage}. */
+    static void exportMerging(Map<String, INDArray> table, int stage, int before, Map<String, INDArray> out) {
+        long wide = 4L * before;
+        String k = downsamplePrefix(stage);
+        out.put(k + "norm.weight", table.get(PatchMerging.NORM_GAMMA).reshape(wide).dup());
+        out.put(k + "norm.bias", table.get(PatchMerging.NORM_BETA).reshape(wide).dup());
+        out.put(k + "reduction.weight", table.get(PatchMerging.REDUCTION_W).transpose().dup('c'));
+    }
+
+    /** The inverse of {@link #assignBlock} for block {@code block} of stage {@code stage}. */
+    static void exportBlock(Map<String, INDArray> table, int stage, int block, boolean qkvBias, int width,
+                            Map<String, INDArray> out) {
+        String k = blockPrefix(stage, block);
+        TimmBlockWeights.export(table, qkvBias, width, k, out);
+        out.put(k + "attn.relative_position_bias_table", table.get(SwinBlock.RELATIVE_POSITION_BIAS).dup());
+    }
+
+    /** The inverse of {@link #assignFinalNorm}. */
+    static void exportFinalNorm(Map<String, INDArray> table, int width, Map<String, INDArray> out) {
+        out.put("norm.weight", table.get(LayerNormMeanPooling.NORM_GAMMA).reshape(width).dup());
+        out.put("norm.bias", table.get(LayerNormMeanPooling.NORM_BETA).reshape(width).dup());
     }
 
     /** The weights of a Swin graph as a timm-named state dict (PyTorch layouts): the inverse of {@link #assignTo}. */
     public static StateDict export(ComputationGraph graph, SwinTransformerConfig config) {
         Map<String, INDArray> out = new LinkedHashMap<>();
-        int d = config.getEmbedDim(), c = config.getInChannels(), p = config.getPatchSize();
-        Map<String, INDArray> embedding = Parameters.of(graph, SwinTransformer.EMBEDDING);
-        out.put("patch_embed.proj.weight", embedding.get(SwinPatchEmbedding.PATCH_W).transpose().dup('c')
-                .reshape('c', d, c, p, p));
-        out.put("patch_embed.proj.bias", embedding.get(SwinPatchEmbedding.PATCH_B).reshape(d).dup());
-        out.put("patch_embed.norm.weight", embedding.get(SwinPatchEmbedding.NORM_GAMMA).reshape(d).dup());
-        out.put("patch_embed.norm.bias", embedding.get(SwinPatchEmbedding.NORM_BETA).reshape(d).dup());
+        exportEmbedding(Parameters.of(graph, SwinTransformer.EMBEDDING), config.getEmbedDim(), config.getInChannels(),
+                config.getPatchSize(), out);
         for (int stage = 0; stage < config.numStages(); stage++) {
             if (stage > 0) {
-                Map<String, INDArray> merging = Parameters.of(graph, SwinTransformer.downsample(stage));
-                long wide = 4L * config.stageWidth(stage - 1);
-                String k = downsamplePrefix(stage);
-                out.put(k + "norm.weight", merging.get(PatchMerging.NORM_GAMMA).reshape(wide).dup());
-                out.put(k + "norm.bias", merging.get(PatchMerging.NORM_BETA).reshape(wide).dup());
-                out.put(k + "reduction.weight", merging.get(PatchMerging.REDUCTION_W).transpose().dup('c'));
+                exportMerging(Parameters.of(graph, SwinTransformer.downsample(stage)), stage,
+                        config.stageWidth(stage - 1), out);
             }
             for (int b = 0; b < config.getDepths().get(stage); b++) {
-                Map<String, INDArray> table = Parameters.of(graph, SwinTransformer.block(stage, b));
-                String k = blockPrefix(stage, b);
-                TimmBlockWeights.export(table, config.isQkvBias(), config.stageWidth(stage), k, out);
-                out.put(k + "attn.relative_position_bias_table", table.get(SwinBlock.RELATIVE_POSITION_BIAS).dup());
+                exportBlock(Parameters.of(graph, SwinTransformer.block(stage, b)), stage, b, config.isQkvBias(),
+                        config.stageWidth(stage), out);
             }
         }
-        Map<String, INDArray> norm = Parameters.of(graph, SwinTransformer.FEATURES);
-        int last = config.featureWidth();
-        out.put("norm.weight", norm.get(LayerNormMeanPooling.NORM_GAMMA).reshape(last).dup());
-        out.put("norm.bias", norm.get(LayerNormMeanPooling.NORM_BETA).reshape(last).dup());
+        exportFinalNorm(Parameters.of(graph, SwinTransformer.FEATURES), config.featureWidth(), out);
         if (config.getNumClasses() > 0) {
             Map<String, INDArray> head = Parameters.of(graph, SwinTransformer.HEAD);
             out.put("head.fc.weight", head.get("W").transpose().dup('c'));

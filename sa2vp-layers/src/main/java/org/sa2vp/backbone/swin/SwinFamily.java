@@ -1,5 +1,6 @@
 package org.sa2vp.backbone.swin;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.BackboneFamily;
@@ -48,5 +49,11 @@ public final class SwinFamily implements BackboneFamily {
     @Override
     public BackboneCheckpoint read(Path file, CheckpointOptions options) {
         return SwinCheckpoint.read(file, options);
+    }
+
+    /** This library's {@link SwinTransformer} graphs and Keras Swins imported by {@code KerasSwinTransformer}. */
+    @Override
+    public BackboneCheckpoint fromGraph(ComputationGraph graph, CheckpointOptions options) {
+        return SwinGraphReader.read(graph, options);
     }
 }

@@ -10,32 +10,35 @@ import java.util.Map;
 
 /**
  * Reading fields of a parsed Keras layer configuration ({@code {"class_name", "config": {...}, "inbound_nodes"}})
- * and checking imported weight shapes, with one-line errors that name the layer.
+ * and checking imported weight shapes, with one-line errors that name the layer; shared by the Keras loaders of the
+ * ViT and Swin families.
  */
-final class KerasConfig {
+public final class KerasConfig {
 
     private KerasConfig() {
     }
 
     /** The layer's {@code "config"} map. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> inner(Map<String, Object> layerConfig) {
+    public static Map<String, Object> inner(Map<String, Object> layerConfig) {
         Object inner = layerConfig.get("config");
         return inner instanceof Map ? (Map<String, Object>) inner : Map.of();
     }
 
-    static double number(Map<String, Object> config, String field, double defaultValue) {
+    /** A number field; {@code defaultValue} when absent or not a number. */
+    public static double number(Map<String, Object> config, String field, double defaultValue) {
         Object value = config.get(field);
         return value instanceof Number n ? n.doubleValue() : defaultValue;
     }
 
-    static boolean bool(Map<String, Object> config, String field, boolean defaultValue) {
+    /** A boolean field; {@code defaultValue} when absent or not a boolean. */
+    public static boolean bool(Map<String, Object> config, String field, boolean defaultValue) {
         Object value = config.get(field);
         return value instanceof Boolean b ? b : defaultValue;
     }
 
     /** An integer field that Keras may write as {@code n} or {@code [n]}; {@code defaultValue} when null/absent. */
-    static int integer(String layer, Map<String, Object> config, String field, int defaultValue)
+    public static int integer(String layer, Map<String, Object> config, String field, int defaultValue)
             throws UnsupportedKerasConfigurationException {
         Object value = config.get(field);
         if (value == null) {
@@ -52,7 +55,7 @@ final class KerasConfig {
     }
 
     /** The weight, checked to have the given shape (-1 matches any size). */
-    static INDArray weight(String layer, Map<String, INDArray> weights, String name, long... shape)
+    public static INDArray weight(String layer, Map<String, INDArray> weights, String name, long... shape)
             throws InvalidKerasConfigurationException {
         INDArray value = weights.get(name);
         if (value == null) {

@@ -4,7 +4,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.modelimport.keras.Hdf5Archive;
 import org.deeplearning4j.nn.modelimport.keras.KerasLayer;
 import org.deeplearning4j.nn.modelimport.keras.KerasModel;
-import org.deeplearning4j.nn.modelimport.keras.config.Keras2LayerConfiguration;
 import org.deeplearning4j.nn.modelimport.keras.utils.KerasModelBuilder;
 import org.deeplearning4j.nn.modelimport.keras.utils.KerasModelUtils;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,8 +13,6 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.StateDict;
 
-import java.lang.reflect.Method;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,8 +53,6 @@ public final class KerasVisionTransformer {
     /** The vit-keras layer name of the class-token Lambda {@code v[:, 0]}. */
     public static final String EXTRACT_TOKEN_LAMBDA = "ExtractToken";
 
-    private static final String WEIGHTS_ROOT = "model_weights";
-
     /** Keras's MultiHeadAttention weights, relative to the layer, in Keras's order. */
     private static final List<String> ATTENTION_WEIGHTS = List.of(KerasMultiHeadAttention.QUERY_KERNEL,
             KerasMultiHeadAttention.QUERY_BIAS, KerasMultiHeadAttention.KEY_KERNEL, KerasMultiHeadAttention.KEY_BIAS,
@@ -96,10 +91,8 @@ public final class KerasVisionTransformer {
             KerasModel model = buildKerasModel(h5, file);
             completeAttentionWeights(h5, file, model);
             return model.getComputationGraph();
-        } catch (CheckpointException e) {
-            throw e;
         } catch (Exception e) {
-            throw new CheckpointException(file + ": " + oneLine(e), e);
+            throw KerasFiles.failure(file, e);
         }
     }
 
@@ -114,8 +107,9 @@ public final class KerasVisionTransformer {
     public static StateDict toStateDict(Path h5) {
         String file = h5.getFileName().toString();
         Map<String, INDArray> tensors = new LinkedHashMap<>();
-        try (Hdf5Archive archive = openArchive(h5, file)) {
-            List<Map<String, Object>> layers = modelLayers(archive.readAttributeAsJson("model_config"), file);
+        try (Hdf5Archive archive = KerasFiles.openArchive(h5, file)) {
+            List<Map<String, Object>> layers = KerasFiles.modelLayers(archive.readAttributeAsJson("model_config"),
+                    file);
             List<Map<String, Object>> weighted = new ArrayList<>();
             for (Map<String, Object> layer : layers) {
                 String kerasClass = (String) layer.get("class_name");
@@ -127,10 +121,8 @@ public final class KerasVisionTransformer {
                 }
             }
             new Mapper(archive, file, weighted, tensors).map();
-        } catch (CheckpointException e) {
-            throw e;
         } catch (Exception e) {
-            throw new CheckpointException(file + ": " + oneLine(e), e);
+            throw KerasFiles.failure(file, e);
         }
         return new StateDict(file, tensors);
     }
@@ -138,9 +130,10 @@ public final class KerasVisionTransformer {
     /** The {@code num_heads} of the model's MultiHeadAttention layers (all equal), or empty if it has none. */
     public static java.util.OptionalInt numHeads(Path h5) {
         String file = h5.getFileName().toString();
-        try (Hdf5Archive archive = openArchive(h5, file)) {
+        try (Hdf5Archive archive = KerasFiles.openArchive(h5, file)) {
             java.util.Set<Integer> heads = new java.util.TreeSet<>();
-            for (Map<String, Object> layer : modelLayers(archive.readAttributeAsJson("model_config"), file)) {
+            Object modelJson = archive.readAttributeAsJson("model_config");
+            for (Map<String, Object> layer : KerasFiles.modelLayers(modelJson, file)) {
                 if ("MultiHeadAttention".equals(layer.get("class_name"))) {
                     heads.add(KerasConfig.integer((String) layer.get("name"), KerasConfig.inner(layer), "num_heads", 0));
                 }
@@ -149,10 +142,8 @@ public final class KerasVisionTransformer {
                 throw new CheckpointException(file + ": attention layers have different head counts " + heads);
             }
             return heads.isEmpty() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(heads.iterator().next());
-        } catch (CheckpointException e) {
-            throw e;
         } catch (Exception e) {
-            throw new CheckpointException(file + ": " + oneLine(e), e);
+            throw KerasFiles.failure(file, e);
         }
     }
 
@@ -163,12 +154,12 @@ public final class KerasVisionTransformer {
      * DL4J's custom and Lambda layer registries are global.
      */
     private static synchronized KerasModel buildKerasModel(Path h5, String file) throws Exception {
-        openArchive(h5, file).close();
+        KerasFiles.openArchive(h5, file).close();
         registerKerasLayers();
         KerasModelBuilder builder = new KerasModel().modelBuilder().modelHdf5Filename(h5.toString())
                 .enforceTrainingConfig(false);
         Map<String, Object> model = KerasModelUtils.parseJsonString(builder.getModelJson());
-        for (Map<String, Object> layer : modelLayers(model, file)) {
+        for (Map<String, Object> layer : KerasFiles.modelLayers(model, file)) {
             prepareLayer(layer, file);
         }
         builder.setModelJson(new ObjectMapper().writeValueAsString(model));
@@ -200,14 +191,13 @@ public final class KerasVisionTransformer {
             return;
         }
         if (!supportedClasses().contains(kerasClass)) {
-            throw new CheckpointException(file + ": layer '" + name + "' has Keras class '" + kerasClass
-                    + "', which DL4J's Keras import and the sa2vp Keras layers do not support");
+            throw KerasFiles.unsupportedClass(file, name, kerasClass);
         }
     }
 
     /** Reads the eight weights of every MultiHeadAttention layer (DL4J's reader gets only two, see the class doc). */
     private static void completeAttentionWeights(Path h5, String file, KerasModel model) throws Exception {
-        try (Hdf5Archive archive = openArchive(h5, file)) {
+        try (Hdf5Archive archive = KerasFiles.openArchive(h5, file)) {
             for (KerasLayer layer : model.getLayersOrdered()) {
                 if (layer instanceof KerasMultiHeadAttention attention) {
                     Map<String, INDArray> weights = new HashMap<>();
@@ -215,34 +205,12 @@ public final class KerasVisionTransformer {
                         if (!attention.hasBias() && weight.endsWith("/bias")) {
                             continue;
                         }
-                        weights.put(weight, readWeight(archive, file, layer.getLayerName(), weight));
+                        weights.put(weight, KerasFiles.readWeight(archive, file, layer.getLayerName(), weight));
                     }
                     attention.setWeights(weights);
                 }
             }
         }
-    }
-
-    /** DL4J's built-in Keras class names plus the ones registered here. */
-    private static synchronized Set<String> supportedClasses() {
-        if (supportedClasses == null) {
-            Set<String> names = new HashSet<>();
-            try {
-                Keras2LayerConfiguration conf = new Keras2LayerConfiguration();
-                for (Method getter : conf.getClass().getMethods()) {
-                    if (getter.getName().startsWith("getLAYER_CLASS_NAME_") && getter.getParameterCount() == 0
-                            && getter.invoke(conf) instanceof String className) {
-                        names.add(className);
-                    }
-                }
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot list DL4J's Keras layer classes", e);
-            }
-            names.addAll(List.of(KerasLayerNormalization.KERAS_CLASS, KerasMultiHeadAttention.KERAS_CLASS,
-                    KerasClassToken.KERAS_CLASS, KerasAddPositionEmbs.KERAS_CLASS, KerasTokenAwareDense.KERAS_CLASS));
-            supportedClasses = names;
-        }
-        return supportedClasses;
     }
 
     // ------------------------------------------------------------------------------------------ mapping
@@ -389,7 +357,7 @@ public final class KerasVisionTransformer {
         }
 
         private INDArray checked(String layer, String weight, long[] shape) {
-            INDArray value = readWeight(archive, file, layer, weight);
+            INDArray value = KerasFiles.readWeight(archive, file, layer, weight);
             boolean matches = value.rank() == shape.length;
             for (int i = 0; matches && i < shape.length; i++) {
                 matches = shape[i] < 0 || shape[i] == value.size(i);
@@ -402,54 +370,14 @@ public final class KerasVisionTransformer {
         }
     }
 
-    // ------------------------------------------------------------------------------------------ helpers
-
-    /**
-     * A Keras weight, stored at {@code model_weights/<layer>/<layer>/<weight>:0} ({@code weight} may be nested,
-     * e.g. {@code query/kernel}).
-     */
-    private static INDArray readWeight(Hdf5Archive archive, String file, String layer, String weight) {
-        int slash = weight.lastIndexOf('/');
-        String group = WEIGHTS_ROOT + "/" + layer + "/" + layer + (slash < 0 ? "" : "/" + weight.substring(0, slash));
-        try {
-            return archive.readDataSet(weight.substring(slash + 1) + ":0", group);
-        } catch (Exception e) {
-            throw new CheckpointException(file + ": layer '" + layer + "': cannot read weight '" + weight + ":0' ("
-                    + oneLine(e) + ")", e);
+    /** DL4J's built-in Keras class names plus the ones registered here. */
+    private static synchronized Set<String> supportedClasses() {
+        if (supportedClasses == null) {
+            Set<String> names = new HashSet<>(KerasFiles.dl4jClasses());
+            names.addAll(List.of(KerasLayerNormalization.KERAS_CLASS, KerasMultiHeadAttention.KERAS_CLASS,
+                    KerasClassToken.KERAS_CLASS, KerasAddPositionEmbs.KERAS_CLASS, KerasTokenAwareDense.KERAS_CLASS));
+            supportedClasses = names;
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<Map<String, Object>> modelLayers(Object modelJson, String file) throws Exception {
-        Map<String, Object> model = modelJson instanceof Map ? (Map<String, Object>) modelJson
-                : KerasModelUtils.parseJsonString((String) modelJson);
-        Object layers = KerasConfig.inner(model).get("layers");
-        if (!(layers instanceof List)) {
-            throw new CheckpointException(file + ": model_config has no layer list (not a Keras functional model)");
-        }
-        return (List<Map<String, Object>>) layers;
-    }
-
-    /** Opens the file with DL4J's HDF5 reader, or fails with one line for missing, truncated or non-HDF5 files. */
-    private static Hdf5Archive openArchive(Path h5, String file) {
-        if (!Files.isRegularFile(h5) || !Files.isReadable(h5)) {
-            throw new CheckpointException(file + ": not a readable file (" + h5.toAbsolutePath() + ")");
-        }
-        try {
-            return new Hdf5Archive(h5.toString());
-        } catch (RuntimeException e) {
-            throw new CheckpointException(file + ": not a readable HDF5 file, truncated or corrupt (" + oneLine(e)
-                    + ")", e);
-        }
-    }
-
-    /** The exception's message (or its cause's, or its class name) on one line. */
-    static String oneLine(Throwable e) {
-        Throwable t = e;
-        while (t.getMessage() == null && t.getCause() != null) {
-            t = t.getCause();
-        }
-        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        return message.replaceAll("\\s*\\R\\s*", " ").trim();
+        return supportedClasses;
     }
 }

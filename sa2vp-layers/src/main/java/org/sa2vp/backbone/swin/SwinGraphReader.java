@@ -1,0 +1,203 @@
+package org.sa2vp.backbone.swin;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.weights.StateDict;
+import org.sa2vp.layers.Parameters;
+import org.sa2vp.layers.runtime.ShiftedWindows;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Recognises a Swin Transformer in a DL4J {@link ComputationGraph} the user already holds and reads it as a
+ * {@link SwinCheckpoint} (timm names, PyTorch layouts, the architecture from the layer configurations), so that
+ * tuning methods can be attached to it. Walked from the one input along the data flow (vertex names do not
+ * matter): {@link SwinPatchEmbedding} → per stage, from the second on, a {@link PatchMerging}, then
+ * {@link SwinBlock}s → {@link LayerNormMeanPooling}. This is the graph {@link SwinTransformer} builds and the one a
+ * Keras Swin imported by {@code KerasSwinTransformer.importModel} gives. Dropout layers are passed over; what follows
+ * the pooled norm (a classifier head) is ignored. The first vertex that does not fit fails in one line naming it,
+ * its layer type and what was expected there.
+ */
+final class SwinGraphReader {
+
+    /** Where the weights came from, in messages and as the state dict's source. */
+    static final String SOURCE = "DL4J graph";
+
+    private final ComputationGraph graph;
+    private final ComputationGraphConfiguration conf;
+    private final Map<String, List<String>> consumers = new LinkedHashMap<>();
+    private final Map<String, INDArray> timm = new LinkedHashMap<>();
+    private final TreeSet<Double> epsilons = new TreeSet<>();
+
+    private SwinGraphReader(ComputationGraph graph) {
+        this.graph = graph;
+        this.conf = graph.getConfiguration();
+        conf.getVertexInputs().forEach((vertex, inputs) -> inputs.forEach(input ->
+                consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(vertex)));
+    }
+
+    /**
+     * The Swin in {@code graph} as a checkpoint. {@code options}: heads must agree with the first stage's; an image
+     * size replaces the graph's (Swin has no position embedding to resize).
+     *
+     * @throws IllegalArgumentException one line naming the first vertex that is not where a Swin has it
+     */
+    static SwinCheckpoint read(ComputationGraph graph, CheckpointOptions options) {
+        return new SwinGraphReader(graph).read(options);
+    }
+
+    private SwinCheckpoint read(CheckpointOptions options) {
+        List<String> inputs = conf.getNetworkInputs();
+        if (inputs.size() != 1) {
+            throw fail("the graph has " + inputs.size() + " inputs " + inputs + ", where a Swin has one image input");
+        }
+        String vertex = next(inputs.get(0), "the patch embedding");
+        if (!(layer(vertex) instanceof SwinPatchEmbedding embedding)) {
+            throw unexpected(vertex, "the patch embedding (" + SwinPatchEmbedding.class.getSimpleName() + ")");
+        }
+        int d = embedding.getHiddenSize(), patch = embedding.getPatchSize();
+        SwinCheckpoint.exportEmbedding(Parameters.of(graph, vertex), d, embedding.getInChannels(), patch, timm);
+        epsilons.add(embedding.getLayerNormEps());
+        SwinTransformerConfig shape = SwinTransformerConfig.builder().imageHeight(embedding.getImageHeight())
+                .imageWidth(embedding.getImageWidth()).patchSize(patch).embedDim(d).build();
+
+        List<Integer> depths = new ArrayList<>();
+        List<Integer> heads = new ArrayList<>();
+        int window = 0, mlp = 0;
+        Boolean qkvBias = null;
+        double dropPath = 0;
+        int stage = 0, depth = 0;
+        while (true) {
+            vertex = next(vertex, "a Swin block, a patch merging or the final norm");
+            Layer layer = layer(vertex);
+            int width = shape.stageWidth(stage);
+            int[] grid = shape.stageGrid(stage);
+            if (layer instanceof SwinBlock block) {
+                window = window == 0 ? block.getWindowSize() : window;
+                mlp = mlp == 0 ? block.getMlpSize() * d / width : mlp;
+                qkvBias = qkvBias == null ? block.isQkvBias() : qkvBias;
+                boolean fits = block.getHiddenSize() == width && block.getGridHeight() == grid[0]
+                        && block.getGridWidth() == grid[1] && block.getWindowSize() == window
+                        && appliesShift(block, depth % 2 == 0 ? 0 : window / 2)
+                        && (long) block.getMlpSize() * d == (long) mlp * width && block.isQkvBias() == qkvBias
+                        && (depth == 0 || block.getNumHeads() == heads.get(stage));
+                if (!fits) {
+                    throw fail("vertex '" + vertex + "' (SwinBlock) has width " + block.getHiddenSize() + ", map "
+                            + block.getGridHeight() + "x" + block.getGridWidth() + ", window " + block.getWindowSize()
+                            + ", shift " + block.getShiftSize() + ", MLP " + block.getMlpSize() + ", "
+                            + block.getNumHeads() + " heads, qkv bias " + block.isQkvBias() + "; block " + depth
+                            + " of stage " + stage + " here needs width " + width + ", map " + grid[0] + "x"
+                            + grid[1] + ", window " + window + ", shift " + (depth % 2 == 0 ? 0 : window / 2)
+                            + ", MLP " + (long) mlp * width / d + ", qkv bias " + qkvBias
+                            + (depth == 0 ? "" : ", " + heads.get(stage) + " heads"));
+                }
+                if (depth == 0) {
+                    heads.add(block.getNumHeads());
+                }
+                SwinCheckpoint.exportBlock(Parameters.of(graph, vertex), stage, depth++, block.isQkvBias(), width,
+                        timm);
+                epsilons.add(block.getLayerNormEps());
+                dropPath = block.getDropPath();
+            } else if (layer instanceof PatchMerging merging && depth > 0) {
+                if (merging.getHiddenSize() != width || merging.getGridHeight() != grid[0]
+                        || merging.getGridWidth() != grid[1]) {
+                    throw unexpected(vertex, "a patch merging (PatchMerging) of width " + width + " on a " + grid[0]
+                            + "x" + grid[1] + " map");
+                }
+                depths.add(depth);
+                stage++;
+                depth = 0;
+                SwinCheckpoint.exportMerging(Parameters.of(graph, vertex), stage, width, timm);
+                epsilons.add(merging.getLayerNormEps());
+            } else if (layer instanceof LayerNormMeanPooling norm && depth > 0 && norm.getHiddenSize() == width) {
+                depths.add(depth);
+                SwinCheckpoint.exportFinalNorm(Parameters.of(graph, vertex), width, timm);
+                epsilons.add(norm.getLayerNormEps());
+                break;
+            } else {
+                throw unexpected(vertex, depth == 0 ? "a Swin block (SwinBlock) of width " + width
+                        : "a Swin block (SwinBlock), a patch merging (PatchMerging) or the final norm "
+                        + "(LayerNormMeanPooling) of width " + width);
+            }
+        }
+        if (epsilons.size() != 1) {
+            throw fail("the LayerNorms of the Swin use different epsilons " + epsilons + "; a Swin configuration has "
+                    + "one");
+        }
+        if (options.numHeads() != null && options.numHeads().intValue() != heads.get(0)) {
+            throw fail("--heads " + options.numHeads() + " contradicts the graph, whose first stage has "
+                    + heads.get(0) + " heads");
+        }
+        int total = depths.stream().mapToInt(Integer::intValue).sum();
+        SwinTransformerConfig config = shape.toBuilder().name(SOURCE).inChannels(embedding.getInChannels())
+                .depths(depths).numHeads(heads).windowSize(window).mlpRatio((double) mlp / d).qkvBias(qkvBias)
+                .layerNormEps(epsilons.first()).dropPathRate(total > 1 ? dropPath : 0).build();
+        if (options.imageSize() != null) {
+            config = config.withImageHeight(options.imageSize()).withImageWidth(options.imageSize());
+        }
+        return new SwinCheckpoint(config.validated(), new StateDict(SOURCE, timm));
+    }
+
+    /**
+     * Whether the block shifts its windows as one with shift {@code expected} would: a map no larger than one window
+     * is not shifted along that axis, so Keras models that write shift 0 there (as SwinTransformer-Tensorflow2 does)
+     * are the same block.
+     */
+    private static boolean appliesShift(SwinBlock block, int expected) {
+        ShiftedWindows actual = block.windows();
+        ShiftedWindows wanted = ShiftedWindows.of(block.getGridHeight(), block.getGridWidth(), block.getWindowSize(),
+                expected);
+        return actual.shiftHeight() == wanted.shiftHeight() && actual.shiftWidth() == wanted.shiftWidth();
+    }
+
+    // ------------------------------------------------------------------------ walking the graph
+
+    /** The one vertex reading {@code vertex}'s output, past dropout layers. */
+    private String next(String vertex, String expected) {
+        List<String> readers = consumersOf(vertex);
+        if (readers.size() != 1) {
+            throw fail(readers.isEmpty() ? "vertex '" + vertex + "' is an output of the graph, where " + expected
+                    + " was expected to follow it" : "vertex '" + vertex + "' feeds " + readers + ", where "
+                    + expected + " was expected");
+        }
+        return readers.get(0);
+    }
+
+    private List<String> consumersOf(String vertex) {
+        List<String> out = new ArrayList<>();
+        for (String reader : consumers.getOrDefault(vertex, List.of())) {
+            if (layer(reader) instanceof DropoutLayer) {
+                out.addAll(consumersOf(reader));
+            } else {
+                out.add(reader);
+            }
+        }
+        return out;
+    }
+
+    private Layer layer(String vertex) {
+        return conf.getVertices().get(vertex) instanceof LayerVertex l ? l.getLayerConf().getLayer() : null;
+    }
+
+    private IllegalArgumentException unexpected(String vertex, String expected) {
+        GraphVertex v = conf.getVertices().get(vertex);
+        Layer layer = layer(vertex);
+        String type = layer != null ? layer.getClass().getSimpleName() : v == null ? "input"
+                : v.getClass().getSimpleName();
+        return fail("vertex '" + vertex + "' is a " + type + " where " + expected + " was expected");
+    }
+
+    private static IllegalArgumentException fail(String message) {
+        return new IllegalArgumentException(message);
+    }
+}
