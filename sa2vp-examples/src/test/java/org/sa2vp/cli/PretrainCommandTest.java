@@ -2,9 +2,13 @@ package org.sa2vp.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.swin.SwinCheckpoint;
+import org.sa2vp.backbone.swin.SwinTransformer;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.zoo.FashionMnistSample;
+import org.sa2vp.zoo.PretrainedTinySwin;
 import org.sa2vp.zoo.PretrainedTinyVit;
 
 import java.io.IOException;
@@ -36,5 +40,25 @@ class PretrainCommandTest {
         VitCheckpoint checkpoint = VitCheckpoint.read(weights, VitCheckpoint.Options.defaults().withNumHeads(3));
         assertEquals(PretrainedTinyVit.CONFIG, checkpoint.config().withName(PretrainedTinyVit.NAME));
         assertTrue(run.out().contains("test accuracy "), run.out());
+    }
+
+    /**
+     * {@code --model} trains the tiny Swin the same way: its checkpoint reads back (Swin family, timm names) as
+     * {@link PretrainedTinySwin#CONFIG} with its 10-class head, and the summary names the model and the file's checksum.
+     */
+    @Test
+    void trainsTheTinySwinWithModel(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("pretrain-swin");
+        CliRun run = CliRun.of("pretrain", "--model", PretrainedTinySwin.NAME, "--data",
+                FashionMnistSample.directory().toString(), "--out", out.toString(), "--train-images", "128",
+                "--test-images", "100", "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "64");
+        assertEquals(0, run.code(), run.err());
+        Path weights = out.resolve(PretrainedTinySwin.NAME + ".safetensors");
+        String summary = Files.readString(out.resolve("pretrain.json"));
+        assertTrue(summary.contains("\"model\": \"" + PretrainedTinySwin.NAME + "\""), summary);
+        assertTrue(summary.contains("\"sha256\": \"" + PretrainedTinyVit.sha256(weights) + "\""), summary);
+        SwinCheckpoint checkpoint = SwinCheckpoint.read(weights, CheckpointOptions.defaults().withImageSize(32));
+        assertEquals(PretrainedTinySwin.CONFIG, checkpoint.config().withName(PretrainedTinySwin.NAME));
+        assertEquals(10, checkpoint.toGraph().getLayer(SwinTransformer.HEAD).getParam("b").length());
     }
 }

@@ -218,10 +218,20 @@ class Sa2vpCommandsTest {
         assertTrue(info.startsWith(swin + " (family swin): embed 4, depths [2, 2, 2, 2], heads [1, 2, 2, 4], window 4,"
                 + " patch 4, 40x40 images"), info);
 
-        CliRun torch = CliRun.of("bench", "--backbone", swin.toString(), "--image-size", "40", "--compare-pytorch");
-        assertEquals(2, torch.code());
-        assertEquals("sa2vp bench: --compare-pytorch times SA2VP on the ViT (tools/bench/torch_sa2vp_step.py); "
-                + swin + " is a swin", torch.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+        // Equal work without dropout: --dropout sets both of SA2VP-Swin's dropouts, --drop-path the blocks' rate.
+        String still = stdout(() -> assertEquals(0, Sa2vpCli.execute("bench", "--backbone", swin.toString(),
+                "--image-size", "40", "--batch", "2", "--steps", "1", "--classes", "5", "--dropout", "0",
+                "--drop-path", "0")));
+        assertTrue(still.strip().lines().reduce((a, b) -> b).orElse("").contains("\"step_s\":"), still);
+        CliRun vit = CliRun.of("bench", "--model", "vit_tiny_patch16_224", "--drop-path", "0.1");
+        assertEquals(2, vit.code());
+        assertEquals("sa2vp bench: --drop-path is stochastic depth of a Swin backbone; SA2VP on the ViT has none",
+                vit.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+        CliRun vpt = CliRun.of("bench", "--method", "vpt-deep", "--backbone", swin.toString(), "--image-size", "40",
+                "--drop-path", "0.1");
+        assertEquals(2, vpt.code());
+        assertEquals("sa2vp bench: --drop-path sets the stochastic depth of SA2VP-Swin's frozen blocks, not of "
+                + "vpt-deep", vpt.err().strip().lines().reduce((a, b) -> b).orElseThrow());
     }
 
     /**
@@ -253,7 +263,7 @@ class Sa2vpCommandsTest {
         CliRun torch = CliRun.of("bench", "--method", "linear-probe", "--model", "vit_tiny_patch16_224",
                 "--compare-pytorch");
         assertEquals(2, torch.code());
-        assertEquals("sa2vp bench: --compare-pytorch times SA2VP on the ViT (tools/bench/torch_sa2vp_step.py), not "
-                + "linear-probe", torch.err().strip().lines().reduce((a, b) -> b).orElseThrow());
+        assertEquals("sa2vp bench: --compare-pytorch times SA2VP (tools/bench/torch_sa2vp_step.py, "
+                + "torch_sa2vp_swin_step.py), not linear-probe", torch.err().strip().lines().reduce((a, b) -> b).orElseThrow());
     }
 }
