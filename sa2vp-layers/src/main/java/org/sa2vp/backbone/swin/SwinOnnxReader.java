@@ -1,0 +1,101 @@
+package org.sa2vp.backbone.swin;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.weights.CheckpointException;
+import org.sa2vp.backbone.weights.OnnxBackboneGraph;
+import org.sa2vp.backbone.weights.OnnxModel;
+import org.sa2vp.backbone.weights.OnnxTensor;
+import org.sa2vp.backbone.weights.OnnxWeights;
+import org.sa2vp.backbone.weights.SwinNaming;
+import org.sa2vp.layers.runtime.ShiftedWindows;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Recognises a Swin Transformer in an ONNX model as this library parses it ({@link OnnxModel}: torchvision and
+ * timm exports by {@code torch.onnx.export}, opset 14-17, default constant folding) and reads it as a
+ * {@link SwinCheckpoint}, through its weights as {@code VitOnnxReader} does for the ViT: the named initializers must
+ * be a Swin naming's ({@link SwinNaming}), {@link OnnxWeights} recovers the Linear weights the exporter stored
+ * transposed, {@link #RELATIVE_POSITION_BIAS} the bias tables, {@link SwinCheckpoint#of} names and infers the
+ * architecture, and the graph is checked where the weights cannot tell ({@link OnnxBackboneGraph}: the image read by
+ * a patch-embedding {@code Conv} with kernel equal to stride, one attention {@code Softmax} per block). The shift
+ * masks are computed in the exported graph from the input's shape, so nothing of them is read; the image size is
+ * not read from the graph either (it comes from the options or the window, as for a state dict).
+ */
+final class SwinOnnxReader {
+
+    private static final String FAMILY = "a Swin Transformer";
+
+    /**
+     * torch's exporter does not keep a block's {@code relative_position_bias_table} {@code [(2w−1)², H]}: constant
+     * folding turns {@code table[relative_position_index].permute(2, 0, 1).unsqueeze(0)} into one anonymous
+     * initializer {@code [1, H, N, N]} ({@code N = w²}) added to the attention scores in the attention module's
+     * scope. The gather is by the fixed index ({@link ShiftedWindows#relativePositionIndex}), and every table row
+     * occurs in it (query-key offsets −(w−1)..w−1 on both axes all occur in a window), so the table is recovered
+     * exactly rather than the gathered bias kept: the checkpoint then has the same tensors as the state dict the
+     * model was exported from, and the bias of other image sizes and of training comes from it as for any Swin
+     * checkpoint. The recovered name is the module's ({@code layers.0.blocks.1.attn} for timm,
+     * {@code features.1.1.attn} for torchvision) followed by {@code .relative_position_bias_table}.
+     */
+    static final OnnxWeights.FoldedParameter RELATIVE_POSITION_BIAS = SwinOnnxReader::unfoldRelativePositionBias;
+
+    private SwinOnnxReader() {
+    }
+
+    /**
+     * The Swin Transformer in {@code model}; every failure is one {@link CheckpointException} line naming the model
+     * and, where the structure does not fit, the node and what was expected there.
+     */
+    static SwinCheckpoint read(OnnxModel model, CheckpointOptions options) {
+        OnnxBackboneGraph.PatchEmbedding patchEmbedding = OnnxBackboneGraph.patchEmbedding(model, FAMILY);
+        // From the names alone, before any tensor is converted: a ViT's export is refused here.
+        SwinNaming.detect(OnnxWeights.parameterNames(model), model.source());
+        OnnxWeights weights = OnnxWeights.of(model, List.of(RELATIVE_POSITION_BIAS));
+        SwinCheckpoint checkpoint = SwinCheckpoint.of(weights.stateDict(), options);
+        SwinTransformerConfig config = checkpoint.config();
+        patchEmbedding.requireSize(model.source(), config.getEmbedDim(), config.getPatchSize());
+        OnnxBackboneGraph.requireAttentionPerBlock(model, config.getDepths().stream().mapToInt(Integer::intValue)
+                .sum(), FAMILY);
+        return checkpoint;
+    }
+
+    private static Optional<OnnxWeights.Unfolded> unfoldRelativePositionBias(OnnxTensor folded, OnnxModel.Node reader,
+                                                                             String module) {
+        long[] dims = folded.dims();
+        if (module == null || module.isEmpty() || !reader.opType().equals("Add") || folded.rank() != 4
+                || dims[0] != 1 || dims[2] != dims[3]) {
+            return Optional.empty();
+        }
+        int n = (int) dims[2], window = (int) Math.round(Math.sqrt(n)), heads = (int) dims[1];
+        if (window * window != n) {
+            return Optional.empty();
+        }
+        int rows = (2 * window - 1) * (2 * window - 1);
+        int[] index = ShiftedWindows.relativePositionIndex(window);
+        float[] bias = folded.toFloatArray().data().asFloat();
+        float[] table = new float[rows * heads];
+        boolean[] seen = new boolean[rows];
+        for (int p = 0; p < index.length; p++) {
+            int row = index[p];
+            for (int h = 0; h < heads; h++) {
+                float value = bias[h * index.length + p];
+                if (seen[row] && table[row * heads + h] != value) {
+                    throw new CheckpointException(folded.name() + " " + Arrays.toString(dims) + " (read by "
+                            + reader.opType() + " '" + reader.name() + "') is no relative position bias of window "
+                            + window + ": head " + h + " has " + table[row * heads + h] + " and " + value + " for "
+                            + "the same query-key offset (table row " + row + ")");
+                }
+                table[row * heads + h] = value;
+            }
+            seen[row] = true;
+        }
+        INDArray value = Nd4j.create(table, new long[]{rows, heads}, 'c');
+        return Optional.of(new OnnxWeights.Unfolded(module + ".relative_position_bias_table", value,
+                "gathered by the relative position index of window " + window + ", table [" + rows + ", " + heads
+                        + "] recovered"));
+    }
+}
