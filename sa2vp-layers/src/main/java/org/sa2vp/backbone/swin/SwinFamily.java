@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * The Swin Transformer family ({@code "swin"}): {@link SwinTransformerConfig}, its timm variants and
  * {@link SwinCheckpoint} (timm, Microsoft, torchvision and Hugging Face state dicts as {@code .safetensors},
- * {@code .npz} or {@code torch.save} {@code .pth}; torchvision and timm ONNX exports). Registered through {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}.
+ * {@code .npz} or {@code torch.save} {@code .pth}; torchvision and timm ONNX exports). Registered through
+ * {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}.
  */
 public final class SwinFamily implements BackboneFamily {
 

@@ -9,11 +9,12 @@ import org.sa2vp.backbone.weights.VitNaming;
 /**
  * Recognises a ViT in an ONNX model as this library parses it ({@link OnnxModel}) and reads it as a
  * {@link VitCheckpoint}. DL4J 1.0.0-M2.1 cannot import a raw ONNX ViT into a ComputationGraph, and its SameDiff
- * importer fails on raw torch exports (and imports MatMul wrongly), so an ONNX ViT is attached through its weights: {@link OnnxWeights} recovers the
- * exporter's state dict and heads, {@link VitCheckpoint#of} names and infers the architecture, and the graph is
- * checked to have a ViT's structure where the weights alone cannot tell: one image input read by the patch
- * embedding (a {@code Conv} whose square kernel equals its stride, without padding, whose kernel is the
- * checkpoint's patch embedding) and one attention {@code Softmax} per block ({@link OnnxBackboneGraph}).
+ * importer fails on raw torch exports (and imports MatMul wrongly), so an ONNX ViT is attached through its weights:
+ * the named initializers must be a ViT naming's ({@link VitNaming}), {@link OnnxWeights} recovers the exporter's
+ * state dict and heads, {@link VitCheckpoint#of} names and infers the architecture, and the graph is checked to have
+ * a ViT's structure where the weights alone cannot tell: one image input read by the patch embedding (a
+ * {@code Conv} whose square kernel equals its stride, without padding, whose kernel is the checkpoint's patch
+ * embedding) and one attention {@code Softmax} per block ({@link OnnxBackboneGraph}).
  */
 final class VitOnnxReader {
 
