@@ -48,23 +48,23 @@ class InferCommandTest {
 
     /**
      * A Swin exported to ONNX (torchvision's opset 14, timm's names at opset 17; the layers' Swin fixtures, whose
-     * logits {@code SwinOnnxTest} checks) is taken as a Swin file wherever one is: {@code info} describes it,
-     * {@code bench} runs an SA2VP-Swin training step on it, and {@code infer} without prompts says what it says for
-     * any Swin checkpoint.
+     * logits {@code SwinOnnxTest} checks) is taken as a Swin file wherever one is, its 40×40 images read from the
+     * export: {@code info} describes it, {@code bench} runs an SA2VP-Swin training step on it, and {@code infer}
+     * without prompts says what it says for any Swin checkpoint.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"torchvision_opset14.onnx", "timm_opset17.onnx"})
     void aSwinOnnxExportIsASwinBackbone(String file) {
         Path swin = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "swin").resolve(file);
-        CliRun info = CliRun.of("info", "--backbone", swin.toString(), "--image-size", "40");
+        CliRun info = CliRun.of("info", "--backbone", swin.toString());
         assertEquals(0, info.code(), info.err());
         assertTrue(info.out().startsWith(file + " (family swin): embed 4, depths [2, 1], heads [1, 2], window 4, "
                 + "patch 4, 40x40 images"), info.out());
-        CliRun bench = CliRun.of("bench", "--backbone", swin.toString(), "--image-size", "40", "--batch", "2",
+        CliRun bench = CliRun.of("bench", "--backbone", swin.toString(), "--batch", "2",
                 "--steps", "1", "--classes", "5");
         assertEquals(0, bench.code(), bench.err());
         assertTrue(bench.out().strip().lines().reduce((a, b) -> b).orElse("").contains("\"step_s\":"), bench.out());
-        CliRun infer = CliRun.of("infer", "--backbone", swin.toString(), "--image-size", "40", "--input",
+        CliRun infer = CliRun.of("infer", "--backbone", swin.toString(), "--input",
                 swin.resolveSibling("input.npy").toString(), "--output", "unused.npz");
         assertEquals(2, infer.code());
         assertEquals("sa2vp infer: " + swin + " is a Swin Transformer: infer runs it as SA2VP-Swin with --prompts "

@@ -23,8 +23,9 @@ import java.util.Optional;
  * transposed, {@link #RELATIVE_POSITION_BIAS} the bias tables, {@link SwinCheckpoint#of} names and infers the
  * architecture, and the graph is checked where the weights cannot tell ({@link OnnxBackboneGraph}: the image read by
  * a patch-embedding {@code Conv} with kernel equal to stride, one attention {@code Softmax} per block). The shift
- * masks are computed in the exported graph from the input's shape, so nothing of them is read; the image size is
- * not read from the graph either (it comes from the options or the window, as for a state dict).
+ * masks are computed in the exported graph from the input's shape, so nothing of them is read. The image size is
+ * the one the export declares for its input (square images), else the options' or the window's standard one, as
+ * for a state dict; the options' size wins.
  */
 final class SwinOnnxReader {
 
@@ -55,12 +56,27 @@ final class SwinOnnxReader {
         // From the names alone, before any tensor is converted: a ViT's export is refused here.
         SwinNaming.detect(OnnxWeights.parameterNames(model), model.source());
         OnnxWeights weights = OnnxWeights.of(model, List.of(RELATIVE_POSITION_BIAS));
-        SwinCheckpoint checkpoint = SwinCheckpoint.of(weights.stateDict(), options);
+        SwinCheckpoint checkpoint = SwinCheckpoint.of(weights.stateDict(), options.imageSize() != null ? options
+                : declaredImageSize(model, patchEmbedding).map(options::withImageSize).orElse(options));
         SwinTransformerConfig config = checkpoint.config();
         patchEmbedding.requireSize(model.source(), config.getEmbedDim(), config.getPatchSize());
         OnnxBackboneGraph.requireAttentionPerBlock(model, config.getDepths().stream().mapToInt(Integer::intValue)
                 .sum(), FAMILY);
         return checkpoint;
+    }
+
+    /**
+     * The side of the square images the export declares for its image input ({@code [batch, C, S, S]}, as
+     * {@code torch.onnx.export} writes the traced input's shape with a symbolic batch); empty when a side is
+     * symbolic or the images are not square.
+     */
+    private static Optional<Integer> declaredImageSize(OnnxModel model, OnnxBackboneGraph.PatchEmbedding embedding) {
+        long[] shape = model.graph().inputShapes().get(embedding.node().input(0));
+        if (shape == null || shape.length != 4 || shape[2] <= 0 || shape[2] != shape[3]
+                || shape[2] > Integer.MAX_VALUE) {
+            return Optional.empty();
+        }
+        return Optional.of((int) shape[2]);
     }
 
     private static Optional<OnnxWeights.Unfolded> unfoldRelativePositionBias(OnnxTensor folded, OnnxModel.Node reader,

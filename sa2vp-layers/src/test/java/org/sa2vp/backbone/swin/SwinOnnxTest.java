@@ -50,7 +50,7 @@ class SwinOnnxTest {
     @ValueSource(strings = {TORCHVISION, TIMM})
     void theExportReproducesTorchsLogits(String file) {
         SwinCheckpoint checkpoint = assertInstanceOf(SwinCheckpoint.class,
-                Backbones.read(SwinFixtures.file(file), AT_40));
+                Backbones.read(SwinFixtures.file(file), CheckpointOptions.defaults()));
         SwinTransformerConfig c = checkpoint.config();
         assertEquals(List.of(2, 1), c.getDepths());
         assertEquals(List.of(1, 2), c.getNumHeads());
@@ -68,11 +68,31 @@ class SwinOnnxTest {
                 SwinFixtures.maxRelDiff(logits, reference.get("logits")));
         assertTrue(abs <= TOLERANCE, file + " logits max|Δ| " + abs);
 
-        BackboneCheckpoint attached = Backbones.fromOnnx(OnnxModel.read(SwinFixtures.file(file)), AT_40);
+        BackboneCheckpoint attached = Backbones.fromOnnx(OnnxModel.read(SwinFixtures.file(file)),
+                CheckpointOptions.defaults());
         assertEquals(c, attached.config());
         for (String key : checkpoint.weights().keys()) {
             assertEquals(checkpoint.weights().get(key), attached.weights().get(key), key);
         }
+    }
+
+    /**
+     * The image size is the one the export declares for its input ({@code [batch, 3, 40, 40]}, batch symbolic), which
+     * the state-dict route would need as an option (window 4 has no standard size); an option overrides it.
+     */
+    @Test
+    void theImageSizeIsTheOneTheExportDeclares() {
+        OnnxModel model = OnnxModel.read(SwinFixtures.file(TORCHVISION));
+        assertEquals(List.of("input"), model.graph().inputs());
+        assertArrayEquals(new long[]{-1, 3, 40, 40}, model.graph().inputShapes().get("input"));
+        SwinTransformerConfig declared = SwinCheckpoint.read(SwinFixtures.file(TORCHVISION),
+                CheckpointOptions.defaults()).config();
+        assertEquals(40, declared.getImageHeight());
+        assertEquals(40, declared.getImageWidth());
+        SwinTransformerConfig overridden = SwinCheckpoint.read(SwinFixtures.file(TORCHVISION),
+                CheckpointOptions.defaults().withImageSize(48)).config();
+        assertEquals(48, overridden.getImageHeight());
+        assertEquals(48, overridden.getImageWidth());
     }
 
     /** Both namings hold the same weights, so they must give the same timm tensors, bias tables included. */
