@@ -52,7 +52,7 @@ public record SwinCheckpoint(SwinTransformerConfig config, StateDict weights) im
 
     /**
      * Reads a {@code .safetensors}, {@code .npz} or {@code torch.save} {@code .pth} state dict in any known naming,
-     * or a torchvision or timm ONNX export ({@link SwinOnnxReader}), and infers the architecture.
+     * or a torchvision, timm or Microsoft ONNX export ({@link SwinOnnxReader}), and infers the architecture.
      */
     public static SwinCheckpoint read(Path file, CheckpointOptions options) {
         CheckpointFormat format = CheckpointFormat.detect(file);

@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * The Swin Transformer family ({@code "swin"}): {@link SwinTransformerConfig}, its timm variants and
  * {@link SwinCheckpoint} (timm, Microsoft, torchvision and Hugging Face state dicts as {@code .safetensors},
- * {@code .npz} or {@code torch.save} {@code .pth}; torchvision and timm ONNX exports). Registered through
+ * {@code .npz} or {@code torch.save} {@code .pth}; torchvision, timm and Microsoft ONNX exports). Registered through
  * {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}.
  */
 public final class SwinFamily implements BackboneFamily {
@@ -55,7 +55,7 @@ public final class SwinFamily implements BackboneFamily {
         return SwinCheckpoint.read(file, options);
     }
 
-    /** torchvision and timm Swin exports (see {@link SwinOnnxReader}). */
+    /** torchvision, timm and Microsoft Swin exports (see {@link SwinOnnxReader}). */
     @Override
     public BackboneCheckpoint fromOnnx(OnnxModel model, CheckpointOptions options) {
         return SwinOnnxReader.read(model, options);

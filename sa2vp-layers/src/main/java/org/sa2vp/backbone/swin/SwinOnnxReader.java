@@ -16,16 +16,19 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Recognises a Swin Transformer in an ONNX model as this library parses it ({@link OnnxModel}: torchvision and
- * timm exports by {@code torch.onnx.export}, opset 14-17, default constant folding) and reads it as a
+ * Recognises a Swin Transformer in an ONNX model as this library parses it ({@link OnnxModel}: torchvision, timm and
+ * Microsoft exports by {@code torch.onnx.export}, opset 14-17, default constant folding) and reads it as a
  * {@link SwinCheckpoint}, through its weights as {@code VitOnnxReader} does for the ViT: the named initializers must
  * be a Swin naming's ({@link SwinNaming}), {@link OnnxWeights} recovers the Linear weights the exporter stored
- * transposed, {@link #RELATIVE_POSITION_BIAS} the bias tables, {@link SwinCheckpoint#of} names and infers the
- * architecture, and the graph is checked where the weights cannot tell ({@link OnnxBackboneGraph}: the image read by
- * a patch-embedding {@code Conv} with kernel equal to stride, one attention {@code Softmax} per block). The shift
- * masks are computed in the exported graph from the input's shape, so nothing of them is read. The image size is
- * the one the export declares for its input (square images), else the options' or the window's standard one, as
- * for a state dict; the options' size wins.
+ * transposed and ({@link #RELATIVE_POSITION_BIAS}) the bias tables, {@link SwinCheckpoint#of} names and infers the
+ * architecture, and the graph is checked where the weights cannot tell ({@link OnnxBackboneGraph}: the image read
+ * by a patch-embedding {@code Conv} with kernel equal to stride, one attention {@code Softmax} per block).
+ *
+ * <p>The shift masks are not read, our graph computes its own: torchvision computes them in the exported graph from
+ * the input's shape, timm's non-persistent {@code attn_mask} buffers become {@code Constant} nodes, not
+ * initializers, and Microsoft's persistent ones become folded initializers that {@link #SHIFT_MASK} leaves out. The
+ * image size is the one the export declares for its input (square images), else the options' or the window's
+ * standard one, as for a state dict; the options' size wins.
  */
 final class SwinOnnxReader {
 
@@ -44,6 +47,17 @@ final class SwinOnnxReader {
      */
     static final OnnxWeights.FoldedParameter RELATIVE_POSITION_BIAS = SwinOnnxReader::unfoldRelativePositionBias;
 
+    /**
+     * Microsoft's Swin (and any module whose shift masks are persistent buffers) adds each shifted block's
+     * {@code attn_mask} {@code [windows, N, N]} as {@code mask.unsqueeze(1).unsqueeze(0)}, which constant folding
+     * turns into an anonymous initializer {@code [1, windows, 1, N, N]} of 0 and −100 read by an {@code Add} in
+     * the attention's scope. It is no parameter (our graph computes the masks of its own image size): recognised
+     * by shape and values, and left out.
+     */
+    static final OnnxWeights.FoldedParameter SHIFT_MASK = SwinOnnxReader::recogniseShiftMask;
+
+    private static final float MASKED = -100f;
+
     private SwinOnnxReader() {
     }
 
@@ -55,7 +69,7 @@ final class SwinOnnxReader {
         OnnxBackboneGraph.PatchEmbedding patchEmbedding = OnnxBackboneGraph.patchEmbedding(model, FAMILY);
         // From the names alone, before any tensor is converted: a ViT's export is refused here.
         SwinNaming.detect(OnnxWeights.parameterNames(model), model.source());
-        OnnxWeights weights = OnnxWeights.of(model, List.of(RELATIVE_POSITION_BIAS));
+        OnnxWeights weights = OnnxWeights.of(model, List.of(RELATIVE_POSITION_BIAS, SHIFT_MASK));
         SwinCheckpoint checkpoint = SwinCheckpoint.of(weights.stateDict(), options.imageSize() != null ? options
                 : declaredImageSize(model, patchEmbedding).map(options::withImageSize).orElse(options));
         SwinTransformerConfig config = checkpoint.config();
@@ -77,6 +91,21 @@ final class SwinOnnxReader {
             return Optional.empty();
         }
         return Optional.of((int) shape[2]);
+    }
+
+    private static Optional<OnnxWeights.Unfolded> recogniseShiftMask(OnnxTensor folded, OnnxModel.Node reader,
+                                                                     String module) {
+        long[] dims = folded.dims();
+        if (module == null || !reader.opType().equals("Add") || folded.rank() != 5 || dims[0] != 1 || dims[2] != 1
+                || dims[3] != dims[4] || Math.round(Math.sqrt(dims[3])) * Math.round(Math.sqrt(dims[3])) != dims[3]) {
+            return Optional.empty();
+        }
+        for (float value : folded.toFloatArray().data().asFloat()) {
+            if (value != 0f && value != MASKED) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(OnnxWeights.Unfolded.buffer("shift mask"));
     }
 
     private static Optional<OnnxWeights.Unfolded> unfoldRelativePositionBias(OnnxTensor folded, OnnxModel.Node reader,

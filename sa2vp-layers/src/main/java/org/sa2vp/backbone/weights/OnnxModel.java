@@ -21,9 +21,10 @@ import java.util.OptionalLong;
  * taken out of an {@code .onnx} export without protobuf-java or an ONNX runtime on the classpath.
  *
  * <p>Only what weight import needs is kept: the opset imports, and of the main graph its nodes (inputs, outputs,
- * name, op type, attributes), initializers, input/output names and the inputs' declared shapes. Tensor data is not copied while parsing: the
- * file is memory-mapped and each {@link OnnxTensor} keeps a view of its {@code raw_data}, so a 350 MB ViT-B/16 export
- * parses in well under a second and every weight byte is copied once, into its INDArray. Subgraphs (If/Loop
+ * name, op type, attributes), initializers, input/output names and the inputs' declared shapes. Tensor data is not
+ * copied while parsing: the file is memory-mapped and each {@link OnnxTensor} keeps a view of its {@code raw_data},
+ * so a 350 MB ViT-B/16 export parses in well under a second and every weight byte is copied once, into its
+ * INDArray. Subgraphs (If/Loop
  * bodies), functions, sparse initializers and metadata are skipped.
  *
  * <p>Every problem is a one-line {@link CheckpointException} naming the file: a truncated file, a file that is not

@@ -86,13 +86,24 @@ public final class OnnxWeights {
     }
 
     /**
-     * A parameter recovered by a {@link FoldedParameter} rule.
+     * What a {@link FoldedParameter} rule found: a parameter, or ({@link #buffer}) a constant buffer the family
+     * recomputes, which is left out of the state dict.
      *
-     * @param name  its state-dict name
-     * @param value its value, float32, PyTorch layout
-     * @param how   how it was recovered, for {@link #origins()}
+     * @param name  its state-dict name; null for a buffer
+     * @param value its value, float32, PyTorch layout; null for a buffer
+     * @param how   how it was recovered, for {@link #origins()}, or what the buffer is
      */
     public record Unfolded(String name, INDArray value, String how) {
+
+        /** A folded buffer that is no parameter (Swin's shift mask), e.g. {@code how} "shift mask". */
+        public static Unfolded buffer(String how) {
+            return new Unfolded(null, null, how);
+        }
+
+        /** Whether this is a {@link #buffer}, left out of the state dict. */
+        public boolean isBuffer() {
+            return name == null;
+        }
     }
 
     private final OnnxModel model;
@@ -363,7 +374,11 @@ public final class OnnxWeights {
                 }
                 List<Recovered> recovered = recoverLinearWeight(t);
                 if (recovered.isEmpty()) {
-                    recovered = unfold(t);
+                    Optional<Recovered> folded = unfold(t);
+                    if (folded.isPresent() && folded.get().name() == null) {
+                        continue;
+                    }
+                    recovered = folded.map(List::of).orElse(List.of());
                 }
                 if (recovered.isEmpty()) {
                     unnamed.add(describeUnnamed(t));
@@ -401,11 +416,14 @@ public final class OnnxWeights {
                     List.copyOf(inferHeads()));
         }
 
-        /** The parameter a family's rule recovers from {@code t}, read by one node; empty if no rule applies. */
-        private List<Recovered> unfold(OnnxTensor t) {
+        /**
+         * The parameter a family's rule recovers from {@code t}, read by one node (a buffer the rule recognises:
+         * named null); empty if no rule applies.
+         */
+        private Optional<Recovered> unfold(OnnxTensor t) {
             List<GraphIndex.Use> uses = graph.uses(t.name());
             if (rules.isEmpty() || uses.size() != 1 || !t.elementType().isFloatingPoint()) {
-                return List.of();
+                return Optional.empty();
             }
             OnnxModel.Node reader = uses.get(0).node();
             for (FoldedParameter rule : rules) {
@@ -417,11 +435,12 @@ public final class OnnxWeights {
                 }
                 if (found.isPresent()) {
                     Unfolded u = found.get();
-                    return List.of(new Recovered(u.name(), u.value(), null, t.name() + " " + Arrays.toString(t.dims())
-                            + " " + u.how() + " (read by " + reader.opType() + " '" + reader.name() + "')"));
+                    return Optional.of(new Recovered(u.name(), u.value(), null, t.name() + " "
+                            + Arrays.toString(t.dims()) + " " + u.how() + " (read by " + reader.opType() + " '"
+                            + reader.name() + "')"));
                 }
             }
-            return List.of();
+            return Optional.empty();
         }
 
         /** Shapes, indices, masks (integer tensors) and scalars such as sqrt(dh) or epsilon: not parameters. */

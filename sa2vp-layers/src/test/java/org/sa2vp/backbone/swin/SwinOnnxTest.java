@@ -35,9 +35,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Swin Transformers exported to ONNX by torch 1.13 ({@code tools/reference/swin/make_swin_onnx_fixtures.py}: a tiny
- * random torchvision Swin, depths [2, 1], as torchvision exports it at opset 14 and with timm's parameter names at
- * opset 17): they load through {@code Backbones.read} and {@code Backbones.fromOnnx} and reproduce torch's logits;
- * the Swin and ViT families each claim only their own exports; broken files fail in one line.
+ * random torchvision Swin, depths [2, 1], as torchvision exports it at opset 14, shift masks computed in the graph,
+ * with timm's parameter names and block forward at opset 17, shift masks as constants, and with Microsoft's names at
+ * opset 14, shift masks as buffers): they load through {@code Backbones.read} and {@code Backbones.fromOnnx} and
+ * reproduce torch's logits; the Swin and ViT families each claim only their own exports; broken files fail in one
+ * line.
  */
 class SwinOnnxTest {
 
@@ -45,9 +47,10 @@ class SwinOnnxTest {
     private static final CheckpointOptions AT_40 = CheckpointOptions.defaults().withImageSize(SwinFixtures.IMAGE);
     private static final String TORCHVISION = "torchvision_opset14.onnx";
     private static final String TIMM = "timm_opset17.onnx";
+    private static final String MICROSOFT = "microsoft_opset14.onnx";
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {TORCHVISION, TIMM})
+    @ValueSource(strings = {TORCHVISION, TIMM, MICROSOFT})
     void theExportReproducesTorchsLogits(String file) {
         SwinCheckpoint checkpoint = assertInstanceOf(SwinCheckpoint.class,
                 Backbones.read(SwinFixtures.file(file), CheckpointOptions.defaults()));
@@ -95,27 +98,44 @@ class SwinOnnxTest {
         assertEquals(48, overridden.getImageWidth());
     }
 
-    /** Both namings hold the same weights, so they must give the same timm tensors, bias tables included. */
+    /** The three exports hold the same weights, so they must give the same timm tensors, bias tables included. */
     @Test
-    void torchvisionAndTimmExportsGiveTheSameTensors() {
-        StateDict torchvision = SwinCheckpoint.read(SwinFixtures.file(TORCHVISION), AT_40).weights();
+    void everyNamingsExportGivesTheSameTensors() {
         StateDict timm = SwinCheckpoint.read(SwinFixtures.file(TIMM), AT_40).weights();
-        assertEquals(torchvision.keys().stream().sorted().toList(), timm.keys().stream().sorted().toList());
-        for (String key : timm.keys()) {
-            assertEquals(timm.get(key), torchvision.get(key), key);
+        for (String other : List.of(TORCHVISION, MICROSOFT)) {
+            StateDict weights = SwinCheckpoint.read(SwinFixtures.file(other), AT_40).weights();
+            assertEquals(timm.keys().stream().sorted().toList(), weights.keys().stream().sorted().toList(), other);
+            for (String key : timm.keys()) {
+                assertEquals(timm.get(key), weights.get(key), other + " " + key);
+            }
         }
         INDArray table = timm.get("layers.1.blocks.0.attn.relative_position_bias_table");
         assertArrayEquals(new long[]{49, 2}, table.shape());
         OnnxWeights recovered = OnnxWeights.of(OnnxModel.read(SwinFixtures.file(TIMM)),
                 List.of(SwinOnnxReader.RELATIVE_POSITION_BIAS));
-        assertEquals("onnx::Add_1663 [1, 2, 16, 16] gathered by the relative position index of window 4, table "
-                        + "[49, 2] recovered (read by Add '/layers/layers.1/blocks/blocks.0/attn/Add_1')",
+        assertEquals("onnx::Add_1018 [1, 2, 16, 16] gathered by the relative position index of window 4, table "
+                        + "[49, 2] recovered (read by Add '/layers/layers.1/blocks/blocks.0/attn/Add')",
                 recovered.origins().get("layers.1.blocks.0.attn.relative_position_bias_table"));
+    }
+
+    /** Microsoft's persistent shift mask is folded into an initializer that is no parameter: left out, by name. */
+    @Test
+    void aFoldedShiftMaskIsLeftOut() {
+        OnnxModel model = OnnxModel.read(SwinFixtures.file(MICROSOFT));
+        assertEquals("microsoft_opset14.onnx: cannot recover PyTorch names for 1 anonymous initializer(s): "
+                        + "onnx::Add_1071 [1, 9, 1, 16, 16] (input 1 of Add "
+                        + "'/layers/layers.0/blocks/blocks.1/attn/Add_1'); expected Linear weights (MatMul/Gemm followed by a named '...bias' initializer, or inside a "
+                        + "named module scope)",
+                assertThrows(CheckpointException.class, () -> OnnxWeights.of(model,
+                        List.of(SwinOnnxReader.RELATIVE_POSITION_BIAS))).getMessage());
+        OnnxWeights weights = OnnxWeights.of(model, List.of(SwinOnnxReader.RELATIVE_POSITION_BIAS,
+                SwinOnnxReader.SHIFT_MASK));
+        assertTrue(weights.stateDict().keys().stream().noneMatch(k -> k.contains("mask")));
     }
 
     @Test
     void eachFamilyClaimsOnlyItsOwnExports() {
-        for (String file : List.of(TORCHVISION, TIMM)) {
+        for (String file : List.of(TORCHVISION, TIMM, MICROSOFT)) {
             assertTrue(new SwinFamily().recognises(SwinFixtures.file(file)), file);
             assertFalse(new VitFamily().recognises(SwinFixtures.file(file)), file);
         }
@@ -177,7 +197,7 @@ class SwinOnnxTest {
         Path file = Files.write(dir.resolve("tampered.onnx"), bytes);
         assertEquals(values[16], values[2 * 16 + 1]);
         assertEquals("tampered.onnx: " + bias.name() + " [1, 1, 16, 16] (read by Add "
-                        + "'/layers/layers.0/blocks/blocks.0/attn/Add_1') is no relative position bias of window 4: "
+                        + "'/layers/layers.0/blocks/blocks.0/attn/Add') is no relative position bias of window 4: "
                         + "head 0 has " + (values[16] + 1f) + " and " + values[33] + " for the same query-key offset "
                         + "(table row 25)",
                 assertThrows(CheckpointException.class, () -> Backbones.read(file, AT_40)).getMessage());
