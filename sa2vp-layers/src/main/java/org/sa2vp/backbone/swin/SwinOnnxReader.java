@@ -56,6 +56,7 @@ final class SwinOnnxReader {
      */
     static final OnnxWeights.FoldedParameter SHIFT_MASK = SwinOnnxReader::recogniseShiftMask;
 
+    /** The score offset of token pairs from different regions in the shift masks of timm, Microsoft, torchvision. */
     private static final float MASKED = -100f;
 
     private SwinOnnxReader() {
@@ -97,7 +98,7 @@ final class SwinOnnxReader {
                                                                      String module) {
         long[] dims = folded.dims();
         if (module == null || !reader.opType().equals("Add") || folded.rank() != 5 || dims[0] != 1 || dims[2] != 1
-                || dims[3] != dims[4] || Math.round(Math.sqrt(dims[3])) * Math.round(Math.sqrt(dims[3])) != dims[3]) {
+                || dims[3] != dims[4] || windowOf(dims[3]) < 0) {
             return Optional.empty();
         }
         for (float value : folded.toFloatArray().data().asFloat()) {
@@ -108,6 +109,12 @@ final class SwinOnnxReader {
         return Optional.of(OnnxWeights.Unfolded.buffer("shift mask"));
     }
 
+    /** The window side {@code w} of {@code tokens = w²} tokens per window, or -1 if that is no square. */
+    private static int windowOf(long tokens) {
+        long side = Math.round(Math.sqrt(tokens));
+        return side > 0 && side * side == tokens && side < Integer.MAX_VALUE ? (int) side : -1;
+    }
+
     private static Optional<OnnxWeights.Unfolded> unfoldRelativePositionBias(OnnxTensor folded, OnnxModel.Node reader,
                                                                              String module) {
         long[] dims = folded.dims();
@@ -115,8 +122,8 @@ final class SwinOnnxReader {
                 || dims[0] != 1 || dims[2] != dims[3]) {
             return Optional.empty();
         }
-        int n = (int) dims[2], window = (int) Math.round(Math.sqrt(n)), heads = (int) dims[1];
-        if (window * window != n) {
+        int window = windowOf(dims[2]), heads = (int) dims[1];
+        if (window < 0) {
             return Optional.empty();
         }
         int rows = (2 * window - 1) * (2 * window - 1);

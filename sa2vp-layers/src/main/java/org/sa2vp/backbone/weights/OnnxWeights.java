@@ -67,12 +67,13 @@ public final class OnnxWeights {
     /**
      * A family's rule for an anonymous initializer that torch's constant folding computed from a parameter other
      * than a Linear weight (Swin: {@code relative_position_bias_table[relative_position_index]}, folded into the
-     * bias added to the attention scores).
+     * bias added to the attention scores) or from a buffer that is no parameter (Swin: a persistent shift mask).
      */
     @FunctionalInterface
     public interface FoldedParameter {
         /**
-         * The parameter {@code folded} was computed from, or empty when this rule does not apply to it.
+         * The parameter {@code folded} was computed from, {@link Unfolded#buffer} when it is a buffer to leave out,
+         * or empty when this rule does not apply to it.
          *
          * @param folded an anonymous floating-point initializer of more than one element
          * @param reader the one node that reads it
@@ -376,7 +377,7 @@ public final class OnnxWeights {
                 if (recovered.isEmpty()) {
                     Optional<Recovered> folded = unfold(t);
                     if (folded.isPresent() && folded.get().name() == null) {
-                        continue;
+                        continue; // a buffer the family recomputes
                     }
                     recovered = folded.map(List::of).orElse(List.of());
                 }
