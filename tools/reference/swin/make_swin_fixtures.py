@@ -86,8 +86,8 @@ def init_params(model):
                 p.copy_(scale * torch.randn(p.shape))
 
 
-def make_torchvision():
-    model = SwinTransformer(patch_size=[PATCH, PATCH], embed_dim=EMBED, depths=DEPTHS, num_heads=HEADS,
+def make_torchvision(depths=DEPTHS, heads=HEADS):
+    model = SwinTransformer(patch_size=[PATCH, PATCH], embed_dim=EMBED, depths=depths, num_heads=heads,
                             window_size=[WINDOW, WINDOW], stochastic_depth_prob=0.0, num_classes=CLASSES)
     init_params(model)
     return model.eval()
@@ -287,18 +287,18 @@ def np_merge(x, p, prefix):
     return np_ln(merged, p, prefix + "norm") @ p[prefix + "reduction.weight"].T
 
 
-def numpy_forward(timm, images):
+def numpy_forward(timm, images, depths=DEPTHS, heads=HEADS):
     p = {k: v.astype(np.float64) for k, v in timm.items()}
     b, _, height, width = images.shape
     conv = p["patch_embed.proj.weight"]
     patches = images.astype(np.float64).reshape(b, 3, height // PATCH, PATCH, width // PATCH, PATCH) \
         .transpose(0, 2, 4, 1, 3, 5).reshape(b, height // PATCH, width // PATCH, -1)
     x = np_ln(patches @ conv.reshape(conv.shape[0], -1).T + p["patch_embed.proj.bias"], p, "patch_embed.norm")
-    for stage, depth in enumerate(DEPTHS):
+    for stage, depth in enumerate(depths):
         if stage > 0:
             x = np_merge(x, p, "layers.%d.downsample." % stage)
         for block in range(depth):
-            x = np_block(x, p, "layers.%d.blocks.%d." % (stage, block), HEADS[stage], block)
+            x = np_block(x, p, "layers.%d.blocks.%d." % (stage, block), heads[stage], block)
     features = np_ln(x, p, "norm").mean(axis=(1, 2))
     return features @ p["head.fc.weight"].T + p["head.fc.bias"], features
 

@@ -71,6 +71,32 @@ class InferCommandTest {
         assertTrue(maxAbsDiff(result.get("features"), reference.get("features")) <= 1e-4);
     }
 
+    /**
+     * A Swin exported to ONNX (torchvision's opset 14, timm's names at opset 17; the layers' Swin fixtures, whose
+     * logits {@code SwinOnnxTest} checks) is taken as a Swin file wherever one is, its 40×40 images read from the
+     * export: {@code info} describes it, {@code bench} runs an SA2VP-Swin training step on it, and {@code infer}
+     * without prompts writes torch's logits within 1e-4.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"torchvision_opset14.onnx", "timm_opset17.onnx"})
+    void aSwinOnnxExportIsASwinBackbone(String file, @TempDir Path dir) {
+        Path swin = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "swin").resolve(file);
+        CliRun info = CliRun.of("info", "--backbone", swin.toString());
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().startsWith(file + " (family swin): embed 4, depths [2, 1], heads [1, 2], window 4, "
+                + "patch 4, 40x40 images"), info.out());
+        CliRun bench = CliRun.of("bench", "--backbone", swin.toString(), "--batch", "2",
+                "--steps", "1", "--classes", "5");
+        assertEquals(0, bench.code(), bench.err());
+        assertTrue(bench.out().strip().lines().reduce((a, b) -> b).orElse("").contains("\"step_s\":"), bench.out());
+        Path out = dir.resolve("out.npz");
+        CliRun infer = CliRun.of("infer", "--backbone", swin.toString(), "--input",
+                swin.resolveSibling("input.npy").toString(), "--output", out.toString());
+        assertEquals(0, infer.code(), infer.err());
+        StateDict reference = NpzReader.readNpz(swin.resolveSibling("onnx_reference.npz"));
+        assertTrue(maxAbsDiff(NpzReader.readNpz(out).get("logits"), reference.get("logits")) <= 1e-4);
+    }
+
     @Test
     void kerasH5TakesNchwInputToo(@TempDir Path dir) {
         Path keras = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "keras");

@@ -68,7 +68,9 @@ public final class Backbones {
 
     /**
      * Reads a checkpoint of whichever registered family {@link BackboneFamily#recognises} the file (the only
-     * family, when there is one).
+     * family, when there is one). A file no family recognises is read by the family that reads untagged JSON (the
+     * ViT: the first format had no other family), whose reader says in one line what the file is, e.g. which node
+     * of an ONNX model is no patch embedding.
      */
     public static BackboneCheckpoint read(Path file, CheckpointOptions options) {
         List<BackboneFamily> all = FAMILIES.entries();
@@ -76,6 +78,9 @@ public final class Backbones {
             return all.get(0).read(file, options);
         }
         List<BackboneFamily> matching = all.stream().filter(f -> f.recognises(file)).toList();
+        if (matching.isEmpty()) {
+            matching = all.stream().filter(BackboneFamily::readsUntaggedJson).toList();
+        }
         if (matching.size() != 1) {
             throw new IllegalArgumentException(file + ": " + (matching.isEmpty() ? "no" : "more than one")
                     + " registered backbone family recognises its weights (registered: "

@@ -7,6 +7,7 @@ import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.CheckpointFormat;
 import org.sa2vp.backbone.weights.NpzReader;
+import org.sa2vp.backbone.weights.OnnxModel;
 import org.sa2vp.backbone.weights.PthReader;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
@@ -50,19 +51,19 @@ public record SwinCheckpoint(SwinTransformerConfig config, StateDict weights) im
     }
 
     /**
-     * Reads a {@code .safetensors}, {@code .npz} or {@code torch.save} {@code .pth} state dict in any known naming and
-     * infers the architecture.
+     * Reads a {@code .safetensors}, {@code .npz} or {@code torch.save} {@code .pth} state dict in any known naming,
+     * or a torchvision, timm or Microsoft ONNX export ({@link SwinOnnxReader}), and infers the architecture.
      */
     public static SwinCheckpoint read(Path file, CheckpointOptions options) {
         CheckpointFormat format = CheckpointFormat.detect(file);
-        StateDict raw = switch (format) {
-            case NPZ -> NpzReader.readNpz(file);
-            case SAFETENSORS -> SafetensorsReader.read(file);
-            case PTH -> PthReader.read(file);
-            case ONNX, KERAS_H5 -> throw new CheckpointException(file + ": Swin weights are read from .safetensors, "
-                    + ".npz or torch.save .pth state dicts, not from " + format + " files");
+        return switch (format) {
+            case NPZ -> of(NpzReader.readNpz(file), options);
+            case SAFETENSORS -> of(SafetensorsReader.read(file), options);
+            case PTH -> of(PthReader.read(file), options);
+            case ONNX -> SwinOnnxReader.read(OnnxModel.read(file), options);
+            case KERAS_H5 -> throw new CheckpointException(file + ": Swin weights are read from .safetensors, "
+                    + ".npz or torch.save .pth state dicts and ONNX exports, not from " + format + " files");
         };
-        return of(raw, options);
     }
 
     /** Converts a raw state dict (any known naming) and infers the architecture. */

@@ -6,6 +6,7 @@ import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.BackboneFamily;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.weights.CheckpointKeys;
+import org.sa2vp.backbone.weights.OnnxModel;
 import org.sa2vp.backbone.weights.SwinNaming;
 
 import java.nio.file.Path;
@@ -13,8 +14,9 @@ import java.util.List;
 
 /**
  * The Swin Transformer family ({@code "swin"}): {@link SwinTransformerConfig}, its timm variants and
- * {@link SwinCheckpoint} (timm, Microsoft, torchvision and Hugging Face state dicts as {@code .safetensors} or
- * {@code .npz}). Registered through {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}.
+ * {@link SwinCheckpoint} (timm, Microsoft, torchvision and Hugging Face state dicts as {@code .safetensors},
+ * {@code .npz} or {@code torch.save} {@code .pth}; torchvision, timm and Microsoft ONNX exports). Registered through
+ * {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}.
  */
 public final class SwinFamily implements BackboneFamily {
 
@@ -40,7 +42,10 @@ public final class SwinFamily implements BackboneFamily {
         return SwinTransformerConfig.named(name);
     }
 
-    /** State dicts whose names are a Swin checkpoint's in a known naming ({@link SwinNaming}), from the names alone. */
+    /**
+     * State dicts and ONNX exports whose names are a Swin checkpoint's in a known naming ({@link SwinNaming}), from
+     * the names alone.
+     */
     @Override
     public boolean recognises(Path file) {
         return CheckpointKeys.of(file).flatMap(SwinNaming::find).isPresent();
@@ -55,5 +60,11 @@ public final class SwinFamily implements BackboneFamily {
     @Override
     public BackboneCheckpoint fromGraph(ComputationGraph graph, CheckpointOptions options) {
         return SwinGraphReader.read(graph, options);
+    }
+
+    /** torchvision, timm and Microsoft Swin exports (see {@link SwinOnnxReader}). */
+    @Override
+    public BackboneCheckpoint fromOnnx(OnnxModel model, CheckpointOptions options) {
+        return SwinOnnxReader.read(model, options);
     }
 }

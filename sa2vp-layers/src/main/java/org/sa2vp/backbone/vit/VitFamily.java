@@ -51,9 +51,10 @@ public final class VitFamily implements BackboneFamily {
     }
 
     /**
-     * State dicts ({@code .npz}, {@code .safetensors}) whose names are a ViT's in a known naming ({@link VitNaming}),
-     * and every file whose names are not a state dict's: ONNX and Keras {@code .h5} models, which only this family
-     * reads, and files that are no checkpoint at all, so that {@link #read} says what is wrong with them.
+     * State dicts ({@code .npz}, {@code .safetensors}, {@code .pth}) and ONNX exports whose names are a ViT's in a
+     * known naming ({@link VitNaming}), and every file whose names are not a state dict's: Keras {@code .h5} models,
+     * which only this family reads, and files that are no checkpoint at all, so that {@link #read} says what is
+     * wrong with them.
      */
     @Override
     public boolean recognises(Path file) {

@@ -14,9 +14,10 @@ public final class CheckpointKeys {
     }
 
     /**
-     * The names in {@code file} (of a {@code .pth}, its state dict's); empty for formats whose names are not a state
-     * dict's ({@code .onnx}, Keras {@code .h5}) and for files that are not a readable checkpoint (their reader reports
-     * why).
+     * The names in {@code file} (of a {@code .pth}, its state dict's; of an {@code .onnx} torch export, the parameter
+     * names it keeps, {@link OnnxWeights#parameterNames}, which lack the Linear weights the exporter renamed but are
+     * enough to tell the family and naming); empty for Keras {@code .h5} files, whose names are not a state dict's,
+     * and for files that are not a readable checkpoint (their reader reports why).
      */
     public static Optional<List<String>> of(Path file) {
         try {
@@ -24,7 +25,8 @@ public final class CheckpointKeys {
                 case NPZ -> Optional.of(NpzReader.keys(file));
                 case SAFETENSORS -> Optional.of(SafetensorsReader.keys(file));
                 case PTH -> Optional.of(PthReader.keys(file));
-                case ONNX, KERAS_H5 -> Optional.empty();
+                case ONNX -> Optional.of(OnnxWeights.parameterNames(OnnxModel.read(file)));
+                case KERAS_H5 -> Optional.empty();
             };
         } catch (CheckpointException e) {
             return Optional.empty();

@@ -21,9 +21,10 @@ import java.util.OptionalLong;
  * taken out of an {@code .onnx} export without protobuf-java or an ONNX runtime on the classpath.
  *
  * <p>Only what weight import needs is kept: the opset imports, and of the main graph its nodes (inputs, outputs,
- * name, op type, attributes), initializers and input/output names. Tensor data is not copied while parsing: the
- * file is memory-mapped and each {@link OnnxTensor} keeps a view of its {@code raw_data}, so a 350 MB ViT-B/16 export
- * parses in well under a second and every weight byte is copied once, into its INDArray. Subgraphs (If/Loop
+ * name, op type, attributes), initializers, input/output names and the inputs' declared shapes. Tensor data is not
+ * copied while parsing: the file is memory-mapped and each {@link OnnxTensor} keeps a view of its {@code raw_data},
+ * so a 350 MB ViT-B/16 export parses in well under a second and every weight byte is copied once, into its
+ * INDArray. Subgraphs (If/Loop
  * bodies), functions, sparse initializers and metadata are skipped.
  *
  * <p>Every problem is a one-line {@link CheckpointException} naming the file: a truncated file, a file that is not
@@ -72,9 +73,14 @@ public final class OnnxModel {
         public static final int INTS = 7;
     }
 
-    /** The main {@code GraphProto}: nodes in file (topological) order, initializers by name in file order. */
+    /**
+     * The main {@code GraphProto}: nodes in file (topological) order, initializers by name in file order.
+     *
+     * @param inputShapes the declared shape of each input that declares a tensor shape, by name: one entry per
+     *                    dimension, its size, or -1 where it is symbolic or unknown (an exported batch axis)
+     */
     public record Graph(String name, List<Node> nodes, Map<String, OnnxTensor> initializers, List<String> inputs,
-                        List<String> outputs) {
+                        List<String> outputs, Map<String, long[]> inputShapes) {
     }
 
     private static final String DEFAULT_DOMAIN = "";
@@ -278,6 +284,7 @@ public final class OnnxModel {
         Map<String, OnnxTensor> initializers = new LinkedHashMap<>();
         List<String> inputs = new ArrayList<>();
         List<String> outputs = new ArrayList<>();
+        Map<String, long[]> inputShapes = new LinkedHashMap<>();
         while (in.hasMore()) {
             int tag = in.readTag();
             switch (ProtoReader.fieldNumber(tag)) {
@@ -296,7 +303,10 @@ public final class OnnxModel {
                 }
                 case 11 -> {
                     in.expectWireType(tag, ProtoReader.LENGTH_DELIMITED, "GraphProto.input");
-                    inputs.add(parseValueInfoName(in.readMessage()));
+                    ProtoReader valueInfo = in.readMessage();
+                    String input = parseValueInfoName(valueInfo.copy());
+                    inputs.add(input);
+                    parseValueInfoShape(valueInfo).ifPresent(shape -> inputShapes.put(input, shape));
                 }
                 case 12 -> {
                     in.expectWireType(tag, ProtoReader.LENGTH_DELIMITED, "GraphProto.output");
@@ -306,7 +316,55 @@ public final class OnnxModel {
             }
         }
         return new Graph(name, Collections.unmodifiableList(nodes), Collections.unmodifiableMap(initializers),
-                List.copyOf(inputs), List.copyOf(outputs));
+                List.copyOf(inputs), List.copyOf(outputs), Collections.unmodifiableMap(inputShapes));
+    }
+
+    /**
+     * The tensor shape a {@code ValueInfoProto} declares ({@code type} 2 → {@code TypeProto.tensor_type} 1 →
+     * {@code shape} 2 → {@code dim} 1: {@code dim_value} 1 or {@code dim_param} 2), -1 for a dimension without a
+     * value; empty when it declares none.
+     */
+    private static Optional<long[]> parseValueInfoShape(ProtoReader valueInfo) {
+        ProtoReader shape = null;
+        for (ProtoReader type : fields(valueInfo, 2, "ValueInfoProto.type")) {
+            for (ProtoReader tensorType : fields(type, 1, "TypeProto.tensor_type")) {
+                for (ProtoReader s : fields(tensorType, 2, "TypeProto.Tensor.shape")) {
+                    shape = s;
+                }
+            }
+        }
+        if (shape == null) {
+            return Optional.empty();
+        }
+        List<Long> dims = new ArrayList<>();
+        for (ProtoReader dim : fields(shape, 1, "TensorShapeProto.dim")) {
+            long size = -1;
+            while (dim.hasMore()) {
+                int tag = dim.readTag();
+                if (ProtoReader.fieldNumber(tag) == 1 && ProtoReader.wireType(tag) == ProtoReader.VARINT) {
+                    size = dim.readVarint();
+                } else {
+                    dim.skip(ProtoReader.wireType(tag));
+                }
+            }
+            dims.add(size);
+        }
+        return Optional.of(dims.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    /** The embedded messages of field {@code field} in {@code in}, read to its end. */
+    private static List<ProtoReader> fields(ProtoReader in, int field, String what) {
+        List<ProtoReader> found = new ArrayList<>();
+        while (in.hasMore()) {
+            int tag = in.readTag();
+            if (ProtoReader.fieldNumber(tag) == field) {
+                in.expectWireType(tag, ProtoReader.LENGTH_DELIMITED, what);
+                found.add(in.readMessage());
+            } else {
+                in.skip(ProtoReader.wireType(tag));
+            }
+        }
+        return found;
     }
 
     private static String parseValueInfoName(ProtoReader in) {

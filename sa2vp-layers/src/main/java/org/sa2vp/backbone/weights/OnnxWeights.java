@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
@@ -37,6 +38,8 @@ import java.util.OptionalLong;
  *       ({@link #isLinearModuleScope}), so that a weight used functionally inside another module is not
  *       misnamed.</li>
  * </ul>
+ * A family may add rules for what its exporter folds beyond Linear weights ({@link FoldedParameter}, e.g. Swin's
+ * relative position bias gathered from its table), tried on the anonymous initializers these rules do not name.
  * Initializers with real names are kept as stored. torch's exporter also merges parameters with identical values
  * (e.g. all LayerNorm weights of a freshly initialised model are ones) into one initializer and recreates each
  * merged one as {@code Identity(kept) -> original name}; those names are recovered too, with the kept value, and
@@ -61,6 +64,49 @@ public final class OnnxWeights {
     private static final int MAX_WALK = 32;
     private static final int MAX_LISTED = 8;
 
+    /**
+     * A family's rule for an anonymous initializer that torch's constant folding computed from a parameter other
+     * than a Linear weight (Swin: {@code relative_position_bias_table[relative_position_index]}, folded into the
+     * bias added to the attention scores) or from a buffer that is no parameter (Swin: a persistent shift mask).
+     */
+    @FunctionalInterface
+    public interface FoldedParameter {
+        /**
+         * The parameter {@code folded} was computed from, {@link Unfolded#buffer} when it is a buffer to leave out,
+         * or empty when this rule does not apply to it.
+         *
+         * @param folded an anonymous floating-point initializer of more than one element
+         * @param reader the one node that reads it
+         * @param module the torch module path of {@code reader} from its scoped name
+         *               ({@code /layers/layers.0/blocks/blocks.1/attn/Add} gives {@code layers.0.blocks.1.attn}),
+         *               or {@code null} when the name carries no scope
+         * @throws CheckpointException one line naming the initializer (the model is named before it), where it
+         *                             has this rule's shape and use but values no parameter could have given
+         */
+        Optional<Unfolded> unfold(OnnxTensor folded, OnnxModel.Node reader, String module);
+    }
+
+    /**
+     * What a {@link FoldedParameter} rule found: a parameter, or ({@link #buffer}) a constant buffer the family
+     * recomputes, which is left out of the state dict.
+     *
+     * @param name  its state-dict name; null for a buffer
+     * @param value its value, float32, PyTorch layout; null for a buffer
+     * @param how   how it was recovered, for {@link #origins()}, or what the buffer is
+     */
+    public record Unfolded(String name, INDArray value, String how) {
+
+        /** A folded buffer that is no parameter (Swin's shift mask), e.g. {@code how} "shift mask". */
+        public static Unfolded buffer(String how) {
+            return new Unfolded(null, null, how);
+        }
+
+        /** Whether this is a {@link #buffer}, left out of the state dict. */
+        public boolean isBuffer() {
+            return name == null;
+        }
+    }
+
     private final OnnxModel model;
     private final StateDict stateDict;
     private final Map<String, String> origins;
@@ -81,8 +127,23 @@ public final class OnnxWeights {
 
     /** Recovers the state dict of an already parsed model. */
     public static OnnxWeights of(OnnxModel model) {
+        return of(model, List.of());
+    }
+
+    /** As {@link #of(OnnxModel)}, also trying a family's {@code rules} on what the Linear rules leave unnamed. */
+    public static OnnxWeights of(OnnxModel model, List<FoldedParameter> rules) {
         GraphIndex graph = new GraphIndex(model);
-        return new Recovery(model, graph).run();
+        return new Recovery(model, graph, rules).run();
+    }
+
+    /**
+     * The parameter names {@code model} keeps without recovery, from its structure alone (no tensor is read):
+     * the initializers with real names in file order, then the parameters torch merged into an identical one. The
+     * exporter keeps every parameter name except those of Linear weights it stored transposed and of constants it
+     * folded, so these name the family and naming of a torch export.
+     */
+    public static List<String> parameterNames(OnnxModel model) {
+        return List.copyOf(new GraphIndex(model).parameters.keySet());
     }
 
     /** The recovered parameters, float32 'c' order, PyTorch names and layouts. Source: the file name. */
@@ -295,11 +356,13 @@ public final class OnnxWeights {
         private final OnnxModel model;
         private final GraphIndex graph;
         private final String source;
+        private final List<FoldedParameter> rules;
 
-        Recovery(OnnxModel model, GraphIndex graph) {
+        Recovery(OnnxModel model, GraphIndex graph, List<FoldedParameter> rules) {
             this.model = model;
             this.graph = graph;
             this.source = model.source();
+            this.rules = rules;
         }
 
         OnnxWeights run() {
@@ -311,6 +374,13 @@ public final class OnnxWeights {
                     continue;
                 }
                 List<Recovered> recovered = recoverLinearWeight(t);
+                if (recovered.isEmpty()) {
+                    Optional<Recovered> folded = unfold(t);
+                    if (folded.isPresent() && folded.get().name() == null) {
+                        continue; // a buffer the family recomputes
+                    }
+                    recovered = folded.map(List::of).orElse(List.of());
+                }
                 if (recovered.isEmpty()) {
                     unnamed.add(describeUnnamed(t));
                 }
@@ -345,6 +415,33 @@ public final class OnnxWeights {
             }
             return new OnnxWeights(model, new StateDict(source, tensors), Collections.unmodifiableMap(origins),
                     List.copyOf(inferHeads()));
+        }
+
+        /**
+         * The parameter a family's rule recovers from {@code t}, read by one node (a buffer the rule recognises:
+         * named null); empty if no rule applies.
+         */
+        private Optional<Recovered> unfold(OnnxTensor t) {
+            List<GraphIndex.Use> uses = graph.uses(t.name());
+            if (rules.isEmpty() || uses.size() != 1 || !t.elementType().isFloatingPoint()) {
+                return Optional.empty();
+            }
+            OnnxModel.Node reader = uses.get(0).node();
+            for (FoldedParameter rule : rules) {
+                Optional<Unfolded> found;
+                try {
+                    found = rule.unfold(t, reader, moduleNameFromScope(reader.name()));
+                } catch (CheckpointException e) {
+                    throw new CheckpointException(source + ": " + e.getMessage(), e);
+                }
+                if (found.isPresent()) {
+                    Unfolded u = found.get();
+                    return Optional.of(new Recovered(u.name(), u.value(), null, t.name() + " "
+                            + Arrays.toString(t.dims()) + " " + u.how() + " (read by " + reader.opType() + " '"
+                            + reader.name() + "')"));
+                }
+            }
+            return Optional.empty();
         }
 
         /** Shapes, indices, masks (integer tensors) and scalars such as sqrt(dh) or epsilon: not parameters. */

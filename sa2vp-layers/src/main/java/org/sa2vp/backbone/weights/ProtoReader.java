@@ -41,6 +41,11 @@ final class ProtoReader {
         return position;
     }
 
+    /** A second cursor over the same bytes, at this one's position: to read a message twice. */
+    ProtoReader copy() {
+        return new ProtoReader(buffer, position, end, source);
+    }
+
     /**
      * The next tag as {@code fieldNumber << 3 | wireType}; rejects wire types that ONNX never writes and field
      * number 0, which protobuf forbids. Both are the usual first symptom of a file that is not a protobuf.

@@ -132,9 +132,14 @@ public enum SwinNaming {
 
     /** The naming of {@code dict}, or a one-line error listing a few of its keys. */
     public static SwinNaming detect(StateDict dict) {
-        return find(dict.keys()).orElseThrow(() -> new CheckpointException(dict.source() + ": not a Swin checkpoint "
-                + "in a known naming (timm, Microsoft, torchvision, Hugging Face); first keys: "
-                + dict.keys().stream().limit(5).toList()));
+        return detect(dict.keys(), dict.source());
+    }
+
+    /** The naming of the tensor names {@code keys} of {@code source}, or a one-line error listing a few of them. */
+    public static SwinNaming detect(Collection<String> keys, String source) {
+        return find(keys).orElseThrow(() -> new CheckpointException(source + ": not a Swin checkpoint in a known "
+                + "naming (timm, Microsoft, torchvision, Hugging Face); first keys: "
+                + keys.stream().limit(5).toList()));
     }
 
     /** The prefix under which the file has this naming's embedding and first block, if it does. */

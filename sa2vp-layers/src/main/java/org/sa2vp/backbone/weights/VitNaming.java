@@ -1,5 +1,6 @@
 package org.sa2vp.backbone.weights;
 
+import java.util.Collection;
 import java.util.OptionalInt;
 
 import static org.sa2vp.backbone.weights.TensorLayout.AS_IS;
@@ -148,13 +149,18 @@ public enum VitNaming {
 
     /** The naming scheme of {@code dict}, or a one-line error listing a few of its keys. */
     public static VitNaming detect(StateDict dict) {
+        return detect(dict.keys(), dict.source());
+    }
+
+    /** The naming of the tensor names {@code keys} of {@code source}, or a one-line error listing a few of them. */
+    public static VitNaming detect(Collection<String> keys, String source) {
         for (VitNaming naming : values()) {
-            if (naming.table.recognises(dict)) {
+            if (naming.table.recognises(keys)) {
                 return naming;
             }
         }
-        throw new CheckpointException(dict.source() + ": not a ViT checkpoint in a known naming (timm, Google, "
-                + "Hugging Face, torchvision); first keys: " + dict.keys().stream().limit(5).toList());
+        throw new CheckpointException(source + ": not a ViT checkpoint in a known naming (timm, Google, "
+                + "Hugging Face, torchvision); first keys: " + keys.stream().limit(5).toList());
     }
 
     /** Attention heads, where the format stores them per head (Google's {@code [D, heads, headDim]} kernels). */

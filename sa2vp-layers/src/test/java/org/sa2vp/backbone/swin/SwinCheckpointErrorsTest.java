@@ -60,8 +60,13 @@ class SwinCheckpointErrorsTest {
         assertEquals("resnet.npz: not a Swin checkpoint in a known naming (timm, Microsoft, torchvision, Hugging "
                 + "Face); first keys: [conv1.weight]", message(() -> SwinCheckpoint.of(resnet, AT_40)));
         Path onnx = Files.write(dir.resolve("swin.onnx"), new byte[]{0x08, 0x07, 0x12, 0x00});
-        assertEquals(onnx + ": Swin weights are read from .safetensors, .npz or torch.save .pth state dicts, not from ONNX files",
+        assertEquals("swin.onnx: not an ONNX model: no graph (ModelProto field 7); expected an ONNX ModelProto "
+                + "(.onnx file)", message(() -> SwinCheckpoint.read(onnx, AT_40)));
+        assertEquals(message(() -> VitCheckpoint.read(onnx, VitCheckpoint.Options.defaults())),
                 message(() -> SwinCheckpoint.read(onnx, AT_40)));
+        Path h5 = Files.write(dir.resolve("swin.h5"), new byte[]{(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'});
+        assertEquals(h5 + ": Swin weights are read from .safetensors, .npz or torch.save .pth state dicts and ONNX "
+                + "exports, not from KERAS_H5 files", message(() -> SwinCheckpoint.read(h5, AT_40)));
         VitCheckpoint vit = VitCheckpoint.read(VitFixtures.file("timm.safetensors"),
                 VitCheckpoint.Options.defaults().withNumHeads(VitFixtures.HEADS));
         assertEquals(vit.source() + ": a vit checkpoint, where a Swin Transformer (family 'swin') is needed",

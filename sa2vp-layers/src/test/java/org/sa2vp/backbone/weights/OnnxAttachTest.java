@@ -84,7 +84,7 @@ class OnnxAttachTest {
         OnnxModel model = OnnxModel.parse(ByteBuffer.wrap(cnn()), "cnn.onnx");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sa2vp.attach(model, CLASSES));
         assertEquals("ONNX model: no registered backbone family recognises it (vit: " + CNN_REFUSAL
-                        + "; swin: backbone family 'swin' does not read ONNX models)",
+                        + "; swin: " + CNN_REFUSAL + ")",
                 e.getMessage());
     }
 

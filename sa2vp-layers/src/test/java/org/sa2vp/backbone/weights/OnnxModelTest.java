@@ -137,6 +137,25 @@ class OnnxModelTest {
         assertTrue(constants.containsKey("w"));
     }
 
+    /**
+     * An input's declared shape: a symbolic dimension ({@code dim_param}, torch's dynamic batch) is -1, a dimension
+     * without value or name too; an input that declares no type has no entry.
+     */
+    @Test
+    void inputShapesAreReadFromTheValueInfo() {
+        assertArrayEquals(new long[]{-1, 3, 32, 32}, OnnxModel.read(VitFixtures.file("torchvision_opset13.onnx"))
+                .graph().inputShapes().get("input"));
+        OnnxBuilder dims = new OnnxBuilder().message(1, new OnnxBuilder().string(2, "batch"))
+                .message(1, new OnnxBuilder().varint(1, 3)).message(1, new OnnxBuilder());
+        OnnxBuilder typed = new OnnxBuilder().string(1, "image").message(2, new OnnxBuilder()
+                .message(1, new OnnxBuilder().varint(1, 1).message(2, dims)));
+        OnnxBuilder g = graph(new OnnxBuilder[0]).message(11, typed);
+        OnnxModel m = OnnxModel.parse(ByteBuffer.wrap(model(17, g)), "shapes.onnx");
+        assertEquals(Arrays.asList("input", "image"), m.graph().inputs());
+        assertArrayEquals(new long[]{-1, 3, -1}, m.graph().inputShapes().get("image"));
+        assertFalse(m.graph().inputShapes().containsKey("input"));
+    }
+
     @Test
     void truncatedFileNamesFileAndOffset() throws IOException {
         byte[] whole = Files.readAllBytes(VitFixtures.file("torchvision_opset13.onnx"));
