@@ -1,11 +1,14 @@
 package org.sa2vp.cli;
 
-import org.sa2vp.backbone.vit.VitCheckpoint;
+import org.sa2vp.backbone.BackboneCheckpoint;
+import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.data.VtabTask;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.ProgressBar;
+import org.sa2vp.zoo.PretrainedTinySwin;
 import org.sa2vp.zoo.PretrainedTinyVit;
+import org.sa2vp.zoo.ZooBackbones;
 import org.sa2vp.zoo.benchmark.SeedSummary;
 import org.sa2vp.zoo.minivtab.MiniVtab;
 import org.sa2vp.zoo.minivtab.MiniVtabBenchmark;
@@ -45,6 +48,11 @@ public final class MiniVtabCommand implements Callable<Integer> {
 
     @Mixin
     MiniVtabFolders folders;
+
+    @Option(names = "--backbone", paramLabel = "zoo:NAME", description = "the frozen backbone (default "
+            + ZooBackbones.PREFIX + PretrainedTinyVit.NAME + "; or " + ZooBackbones.PREFIX + PretrainedTinySwin.NAME
+            + "): its results need their own --out")
+    String backboneName = ZooBackbones.PREFIX + PretrainedTinyVit.NAME;
 
     @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "tasks (default all)")
     List<String> tasks;
@@ -115,7 +123,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
             return 0;
         }
         checkSettings(runEpochs);
-        VitCheckpoint backbone = PretrainedTinyVit.backbone();
+        BackboneCheckpoint backbone = ZooBackbones.read(backboneName, CheckpointOptions.defaults());
         Map<MiniVtab.Task, VtabTask> taskData = folders.open(taskList);
         Map<MiniVtab.Task, Map<String, Double>> chosen = lrFactors == null ? null
                 : selectLearningRates(taskData, methodList, runEpochs, backbone);
@@ -182,7 +190,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
      */
     private Map<MiniVtab.Task, Map<String, Double>> selectLearningRates(Map<MiniVtab.Task, VtabTask> taskData,
                                                                        List<String> methodList, int runEpochs,
-                                                                       VitCheckpoint backbone) {
+                                                                       BackboneCheckpoint backbone) {
         MiniVtabSweep.Sheet sheet = new MiniVtabSweep.Sheet(folders.out.resolve("selection.csv"));
         Map<MiniVtab.Task, Map<String, double[]>> grids = new LinkedHashMap<>();
         for (MiniVtab.Task task : taskData.keySet()) {
@@ -216,7 +224,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
 
     /** Scores the grids' rates that selection.csv does not hold yet, as many side by side as --workers. */
     private void score(MiniVtabSweep.Sheet sheet, Map<MiniVtab.Task, Map<String, double[]>> grids,
-                       Map<MiniVtab.Task, VtabTask> taskData, int runEpochs, VitCheckpoint backbone, String what) {
+                       Map<MiniVtab.Task, VtabTask> taskData, int runEpochs, BackboneCheckpoint backbone, String what) {
         List<Callable<MiniVtabSweep.Score>> searches = new ArrayList<>();
         for (Map.Entry<MiniVtab.Task, Map<String, double[]>> task : grids.entrySet()) {
             List<MiniVtabSweep.Run> pending = new ArrayList<>();
@@ -268,7 +276,7 @@ public final class MiniVtabCommand implements Callable<Integer> {
         String markdown = MiniVtabReport.markdown(table, methodList);
         long seedCount = results.stream().mapToLong(MiniVtabBenchmark.Result::seed).distinct().count();
         String title = String.format(Locale.ROOT, "Mini-VTAB test accuracy (%%), %s backbone, %d epochs, mean ± std "
-                + "over %d seed(s)", PretrainedTinyVit.NAME, runEpochs, seedCount);
+                + "over %d seed(s)", backboneName.replaceFirst("^" + ZooBackbones.PREFIX, ""), runEpochs, seedCount);
         String rates = lrFactors == null ? "Each method's recipe (`MiniVtabBenchmark.recipe`)."
                 : "Chosen per task and method on val200 among the recipe's rate times " + Arrays.toString(lrFactors)
                 + (lrWiden == 0 ? "" : ", widened " + (int) WIDEN_STEP + "× past the grid's edge up to " + lrWiden

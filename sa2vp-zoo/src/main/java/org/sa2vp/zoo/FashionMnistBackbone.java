@@ -41,6 +41,8 @@ public abstract class FashionMnistBackbone<T extends FashionMnistBackbone<T>> ex
     public static final double MEAN = 0.5;
     public static final double STD = 0.5;
     public static final int IMAGE_SIZE = 32;
+    /** Grey images: one channel. */
+    public static final int CHANNELS = 1;
     /** Maximum shift of the pretraining augmentation (random ±4 pixel shifts and horizontal flips), in pixels. */
     public static final int PRETRAINING_SHIFT = 4;
 

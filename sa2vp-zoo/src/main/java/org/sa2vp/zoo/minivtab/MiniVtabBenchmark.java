@@ -13,6 +13,7 @@ import org.sa2vp.train.EvaluationResult;
 import org.sa2vp.train.ProgressBar;
 import org.sa2vp.train.Trainer;
 import org.sa2vp.train.TrainingRecipe;
+import org.sa2vp.zoo.FashionMnistBackbone;
 import org.sa2vp.zoo.PretrainedTinyVit;
 
 import java.io.IOException;
@@ -123,10 +124,10 @@ public final class MiniVtabBenchmark {
         }
     }
 
-    /** The task's split as network input: grey 32×32, normalised as the backbone was trained. */
+    /** The task's split as network input: grey 32×32, normalised as the bundled backbones were trained. */
     private static InMemoryImages load(VtabTask task, VtabSplit split) {
-        InMemoryImages pixels = task.split(split, PretrainedTinyVit.CONFIG.getInChannels(), PretrainedTinyVit.IMAGE_SIZE);
-        return pixels.withImages(PretrainedTinyVit.normalize(pixels.images()));
+        InMemoryImages pixels = task.split(split, FashionMnistBackbone.CHANNELS, FashionMnistBackbone.IMAGE_SIZE);
+        return pixels.withImages(FashionMnistBackbone.normalize(pixels.images()));
     }
 
     /**

@@ -2,6 +2,7 @@ package org.sa2vp.zoo.minivtab;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.data.InMemoryImages;
 import org.sa2vp.data.VtabTask;
@@ -217,7 +218,7 @@ public final class MiniVtabSweep {
      * {@code directory} (deleted afterwards) and scores it on {@code val200} ({@code splits}:
      * {@link MiniVtabBenchmark.Splits#selection}).
      */
-    public static Score score(Run run, MiniVtabBenchmark.Splits splits, VitCheckpoint backbone, Path directory,
+    public static Score score(Run run, MiniVtabBenchmark.Splits splits, BackboneCheckpoint backbone, Path directory,
                               ProgressBar progress) {
         long start = System.nanoTime();
         MiniVtabBenchmark.deleteRecursively(directory);
