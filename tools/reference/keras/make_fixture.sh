@@ -10,3 +10,4 @@ node make_keras_vit.js build/vit
 /usr/bin/python3 tfjs_to_keras_h5.py build/vit "$out" vit
 node make_keras_swin.js build/swin
 /usr/bin/python3 tfjs_to_keras_h5.py build/swin "$out" swin
+/usr/bin/python3 make_keras_cnn.py "$out"

@@ -21,7 +21,7 @@ import java.nio.file.Path;
 public final class BackboneOptions {
 
     @Option(names = "--backbone", paramLabel = "FILE|zoo:NAME", description = "ViT or Swin checkpoint (.npz, "
-            + ".safetensors, .pth, .onnx; ViT also .h5), or zoo:NAME for a bundled one")
+            + ".safetensors, .pth, .onnx, Keras .h5), or zoo:NAME for a bundled one")
     String backbone;
 
     @Option(names = "--model", paramLabel = "NAME", description = "named ViT or Swin with random frozen "

@@ -109,6 +109,48 @@ class InferCommandTest {
         assertTrue(maxAbsDiff(NpzReader.readNpz(out).get("logits"), reference.get("logits")) <= 1e-4);
     }
 
+    /**
+     * A Keras {@code .h5} Swin (the tfjs-written fixture of sa2vp-layers, 32×32 images) is taken as a Swin file
+     * wherever one is: {@code info} describes it, {@code bench} runs an SA2VP-Swin training step on it,
+     * {@code train} trains SA2VP-Swin on it, and {@code infer} without prompts writes tfjs's logits and features
+     * within 1e-4 from the NCHW images (the Keras input, NHWC, permuted), as for a ViT {@code .h5}.
+     */
+    @Test
+    void aKerasSwinH5IsASwinBackbone(@TempDir Path dir) {
+        Path keras = Path.of("..", "sa2vp-layers", "src", "test", "resources", "fixtures", "keras");
+        Path h5 = keras.resolve("swin_tiny.h5");
+        CliRun info = CliRun.of("info", "--backbone", h5.toString());
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().startsWith("swin_tiny.h5 (family swin): embed 16, depths [2, 2], heads [2, 4], "
+                + "window 4, patch 2, 32x32 images"), info.out());
+        CliRun bench = CliRun.of("bench", "--backbone", h5.toString(), "--batch", "2", "--steps", "1",
+                "--classes", "5");
+        assertEquals(0, bench.code(), bench.err());
+        assertTrue(bench.out().strip().lines().reduce((a, b) -> b).orElse("").contains("\"step_s\":"), bench.out());
+
+        Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+        org.sa2vp.backbone.weights.NpzWriter.writeNpy(x, org.nd4j.linalg.factory.Nd4j.rand(
+                org.nd4j.linalg.api.buffer.DataType.FLOAT, 4, 3, 32, 32));
+        org.sa2vp.backbone.weights.NpzWriter.writeNpy(y, org.nd4j.linalg.factory.Nd4j.createFromArray(
+                0f, 1f, 2f, 0f));
+        CliRun trained = CliRun.of("train", "--backbone", h5.toString(), "--method", "sa2vp", "--train",
+                x.toString(), "--train-labels", y.toString(), "--val", x.toString(), "--val-labels", y.toString(),
+                "--out", dir.resolve("run").toString(), "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "2");
+        assertEquals(0, trained.code(), trained.err());
+        assertTrue(trained.out().contains("finished 1 epochs: best validation accuracy"), trained.out());
+
+        StateDict reference = NpzReader.readNpz(keras.resolve("swin_tiny_reference.npz"));
+        Path nchw = dir.resolve("images.npy");
+        org.sa2vp.backbone.weights.NpzWriter.writeNpy(nchw, reference.get("input").permute(0, 3, 1, 2));
+        Path out = dir.resolve("out.npz");
+        CliRun infer = CliRun.of("infer", "--backbone", h5.toString(), "--input", nchw.toString(), "--output",
+                out.toString());
+        assertEquals(0, infer.code(), infer.err());
+        StateDict result = NpzReader.readNpz(out);
+        assertTrue(maxAbsDiff(result.get("logits"), reference.get("logits")) <= 1e-4);
+        assertTrue(maxAbsDiff(result.get("features"), reference.get("features")) <= 1e-4);
+    }
+
     @Test
     void aZooBackboneRunsAsItsCheckpointDoes(@TempDir Path dir) {
         INDArray images = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 1, 32, 32);

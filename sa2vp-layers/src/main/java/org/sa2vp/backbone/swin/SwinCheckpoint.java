@@ -13,6 +13,7 @@ import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.backbone.weights.SwinNaming;
 import org.sa2vp.backbone.weights.TimmBlockWeights;
+import org.sa2vp.backbone.weights.keras.KerasBackboneImports;
 import org.sa2vp.layers.Parameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +53,9 @@ public record SwinCheckpoint(SwinTransformerConfig config, StateDict weights) im
 
     /**
      * Reads a {@code .safetensors}, {@code .npz} or {@code torch.save} {@code .pth} state dict in any known naming,
-     * or a torchvision, timm or Microsoft ONNX export ({@link SwinOnnxReader}), and infers the architecture.
+     * a torchvision, timm or Microsoft ONNX export ({@link SwinOnnxReader}), or a Keras {@code .h5} Swin (imported
+     * by the registered Keras layout, {@link KerasBackboneImports}, and read as {@link SwinFamily#fromGraph} reads
+     * the graph, its classifier head included), and infers the architecture.
      */
     public static SwinCheckpoint read(Path file, CheckpointOptions options) {
         CheckpointFormat format = CheckpointFormat.detect(file);
@@ -61,8 +64,8 @@ public record SwinCheckpoint(SwinTransformerConfig config, StateDict weights) im
             case SAFETENSORS -> of(SafetensorsReader.read(file), options);
             case PTH -> of(PthReader.read(file), options);
             case ONNX -> SwinOnnxReader.read(OnnxModel.read(file), options);
-            case KERAS_H5 -> throw new CheckpointException(file + ": Swin weights are read from .safetensors, "
-                    + ".npz or torch.save .pth state dicts and ONNX exports, not from " + format + " files");
+            case KERAS_H5 -> SwinGraphReader.readImported(KerasBackboneImports.require(file, SwinFamily.NAME)
+                    .importModel(file), file.getFileName().toString(), options);
         };
     }
 

@@ -8,6 +8,7 @@ import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.weights.CheckpointKeys;
 import org.sa2vp.backbone.weights.OnnxModel;
 import org.sa2vp.backbone.weights.SwinNaming;
+import org.sa2vp.backbone.weights.keras.KerasBackboneImports;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -15,7 +16,8 @@ import java.util.List;
 /**
  * The Swin Transformer family ({@code "swin"}): {@link SwinTransformerConfig}, its timm variants and
  * {@link SwinCheckpoint} (timm, Microsoft, torchvision and Hugging Face state dicts as {@code .safetensors},
- * {@code .npz} or {@code torch.save} {@code .pth}; torchvision, timm and Microsoft ONNX exports). Registered through
+ * {@code .npz} or {@code torch.save} {@code .pth}; torchvision, timm and Microsoft ONNX exports; Keras {@code .h5}
+ * models of SwinTransformer-Tensorflow2's layers). Registered through
  * {@code META-INF/services/org.sa2vp.backbone.BackboneFamily}.
  */
 public final class SwinFamily implements BackboneFamily {
@@ -44,11 +46,13 @@ public final class SwinFamily implements BackboneFamily {
 
     /**
      * State dicts and ONNX exports whose names are a Swin checkpoint's in a known naming ({@link SwinNaming}), from
-     * the names alone.
+     * the names alone, and Keras {@code .h5} models of the Swin's registered layout ({@link KerasBackboneImports}),
+     * from their layer classes alone.
      */
     @Override
     public boolean recognises(Path file) {
-        return CheckpointKeys.of(file).flatMap(SwinNaming::find).isPresent();
+        return CheckpointKeys.of(file).flatMap(SwinNaming::find).isPresent()
+                || KerasBackboneImports.familyOf(file).filter(NAME::equals).isPresent();
     }
 
     @Override

@@ -3,11 +3,17 @@ package org.sa2vp.backbone.swin;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.layers.Parameters;
 import org.sa2vp.layers.runtime.ShiftedWindows;
@@ -25,7 +31,8 @@ import java.util.TreeSet;
  * matter): {@link SwinPatchEmbedding} → per stage, from the second on, a {@link PatchMerging}, then
  * {@link SwinBlock}s → {@link LayerNormMeanPooling}. This is the graph {@link SwinTransformer} builds and the one a
  * Keras Swin imported by {@code KerasSwinTransformer.importModel} gives. Dropout layers are passed over; what follows
- * the pooled norm (a classifier head) is ignored. The first vertex that does not fit fails in one line naming it,
+ * the pooled norm (a classifier head) is ignored by {@link #read} (methods bring their own) and read by
+ * {@link #readImported}, a model file's route. The first vertex that does not fit fails in one line naming it,
  * its layer type and what was expected there.
  */
 final class SwinGraphReader {
@@ -53,10 +60,27 @@ final class SwinGraphReader {
      * @throws IllegalArgumentException one line naming the first vertex that is not where a Swin has it
      */
     static SwinCheckpoint read(ComputationGraph graph, CheckpointOptions options) {
-        return new SwinGraphReader(graph).read(options);
+        return new SwinGraphReader(graph).read(SOURCE, false, options);
     }
 
-    private SwinCheckpoint read(CheckpointOptions options) {
+    /**
+     * A Swin model file imported as a graph (a Keras {@code .h5}) as a checkpoint of that file: {@link #read}'s
+     * configuration and tensors, named after {@code file}, with the classifier head as well when the graph ends in
+     * one (a {@code DenseLayer} [features → classes] without activation, read as timm's {@code head.fc}), so that
+     * the file runs as its model does.
+     *
+     * @throws CheckpointException one line naming the file and the first vertex that is not where a Swin has it
+     */
+    static SwinCheckpoint readImported(ComputationGraph graph, String file, CheckpointOptions options) {
+        try {
+            return new SwinGraphReader(graph).read(file, true, options);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code source} names the configuration and the tensors; {@code withHead}: read a head after the norm. */
+    private SwinCheckpoint read(String source, boolean withHead, CheckpointOptions options) {
         List<String> inputs = conf.getNetworkInputs();
         if (inputs.size() != 1) {
             throw fail("the graph has " + inputs.size() + " inputs " + inputs + ", where a Swin has one image input");
@@ -76,7 +100,7 @@ final class SwinGraphReader {
         int window = 0, mlp = 0;
         Boolean qkvBias = null;
         double dropPath = 0;
-        int stage = 0, depth = 0;
+        int stage = 0, depth = 0, classes;
         while (true) {
             vertex = next(vertex, "a Swin block, a patch merging or the final norm");
             Layer layer = layer(vertex);
@@ -123,6 +147,7 @@ final class SwinGraphReader {
                 depths.add(depth);
                 SwinCheckpoint.exportFinalNorm(Parameters.of(graph, vertex), width, timm);
                 epsilons.add(norm.getLayerNormEps());
+                classes = withHead ? readHead(vertex, width) : 0;
                 break;
             } else {
                 throw unexpected(vertex, depth == 0 ? "a Swin block (SwinBlock) of width " + width
@@ -139,13 +164,39 @@ final class SwinGraphReader {
                     + heads.get(0) + " heads");
         }
         int total = depths.stream().mapToInt(Integer::intValue).sum();
-        SwinTransformerConfig config = shape.toBuilder().name(SOURCE).inChannels(embedding.getInChannels())
+        SwinTransformerConfig config = shape.toBuilder().name(source).inChannels(embedding.getInChannels())
                 .depths(depths).numHeads(heads).windowSize(window).mlpRatio((double) mlp / d).qkvBias(qkvBias)
-                .layerNormEps(epsilons.first()).dropPathRate(total > 1 ? dropPath : 0).build();
+                .layerNormEps(epsilons.first()).dropPathRate(total > 1 ? dropPath : 0).numClasses(classes).build();
         if (options.imageSize() != null) {
             config = config.withImageHeight(options.imageSize()).withImageWidth(options.imageSize());
         }
-        return new SwinCheckpoint(config.validated(), new StateDict(SOURCE, timm));
+        return new SwinCheckpoint(config.validated(), new StateDict(source, timm));
+    }
+
+    /**
+     * The classifier head after the final norm {@code norm} (features {@code [B, width]}) into {@code head.fc.*}
+     * (weight {@code [classes, width]}, DL4J's {@code W} being {@code [width, classes]}): its number of classes, 0
+     * when the norm is the graph's output.
+     */
+    private int readHead(String norm, int width) {
+        List<String> readers = consumersOf(norm);
+        if (readers.isEmpty()) {
+            return 0;
+        }
+        String head = readers.get(0);
+        boolean fits = readers.size() == 1 && layer(head) instanceof DenseLayer dense && dense.getNIn() == width
+                && dense.getActivationFn() instanceof ActivationIdentity && consumersOf(head).isEmpty();
+        if (!fits) {
+            throw unexpected(head, "the classifier head (a DenseLayer of input width " + width
+                    + " without activation, the graph's output)");
+        }
+        DenseLayer dense = (DenseLayer) layer(head);
+        int classes = (int) dense.getNOut();
+        Map<String, INDArray> table = Parameters.of(graph, head);
+        timm.put("head.fc.weight", table.get(DefaultParamInitializer.WEIGHT_KEY).transpose().dup('c'));
+        timm.put("head.fc.bias", dense.hasBias() ? table.get(DefaultParamInitializer.BIAS_KEY).reshape(classes).dup()
+                : Nd4j.zeros(DataType.FLOAT, classes));
+        return classes;
     }
 
     /**

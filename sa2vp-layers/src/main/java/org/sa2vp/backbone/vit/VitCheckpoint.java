@@ -82,9 +82,18 @@ public record VitCheckpoint(VisionTransformerConfig config, StateDict weights, i
                     options);
             case PTH -> of(org.sa2vp.backbone.weights.PthReader.read(file), OptionalInt.empty(), options);
             case ONNX -> VitOnnxReader.read(org.sa2vp.backbone.weights.OnnxModel.read(file), options);
-            case KERAS_H5 -> of(org.sa2vp.backbone.weights.keras.KerasVisionTransformer.toStateDict(file),
-                    org.sa2vp.backbone.weights.keras.KerasVisionTransformer.numHeads(file), options);
+            case KERAS_H5 -> readKeras(file, options);
         };
+    }
+
+    /**
+     * A Keras {@code .h5} ViT through its key table ({@code KerasVisionTransformer.toStateDict}), once its layer
+     * classes are found to be the ViT's layout rather than another family's or none ({@link KerasVitImport}).
+     */
+    private static VitCheckpoint readKeras(java.nio.file.Path file, Options options) {
+        org.sa2vp.backbone.weights.keras.KerasBackboneImports.require(file, VitFamily.NAME);
+        return of(org.sa2vp.backbone.weights.keras.KerasVisionTransformer.toStateDict(file),
+                org.sa2vp.backbone.weights.keras.KerasVisionTransformer.numHeads(file), options);
     }
 
     /**

@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sa2vp.backbone.weights.CheckpointKeys;
 import org.sa2vp.backbone.weights.OnnxModel;
 import org.sa2vp.backbone.weights.VitNaming;
+import org.sa2vp.backbone.weights.keras.KerasBackboneImports;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -52,14 +53,15 @@ public final class VitFamily implements BackboneFamily {
 
     /**
      * State dicts ({@code .npz}, {@code .safetensors}, {@code .pth}) and ONNX exports whose names are a ViT's in a
-     * known naming ({@link VitNaming}), and every file whose names are not a state dict's: Keras {@code .h5} models,
-     * which only this family reads, and files that are no checkpoint at all, so that {@link #read} says what is
-     * wrong with them.
+     * known naming ({@link VitNaming}), Keras {@code .h5} models of the ViT's layout ({@link KerasVitImport}), and
+     * every other file whose names are not a state dict's and that no family's Keras layout claims (files that are
+     * no checkpoint at all, Keras models of no known layout), so that {@link #read} says what is wrong with them.
      */
     @Override
     public boolean recognises(Path file) {
         return CheckpointKeys.of(file).map(keys -> Arrays.stream(VitNaming.values())
-                .anyMatch(naming -> naming.table().recognises(keys))).orElse(true);
+                .anyMatch(naming -> naming.table().recognises(keys)))
+                .orElseGet(() -> KerasBackboneImports.familyOf(file).map(NAME::equals).orElse(true));
     }
 
     @Override

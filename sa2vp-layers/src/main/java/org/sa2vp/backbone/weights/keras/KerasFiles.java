@@ -62,6 +62,22 @@ public final class KerasFiles {
     }
 
     /**
+     * The Keras class names of the model's layers, in order, read from its {@code model_config} alone (no weights),
+     * so that a file's layout can be told cheaply.
+     *
+     * @throws CheckpointException one line for unreadable files and models without a layer list
+     */
+    public static List<String> layerClasses(Path h5) {
+        String file = h5.getFileName().toString();
+        try (Hdf5Archive archive = openArchive(h5, file)) {
+            return modelLayers(archive.readAttributeAsJson("model_config"), file).stream()
+                    .map(layer -> String.valueOf(layer.get("class_name"))).toList();
+        } catch (Exception e) {
+            throw failure(file, e);
+        }
+    }
+
+    /**
      * A Keras weight, stored at {@code model_weights/<layer>/<layer>/<weight>:0} ({@code weight} may be nested,
      * e.g. {@code query/kernel}).
      */
