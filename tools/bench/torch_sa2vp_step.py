@@ -26,23 +26,15 @@ peak_rss_mb is VmHWM from /proc/self/status.
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference", "sa2vp"))
 import sa2vp_reference as R  # noqa: E402
-
-
-def peak_rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    raise RuntimeError("VmHWM not found in /proc/self/status")
+sys.path.insert(0, HERE)
+from torch_step_timing import authors_adamw, time_steps  # noqa: E402
 
 
 def build(args):
@@ -87,10 +79,7 @@ def main():
     cfg, model = build(args)
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     frozen = [p for p in model.parameters() if not p.requires_grad]
-    decay = [p for n, p in trainable if p.ndim > 1 and not n.endswith(".bias")]
-    no_decay = [p for n, p in trainable if not (p.ndim > 1 and not n.endswith(".bias"))]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 1e-4}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    opt = authors_adamw(trainable)
     print("torch %s, threads %d, impl %s" % (torch.__version__, torch.get_num_threads(), args.impl))
     print("config: %s" % json.dumps(cfg, sort_keys=True))
     print("trainable: %d tensors, %d values; frozen: %d tensors, %d values" % (
@@ -100,26 +89,7 @@ def main():
     x = torch.randn(args.batch, 3, args.image, args.image, generator=g)
     y = torch.randint(0, args.classes, (args.batch,), generator=g)
 
-    def step():
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        li, lp = model(x)
-        loss = model.loss(li, lp, y)
-        loss.backward()
-        opt.step()
-        return time.perf_counter() - t0, loss.item()
-
-    dt, loss = step()
-    print("warm-up step: %.3f s, loss %.4f" % (dt, loss))
-    times = []
-    for i in range(args.steps):
-        dt, loss = step()
-        times.append(dt)
-        print("step %d: %.3f s, loss %.4f" % (i + 1, dt, loss))
-    med = statistics.median(times)
-    print(json.dumps({"impl": "pytorch", "batch": args.batch, "step_s": round(med, 4),
-                      "images_per_s": round(args.batch / med, 4), "peak_rss_mb": round(peak_rss_mb(), 1)},
-                     separators=(",", ":")))
+    time_steps(lambda: model.loss(*model(x), y), opt, args.steps, args.batch)
 
 
 if __name__ == "__main__":

@@ -34,25 +34,20 @@ peak_rss_mb is VmHWM from /proc/self/status.
 """
 import argparse
 import json
-import statistics
-import time
+import os
+import sys
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torchvision.models.swin_transformer import PatchMerging, SwinTransformerBlock
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_step_timing import authors_adamw, time_steps  # noqa: E402
+
 
 def ints(text):
     return [int(v) for v in text.split(",") if v != ""]
-
-
-def peak_rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    raise RuntimeError("VmHWM not found in /proc/self/status")
 
 
 class LocalCrossAttention(nn.Module):
@@ -148,10 +143,14 @@ class Sa2vpSwin(nn.Module):
         return logits[:b], logits[b:]
 
 
+def swin_loss(logits, labels):
+    """The authors' loss on the (image, prompt) logits: 0.8 CE(image) + 0.2 CE(prompt)."""
+    image, prompt = logits
+    return 0.8 * F.cross_entropy(image, labels) + 0.2 * F.cross_entropy(prompt, labels)
+
+
 def check_local_attention():
     """The vectorised interaction equals the reference loop of tools/reference/sa2vp_reference.py (float64)."""
-    import os
-    import sys
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
     import sa2vp_reference as R
     torch.manual_seed(3)
@@ -211,10 +210,7 @@ def main():
     model = Sa2vpSwin(args)
     model.train()
     trainable = model.trainable()
-    decay = [p for n, p in trainable if p.ndim > 1 and not n.endswith(".bias")]
-    no_decay = [p for n, p in trainable if not (p.ndim > 1 and not n.endswith(".bias"))]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 1e-4}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    opt = authors_adamw(trainable)
     frozen = [p for p in model.parameters() if not p.requires_grad]
     print("torch %s, threads %d" % (torch.__version__, torch.get_num_threads()))
     print("config: %s" % json.dumps(vars(args), sort_keys=True))
@@ -225,26 +221,7 @@ def main():
     x = torch.randn(args.batch, 3, args.image, args.image, generator=g)
     y = torch.randint(0, args.classes, (args.batch,), generator=g)
 
-    def step():
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        li, lp = model(x)
-        loss = 0.8 * F.cross_entropy(li, y) + 0.2 * F.cross_entropy(lp, y)
-        loss.backward()
-        opt.step()
-        return time.perf_counter() - t0, loss.item()
-
-    dt, loss = step()
-    print("warm-up step: %.3f s, loss %.4f" % (dt, loss))
-    times = []
-    for i in range(args.steps):
-        dt, loss = step()
-        times.append(dt)
-        print("step %d: %.3f s, loss %.4f" % (i + 1, dt, loss))
-    med = statistics.median(times)
-    print(json.dumps({"impl": "pytorch", "batch": args.batch, "step_s": round(med, 4),
-                      "images_per_s": round(args.batch / med, 4), "peak_rss_mb": round(peak_rss_mb(), 1)},
-                     separators=(",", ":")))
+    time_steps(lambda: swin_loss(model(x), y), opt, args.steps, args.batch)
 
 
 if __name__ == "__main__":

@@ -56,17 +56,43 @@ public abstract class FashionMnistBackbone<T extends FashionMnistBackbone<T>> ex
         return normalize(ImageTransforms.pad(pixels, IMAGE_SIZE, IMAGE_SIZE, 0));
     }
 
+    private final String name;
+    private final Backbone classifier;
+    private final TrainingRecipe pretraining;
+    private final String weightsSha256;
+
+    /**
+     * @param name          also of the weights file ({@code NAME.safetensors}) and of {@code --backbone zoo:NAME}
+     * @param classifier    the architecture, with the 10-class Fashion-MNIST head
+     * @param pretraining   how the bundled weights were trained: the defaults of {@code sa2vp pretrain --model NAME}
+     * @param weightsSha256 SHA-256 of the bundled weights, as recorded in {@code docs/DATA.md}
+     */
+    protected FashionMnistBackbone(String name, Backbone classifier, TrainingRecipe pretraining, String weightsSha256) {
+        this.name = name;
+        this.classifier = classifier;
+        this.pretraining = pretraining;
+        this.weightsSha256 = weightsSha256;
+    }
+
     /** The name, also of the weights file ({@code NAME.safetensors}) and of {@code --backbone zoo:NAME}. */
-    public abstract String name();
+    public final String name() {
+        return name;
+    }
 
     /** The architecture, with the 10-class Fashion-MNIST head. */
-    public abstract Backbone classifier();
+    public Backbone classifier() {
+        return classifier;
+    }
 
     /** How the bundled weights were trained: the defaults of {@code sa2vp pretrain --model NAME}. */
-    public abstract TrainingRecipe pretraining();
+    public final TrainingRecipe pretraining() {
+        return pretraining;
+    }
 
     /** SHA-256 of the bundled weights, as recorded in {@code docs/DATA.md}. */
-    public abstract String weightsSha256();
+    public final String weightsSha256() {
+        return weightsSha256;
+    }
 
     /** The bundled weights file read by the family's reader with {@code options} (image size given where null). */
     protected abstract BackboneCheckpoint readWeights(Path file, CheckpointOptions options);

@@ -39,24 +39,13 @@ public final class PretrainedTinySwin extends FashionMnistBackbone<PretrainedTin
      */
     public static final TrainingRecipe PRETRAINING = PretrainedTinyVit.PRETRAINING.withEpochs(8);
 
-    @Override
-    public String name() {
-        return NAME;
+    public PretrainedTinySwin() {
+        super(NAME, CONFIG, PRETRAINING, WEIGHTS_SHA256);
     }
 
     @Override
     public SwinTransformerConfig classifier() {
         return CONFIG;
-    }
-
-    @Override
-    public TrainingRecipe pretraining() {
-        return PRETRAINING;
-    }
-
-    @Override
-    public String weightsSha256() {
-        return WEIGHTS_SHA256;
     }
 
     /** The 10-class Fashion-MNIST classifier with random weights. */

@@ -38,24 +38,13 @@ public final class PretrainedTinyVit extends FashionMnistBackbone<PretrainedTiny
             .weightDecay(0.05).epochs(13).warmupEpochs(1).batchSize(128).evalBatchSize(500).seed(42).build()
             .validated();
 
-    @Override
-    public String name() {
-        return NAME;
+    public PretrainedTinyVit() {
+        super(NAME, CONFIG, PRETRAINING, WEIGHTS_SHA256);
     }
 
     @Override
     public VisionTransformerConfig classifier() {
         return CONFIG;
-    }
-
-    @Override
-    public TrainingRecipe pretraining() {
-        return PRETRAINING;
-    }
-
-    @Override
-    public String weightsSha256() {
-        return WEIGHTS_SHA256;
     }
 
     /** The 10-class Fashion-MNIST classifier with random weights. */
