@@ -73,12 +73,6 @@ public final class Sa2vpOptions {
      */
     public TuningMethod applyTo(TuningMethod base) {
         Map<String, Object> given = settings();
-        List<String> names = TuningMethods.settingNames(base);
-        if (given.containsKey("dropout") && !names.contains("dropout") && names.containsAll(SEPARATE_DROPOUTS)) {
-            // "Dropout wherever the authors' code has it": SA2VP on the Swin keeps its two dropouts apart.
-            Object p = given.remove("dropout");
-            SEPARATE_DROPOUTS.forEach(name -> given.put(name, p));
-        }
         requireSettingsOf(base, given.keySet());
         return TuningMethods.withSettings(base, given).validated();
     }
@@ -90,7 +84,8 @@ public final class Sa2vpOptions {
      */
     static void requireSettingsOf(TuningMethod sa2vp, Collection<String> given) {
         List<String> names = TuningMethods.settingNames(sa2vp);
-        List<String> foreign = given.stream().filter(s -> !names.contains(s)).map(OPTION_OF_SETTING::get).toList();
+        List<String> foreign = given.stream().filter(s -> !names.contains(s) && !sa2vp.settingAliases().containsKey(s))
+                .map(OPTION_OF_SETTING::get).toList();
         if (foreign.isEmpty()) {
             return;
         }
@@ -99,9 +94,6 @@ public final class Sa2vpOptions {
                 : " are options") + " of SA2VP on the ViT; SA2VP on " + sa2vp.getBackbone().family() + " has the "
                 + "settings " + String.join(", ", own) + " (train: --set NAME=VALUE)");
     }
-
-    /** The dropouts that {@code --dropout} sets where a family's SA2VP has no single {@code dropout} setting. */
-    private static final List<String> SEPARATE_DROPOUTS = List.of("attentionDropout", "adapterDropout");
 
     /** The option that sets each setting of {@link #settings}, for messages. */
     private static final Map<String, String> OPTION_OF_SETTING = Map.ofEntries(Map.entry("promptRank", "--rank"),

@@ -12,6 +12,7 @@ import org.sa2vp.config.JsonTypes;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the trainer adapts a frozen {@link Backbone} with: SA2VP or one of the baselines the paper compares against.
@@ -76,6 +77,16 @@ public interface TuningMethod {
     void loadTrained(ComputationGraph graph, Path file);
 
     String toJson();
+
+    /**
+     * Settings this method takes by another name ({@link TuningMethods#withSettings}): each name stands for several
+     * of its settings, set together to one value, so that a setting named for one family's method fits another's
+     * (SA2VP-Swin's {@code dropout} is its {@code attentionDropout} and {@code adapterDropout}, where SA2VP on the ViT
+     * has one {@code dropout}). None by default.
+     */
+    default Map<String, List<String>> settingAliases() {
+        return Map.of();
+    }
 
     /** The registered {@code "method"} ids ({@link TuningMethods#JSON_TYPES}) as Jackson's type id resolver. */
     final class JsonIds extends JsonTypes.Resolver {

@@ -242,15 +242,19 @@ public final class TuningMethods {
 
     /**
      * {@code method} with some settings replaced, by JSON field name (e.g. {@code promptRank → 8}); the values are
-     * what the JSON holds (numbers, booleans, strings, lists, enum names). A name the method does not have is a
+     * what the JSON holds (numbers, booleans, strings, lists, enum names); a name of the method's
+     * {@link TuningMethod#settingAliases} sets each setting it stands for. A name the method does not have is a
      * one-line error listing the ones it has; the result is validated.
      */
     public static TuningMethod withSettings(TuningMethod method, Map<String, ?> settings) {
         if (settings.isEmpty()) {
             return method;
         }
+        Map<String, Object> expanded = new LinkedHashMap<>();
+        settings.forEach((name, value) -> method.settingAliases().getOrDefault(name, List.of(name))
+                .forEach(setting -> expanded.put(setting, value)));
         ObjectNode tree = ConfigSupport.mapper().valueToTree(method);
-        for (Map.Entry<String, ?> setting : settings.entrySet()) {
+        for (Map.Entry<String, ?> setting : expanded.entrySet()) {
             if (!tree.has(setting.getKey()) || setting.getKey().equals(JSON_TYPES.property())) {
                 throw new IllegalArgumentException("method " + method.methodName() + " has no setting '"
                         + setting.getKey() + "'; its settings: " + String.join(", ", settingNames(method)));

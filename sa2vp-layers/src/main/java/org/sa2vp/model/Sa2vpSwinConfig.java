@@ -17,6 +17,7 @@ import org.sa2vp.layers.Implementation;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * SA2VP on a Swin Transformer backbone, serialisable as JSON. The defaults compute what the authors' Swin variant
@@ -94,6 +95,12 @@ public class Sa2vpSwinConfig implements DualStreamMethod {
         }
         return builder().backbone(backbone.headless().withDropPathRate(AUTHORS_DROP_PATH)).numClasses(numClasses)
                 .interactionStage(stage).imageToPromptBlocks(List.copyOf(imageToPrompt)).build().validated();
+    }
+
+    /** {@code dropout}, SA2VP on the ViT's one setting for it, sets both dropouts here. */
+    @Override
+    public Map<String, List<String>> settingAliases() {
+        return Map.of("dropout", List.of("attentionDropout", "adapterDropout"));
     }
 
     @Override

@@ -87,6 +87,25 @@ class Sa2vpSwinConfigTest {
         assertTrue(std > 0.017 && std < 0.023, "std " + std);
     }
 
+    /**
+     * A setting named for SA2VP on the ViT, {@code dropout}, sets both of SA2VP-Swin's dropouts (what mini-VTAB's
+     * recipe row and {@code --dropout} give); the JSON keeps the two fields and no alias.
+     */
+    @Test
+    void dropoutSetsBothDropouts() {
+        Sa2vpSwinConfig config = (Sa2vpSwinConfig) TuningMethods.withSettings(Sa2vpSwinConfig.of(SWIN_B, 10),
+                Map.of("dropout", 0.25));
+        assertEquals(0.25, config.getAttentionDropout());
+        assertEquals(0.25, config.getAdapterDropout());
+        assertTrue(!config.toJson().contains("\"dropout\"") && !config.toJson().contains("settingAliases"),
+                config.toJson());
+        assertEquals(config, TuningMethods.fromJson(config.toJson()));
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> TuningMethods.withSettings(config, Map.of("deepPromptLayers", List.of())));
+        assertTrue(unknown.getMessage().startsWith("method sa2vp has no setting 'deepPromptLayers'; its settings: "),
+                unknown.getMessage());
+    }
+
     @Test
     void badFieldsAreOneLineErrors() {
         Sa2vpSwinConfig config = Sa2vpSwinConfig.of(SWIN_B, 10);
