@@ -6,6 +6,7 @@ import org.sa2vp.data.VtabTask;
 import org.sa2vp.method.TuningMethods;
 import org.sa2vp.train.AtomicFiles;
 import org.sa2vp.train.ProgressBar;
+import org.sa2vp.zoo.FashionMnistBackbone;
 import org.sa2vp.zoo.PretrainedTinySwin;
 import org.sa2vp.zoo.PretrainedTinyVit;
 import org.sa2vp.zoo.ZooBackbones;
@@ -49,9 +50,9 @@ public final class MiniVtabCommand implements Callable<Integer> {
     @Mixin
     MiniVtabFolders folders;
 
-    @Option(names = "--backbone", paramLabel = "zoo:NAME", description = "the frozen backbone (default "
-            + ZooBackbones.PREFIX + PretrainedTinyVit.NAME + "; or " + ZooBackbones.PREFIX + PretrainedTinySwin.NAME
-            + "): its results need their own --out")
+    @Option(names = "--backbone", paramLabel = "zoo:NAME|FILE", description = "the frozen backbone for 32x32 grey "
+            + "images (default " + ZooBackbones.PREFIX + PretrainedTinyVit.NAME + "; or " + ZooBackbones.PREFIX
+            + PretrainedTinySwin.NAME + ", or a checkpoint file): its results need their own --out")
     String backboneName = ZooBackbones.PREFIX + PretrainedTinyVit.NAME;
 
     @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "tasks (default all)")
@@ -123,7 +124,9 @@ public final class MiniVtabCommand implements Callable<Integer> {
             return 0;
         }
         checkSettings(runEpochs);
-        BackboneCheckpoint backbone = ZooBackbones.read(backboneName, CheckpointOptions.defaults());
+        // The tasks are 32x32 images: a Swin file, which does not store its image size, is read at that size.
+        BackboneCheckpoint backbone = ZooBackbones.read(backboneName, CheckpointOptions.defaults()
+                .withImageSize(FashionMnistBackbone.IMAGE_SIZE));
         Map<MiniVtab.Task, VtabTask> taskData = folders.open(taskList);
         Map<MiniVtab.Task, Map<String, Double>> chosen = lrFactors == null ? null
                 : selectLearningRates(taskData, methodList, runEpochs, backbone);

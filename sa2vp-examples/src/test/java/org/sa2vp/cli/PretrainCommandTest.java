@@ -14,6 +14,7 @@ import org.sa2vp.zoo.PretrainedTinyVit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,5 +61,14 @@ class PretrainCommandTest {
         SwinCheckpoint checkpoint = SwinCheckpoint.read(weights, CheckpointOptions.defaults().withImageSize(32));
         assertEquals(PretrainedTinySwin.CONFIG, checkpoint.config().withName(PretrainedTinySwin.NAME));
         assertEquals(10, checkpoint.toGraph().getLayer(SwinTransformer.HEAD).getParam("b").length());
+
+        // ... and a backbone mini-VTAB runs SA2VP-Swin on, read at the tasks' 32x32.
+        Path table = dir.resolve("minivtab");
+        CliRun miniVtab = CliRun.of("minivtab", "--backbone", weights.toString(), "--out", table.toString(),
+                "--tasks", "digit_count", "--methods", "sa2vp", "--seeds", "1", "--epochs", "1");
+        assertEquals(0, miniVtab.code(), miniVtab.err());
+        List<String> csv = Files.readAllLines(table.resolve("results.csv"));
+        assertEquals(2, csv.size(), "header + 1 run: " + csv);
+        assertTrue(csv.get(1).startsWith("digit_count,STRUCTURED,sa2vp,42,"), csv.get(1));
     }
 }
