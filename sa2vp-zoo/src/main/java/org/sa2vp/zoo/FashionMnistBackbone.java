@@ -162,8 +162,8 @@ public abstract class FashionMnistBackbone<T extends FashionMnistBackbone<T>> ex
         String resource = weightsResource();
         try (InputStream in = FashionMnistBackbone.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new CheckpointException(resource + " is missing from the classpath: sa2vp-zoo was built "
-                        + "without its bundled weights");
+                throw new CheckpointException(resource + " is not on the classpath: this build of sa2vp-zoo does not "
+                        + "bundle the weights of " + name + " (they are made by: sa2vp pretrain --model " + name + ")");
             }
             Path file = Files.createTempFile(name(), ".safetensors");
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
