@@ -37,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sa2vp.TestArrays.maxAbsDiff;
 
 /**
  * VPT-shallow and VPT-deep in double precision: DL4J gradient checks of the prompts and head through the frozen
@@ -99,10 +100,6 @@ class VptModelTest {
 
     private static boolean isTrainable(String param) {
         return param.startsWith("prompts.") || param.startsWith(VptModel.HEAD + "_");
-    }
-
-    private static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
     }
 
     @ParameterizedTest(name = "deep={0} {1}")

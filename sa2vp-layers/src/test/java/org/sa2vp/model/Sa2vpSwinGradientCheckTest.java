@@ -1,6 +1,5 @@
 package org.sa2vp.model;
 
-import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
@@ -8,17 +7,16 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.sa2vp.TestArrays;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import org.sa2vp.layers.Implementation;
 
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Central differences in float64 on a tiny SA2VP-Swin whose interaction runs on a 4×4 map (stage 0 of an 8×8 image,
@@ -36,13 +34,7 @@ class Sa2vpSwinGradientCheckTest {
 
     @Test
     void trainableValuesGetExactGradientsAndFrozenOnesNone() {
-        DataType previous = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-        try {
-            check();
-        } finally {
-            Nd4j.setDefaultDataTypes(previous, previous);
-        }
+        TestArrays.inFloat64(Sa2vpSwinGradientCheckTest::check);
     }
 
     private static void check() {
@@ -78,21 +70,8 @@ class Sa2vpSwinGradientCheckTest {
         INDArray labels = Nd4j.zeros(DataType.DOUBLE, 2, 3);
         labels.putScalar(0, 1, 1.0);
         labels.putScalar(1, 2, 1.0);
-        assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(g)
-                .inputs(new INDArray[]{images}).labels(config.labels(labels)).epsilon(1e-6).maxRelError(1e-6)
-                .minAbsoluteError(1e-10).excludeParams(frozen)));
-        g.setInputs(images);
-        g.setLabels(config.labels(labels));
-        g.computeGradientAndScore();
-        Map<String, INDArray> grads = g.gradient().gradientForVariable();
-        for (String p : frozen) {
-            if (p.startsWith(Sa2vpSwinModel.PROMPT_MAP + "_")) {
-                continue; // SameDiff computes the frozen norm copy's gradient too; FrozenUpdater discards it
-            }
-            assertEquals(0.0, grads.get(p).amaxNumber().doubleValue(), 0.0, "frozen " + p + " got a gradient");
-        }
-        for (String p : trainable) {
-            assertTrue(grads.get(p).amaxNumber().doubleValue() > 1e-8, p + " got no gradient");
-        }
+        // SameDiff computes the prompt map's frozen norm copy's gradient too; FrozenUpdater discards it
+        TestArrays.assertExactGradients(g, images, config.labels(labels), trainable, frozen,
+                p -> !p.startsWith(Sa2vpSwinModel.PROMPT_MAP + "_"));
     }
 }

@@ -20,6 +20,7 @@ import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.sa2vp.TestArrays;
 import org.sa2vp.layers.Implementation;
 
 import java.io.File;
@@ -149,7 +150,7 @@ class VisionTransformerLayersTest {
             reference.init();
             reference.setParams(fast.params());
             INDArray x = images(3);
-            assertTrue(VitFixtures.maxAbsDiff(VisionTransformer.logits(fast, x), VisionTransformer.logits(reference, x))
+            assertTrue(TestArrays.maxAbsDiff(VisionTransformer.logits(fast, x), VisionTransformer.logits(reference, x))
                     < 1e-12, "logits differ");
             fast.setInputs(x);
             fast.setLabels(labels(3));
@@ -158,7 +159,7 @@ class VisionTransformerLayersTest {
             reference.setLabels(labels(3));
             reference.computeGradientAndScore();
             assertEquals(fast.score(), reference.score(), 1e-12);
-            double gradientDiff = VitFixtures.maxAbsDiff(fast.gradient().gradient(), reference.gradient().gradient());
+            double gradientDiff = TestArrays.maxAbsDiff(fast.gradient().gradient(), reference.gradient().gradient());
             assertTrue(gradientDiff < 1e-10, "gradients differ by " + gradientDiff);
         }
     }
@@ -180,9 +181,9 @@ class VisionTransformerLayersTest {
             if (p.startsWith(VisionTransformer.HEAD + "_")) {
                 continue;
             }
-            assertEquals(0.0, VitFixtures.maxAbsDiff(fresh.getParam(p), g.getParam(p)), 0.0, p + " moved");
+            assertEquals(0.0, TestArrays.maxAbsDiff(fresh.getParam(p), g.getParam(p)), 0.0, p + " moved");
         }
-        assertNotEquals(0.0, VitFixtures.maxAbsDiff(headBefore.get("W"), g.getParam("head_W")));
+        assertNotEquals(0.0, TestArrays.maxAbsDiff(headBefore.get("W"), g.getParam("head_W")));
     }
 
     @Test
@@ -194,7 +195,7 @@ class VisionTransformerLayersTest {
         ModelSerializer.writeModel(g, file, true);
         ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, true);
         INDArray x = images(2);
-        assertEquals(0.0, VitFixtures.maxAbsDiff(VisionTransformer.logits(g, x), VisionTransformer.logits(restored, x)),
+        assertEquals(0.0, TestArrays.maxAbsDiff(VisionTransformer.logits(g, x), VisionTransformer.logits(restored, x)),
                 0.0);
         assertEquals(g.getConfiguration().toJson(), restored.getConfiguration().toJson());
     }

@@ -6,9 +6,9 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.TestFixtures;
 import org.sa2vp.backbone.swin.LayerNormMeanPooling;
 import org.sa2vp.backbone.swin.PatchMerging;
 import org.sa2vp.backbone.swin.SwinBlock;
@@ -27,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sa2vp.TestArrays.maxAbsDiff;
 
 /**
  * {@link KerasSwinTransformer#importModel} on the tfjs-written {@code swin_tiny.h5} (tools/reference/keras: 2 stages
@@ -34,8 +35,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * against tfjs's logits and features, and the loader's one-line errors, worded as the ViT loader's.
  */
 class KerasSwinTransformerTest {
-
-    private static final String FIXTURES = "/fixtures/keras/";
 
     private static Path h5;
     private static Map<String, INDArray> reference;
@@ -51,12 +50,8 @@ class KerasSwinTransformerTest {
         graph = KerasSwinTransformer.importModel(h5);
     }
 
-    static Path fixture(String name) throws Exception {
-        return Path.of(KerasSwinTransformerTest.class.getResource(FIXTURES + name).toURI());
-    }
-
-    private static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    static Path fixture(String name) {
+        return TestFixtures.file("keras", name, "tools/reference/keras/make_fixture.sh");
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.TestFixtures;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.StateDict;
 
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sa2vp.TestArrays.maxAbsDiff;
 
 /**
  * The Keras {@code .h5} ViT written by {@code tools/reference/keras} (pure-JS tfjs 4.22 → h5py), imported through
@@ -40,7 +42,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KerasVisionTransformerTest {
 
-    private static final String FIXTURES = "/fixtures/keras/";
     private static final int DIM = 32;
 
     private static Path h5;
@@ -57,12 +58,8 @@ class KerasVisionTransformerTest {
         graph = KerasVisionTransformer.importModel(h5);
     }
 
-    private static Path fixture(String name) throws Exception {
-        return Path.of(KerasVisionTransformerTest.class.getResource(FIXTURES + name).toURI());
-    }
-
-    private static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    private static Path fixture(String name) {
+        return TestFixtures.file("keras", name, "tools/reference/keras/make_fixture.sh");
     }
 
     @Test
