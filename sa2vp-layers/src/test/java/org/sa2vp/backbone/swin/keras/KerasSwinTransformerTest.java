@@ -1,14 +1,13 @@
 package org.sa2vp.backbone.swin.keras;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.TestFixtures;
+import org.sa2vp.TestGraphs;
 import org.sa2vp.backbone.swin.LayerNormMeanPooling;
 import org.sa2vp.backbone.swin.PatchMerging;
 import org.sa2vp.backbone.swin.SwinBlock;
@@ -16,7 +15,6 @@ import org.sa2vp.backbone.swin.SwinPatchEmbedding;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.keras.KerasVisionTransformer;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -85,14 +83,7 @@ class KerasSwinTransformerTest {
 
     @Test
     void modelSerializerRoundTripKeepsOutputs() throws Exception {
-        File file = dir.resolve("swin_tiny.zip").toFile();
-        ModelSerializer.writeModel(graph, file, false);
-        ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, false);
-        ComputationGraphConfiguration configuration = graph.getConfiguration();
-        assertEquals(configuration, ComputationGraphConfiguration.fromJson(configuration.toJson()));
-        assertEquals(graph.params(), restored.params());
-        INDArray input = reference.get("input");
-        assertEquals(graph.outputSingle(input), restored.outputSingle(input));
+        TestGraphs.assertModelSerializerRoundTrip(graph, dir, "swin_tiny.zip", reference.get("input"));
     }
 
     @Test

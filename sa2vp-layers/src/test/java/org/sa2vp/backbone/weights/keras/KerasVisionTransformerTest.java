@@ -1,13 +1,11 @@
 package org.sa2vp.backbone.weights.keras;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.modelimport.keras.Hdf5Archive;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
-import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,10 +14,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sa2vp.TestFixtures;
+import org.sa2vp.TestGraphs;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.StateDict;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,15 +78,7 @@ class KerasVisionTransformerTest {
 
     @Test
     void modelSerializerRoundTripKeepsOutputs() throws Exception {
-        File file = dir.resolve("vit_tiny.zip").toFile();
-        ModelSerializer.writeModel(graph, file, false);
-        ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, false);
-
-        ComputationGraphConfiguration configuration = graph.getConfiguration();
-        assertEquals(configuration, ComputationGraphConfiguration.fromJson(configuration.toJson()));
-        assertEquals(graph.params(), restored.params());
-        INDArray input = reference.get("input");
-        assertEquals(graph.outputSingle(input), restored.outputSingle(input));
+        TestGraphs.assertModelSerializerRoundTrip(graph, dir, "vit_tiny.zip", reference.get("input"));
     }
 
     @Test
