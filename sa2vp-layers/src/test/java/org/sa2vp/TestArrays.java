@@ -4,7 +4,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** How the tests compare arrays and switch ND4J to float64. */
+/** How the tests compare arrays and make labels. */
 public final class TestArrays {
 
     private TestArrays() {
@@ -27,16 +27,5 @@ public final class TestArrays {
             out.putScalar(i, labels[i], 1.0);
         }
         return out;
-    }
-
-    /** Runs {@code check} with float64 as ND4J's default floating-point type, restoring the previous one after. */
-    public static void inFloat64(Runnable check) {
-        DataType previous = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-        try {
-            check.run();
-        } finally {
-            Nd4j.setDefaultDataTypes(previous, previous);
-        }
     }
 }

@@ -4,10 +4,12 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.sa2vp.Float64;
 import org.sa2vp.TestArrays;
 import org.sa2vp.TestGraphs;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
@@ -25,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * prompted window attention, the prompt averaging over windows and the patch merging's repeated prompts, on both
  * runtimes; the frozen backbone values get none.
  */
+@ExtendWith(Float64.class)
 class VptSwinGradientCheckTest {
 
     private static final SwinTransformerConfig TINY = SwinTransformerConfig.builder().inChannels(1).imageHeight(8)
@@ -34,7 +37,7 @@ class VptSwinGradientCheckTest {
     @ParameterizedTest(name = "deep {0}, {1}")
     @CsvSource({"true, FAST", "false, FAST", "true, SAMEDIFF"})
     void promptsAndHeadGetExactGradientsAndFrozenValuesNone(boolean deep, Implementation implementation) {
-        TestArrays.inFloat64(() -> check(deep, implementation));
+        check(deep, implementation);
     }
 
     private static void check(boolean deep, Implementation implementation) {

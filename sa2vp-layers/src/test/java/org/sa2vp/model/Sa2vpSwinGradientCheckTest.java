@@ -3,10 +3,12 @@ package org.sa2vp.model;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.sa2vp.Float64;
 import org.sa2vp.TestArrays;
 import org.sa2vp.TestGraphs;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
@@ -27,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * runtimes gets none (the prompt map runs on SameDiff, which also differentiates its frozen norm copy; its
  * FrozenUpdater discards that, which {@code Sa2vpSwinParityTest}'s training step checks).
  */
+@ExtendWith(Float64.class)
 class Sa2vpSwinGradientCheckTest {
 
     private static final SwinTransformerConfig TINY = SwinTransformerConfig.builder().inChannels(1).imageHeight(8)
@@ -35,7 +38,7 @@ class Sa2vpSwinGradientCheckTest {
 
     @Test
     void trainableValuesGetExactGradientsAndFrozenOnesNone() {
-        TestArrays.inFloat64(Sa2vpSwinGradientCheckTest::check);
+        check();
     }
 
     private static void check() {

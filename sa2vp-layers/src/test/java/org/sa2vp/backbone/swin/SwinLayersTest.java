@@ -10,10 +10,9 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,6 +25,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.sa2vp.Float64;
 import org.sa2vp.TestArrays;
 import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.BackboneLayer;
@@ -56,23 +56,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * gradients to a trainable layer below it, the SameDiff reference against the FAST runtime, freezing under Adam +
  * weight decay, serialisation, drop path, and the named variants' exact sizes.
  */
+@ExtendWith(Float64.class)
 class SwinLayersTest {
 
     private static final int CLASSES = 3;
     private static final String ADAPTER = "adapt";
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
-
     private static SwinTransformerConfig tiny() {
         return SwinTransformerConfig.builder().inChannels(2).imageHeight(10).imageWidth(14).patchSize(2).embedDim(4)
                 .depths(List.of(2, 2)).numHeads(List.of(1, 2)).windowSize(3).mlpRatio(2.0).numClasses(CLASSES)

@@ -7,10 +7,9 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
@@ -20,6 +19,7 @@ import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.sa2vp.Float64;
 import org.sa2vp.TestArrays;
 import org.sa2vp.layers.Implementation;
 
@@ -39,20 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * trainable layer below it, which {@code FrozenLayer} would cut off), the SameDiff reference runtime against the
  * fast one, freezing under Adam + weight decay, serialisation, and the named variants' exact sizes.
  */
+@ExtendWith(Float64.class)
 class VisionTransformerLayersTest {
-
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
 
     /** 8×8 images, 2 channels, patch 4 (2×2 grid), width 8, 2 heads, MLP 12, 2 blocks, 3 classes. */
     private static VisionTransformerConfig tiny(boolean classToken, boolean qkvBias) {
