@@ -46,6 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 import sa2vp_reference as R  # noqa: E402
 from fixture_io import npz_bytes, safetensors_bytes  # noqa: E402
+from swin_backbone import random_backbone, stage_dims, stage_grids  # noqa: E402
 
 REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 DEFAULT_OUT = os.path.join(REPO_ROOT, "sa2vp-layers", "src", "test", "resources", "fixtures", "sa2vp-swin")
@@ -61,51 +62,6 @@ CONFIG = {
 }
 SEED_BACKBONE, SEED_SA2VP, SEED_INPUT = 5000, 5001, 5002
 IGNORED_HEAD_CLASSES = 7
-
-
-def stage_dims(cfg):
-    return [cfg["embedDim"] * 2 ** i for i in range(len(cfg["depths"]))]
-
-
-def stage_grids(cfg):
-    first = cfg["imageSize"] // cfg["patchSize"]
-    return [first // 2 ** i for i in range(len(cfg["depths"]))]
-
-
-def random_backbone(cfg):
-    """Every backbone tensor under Microsoft's names, seeded, float32 values."""
-    g = torch.Generator().manual_seed(SEED_BACKBONE)
-    rnd = lambda *shape, scale=0.2: (torch.randn(*shape, generator=g) * scale).float().double()
-    norm = lambda n: (1 + rnd(n, scale=0.1), rnd(n, scale=0.05))
-    p = {}
-    dims = stage_dims(cfg)
-    patch, c, e = cfg["patchSize"], cfg["inChannels"], cfg["embedDim"]
-    p["patch_embed.proj.weight"] = rnd(e, c, patch, patch, scale=0.3)
-    p["patch_embed.proj.bias"] = rnd(e, scale=0.1)
-    p["patch_embed.norm.weight"], p["patch_embed.norm.bias"] = norm(e)
-    w = cfg["windowSize"]
-    for i, (depth, d, heads) in enumerate(zip(cfg["depths"], dims, cfg["numHeads"])):
-        for j in range(depth):
-            k = f"layers.{i}.blocks.{j}."
-            p[k + "norm1.weight"], p[k + "norm1.bias"] = norm(d)
-            p[k + "attn.relative_position_bias_table"] = rnd((2 * w - 1) ** 2, heads, scale=0.5)
-            p[k + "attn.qkv.weight"] = rnd(3 * d, d, scale=1 / math.sqrt(d))
-            p[k + "attn.qkv.bias"] = rnd(3 * d, scale=0.1)
-            p[k + "attn.proj.weight"] = rnd(d, d, scale=1 / math.sqrt(d))
-            p[k + "attn.proj.bias"] = rnd(d, scale=0.1)
-            p[k + "norm2.weight"], p[k + "norm2.bias"] = norm(d)
-            p[k + "mlp.fc1.weight"] = rnd(4 * d, d, scale=1 / math.sqrt(d))
-            p[k + "mlp.fc1.bias"] = rnd(4 * d, scale=0.1)
-            p[k + "mlp.fc2.weight"] = rnd(d, 4 * d, scale=1 / math.sqrt(4 * d))
-            p[k + "mlp.fc2.bias"] = rnd(d, scale=0.1)
-        if i < len(cfg["depths"]) - 1:
-            k = f"layers.{i}.downsample."
-            p[k + "norm.weight"], p[k + "norm.bias"] = norm(4 * d)
-            p[k + "reduction.weight"] = rnd(2 * d, 4 * d, scale=1 / math.sqrt(4 * d))
-    p["norm.weight"], p["norm.bias"] = norm(dims[-1])
-    p["head.weight"] = rnd(IGNORED_HEAD_CLASSES, dims[-1])
-    p["head.bias"] = rnd(IGNORED_HEAD_CLASSES)
-    return p
 
 
 def random_sa2vp(cfg):
@@ -249,7 +205,7 @@ def main():
     assert cfg["depths"][cfg["interactionStage"]] == 7 and all(g % cfg["windowSize"] == 0 for g in stage_grids(cfg))
     assert stage_grids(cfg)[-1] == cfg["windowSize"], "the last map equals the window: no shift, as Microsoft's"
 
-    backbone = random_backbone(cfg)
+    backbone = random_backbone(cfg, SEED_BACKBONE, IGNORED_HEAD_CLASSES)
     trainable = {k: v.clone().requires_grad_(True) for k, v in random_sa2vp(cfg).items()}
     g = torch.Generator().manual_seed(SEED_INPUT)
     images = torch.randn(cfg["batch"], cfg["inChannels"], cfg["imageSize"], cfg["imageSize"], generator=g).float() \

@@ -31,7 +31,6 @@ param/<name>, input, labels, logits, loss, grad/<name>), <case>.json (the config
 """
 import argparse
 import json
-import math
 import os
 import sys
 
@@ -43,6 +42,7 @@ from torchvision.models.swin_transformer import PatchMerging, SwinTransformerBlo
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 from fixture_io import npz_bytes, safetensors_bytes  # noqa: E402
+from swin_backbone import random_backbone, stage_dims, stage_grids  # noqa: E402
 
 REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 DEFAULT_OUT = os.path.join(REPO_ROOT, "sa2vp-layers", "src", "test", "resources", "fixtures", "vpt-swin")
@@ -56,50 +56,13 @@ SEED_BACKBONE, SEED_TRAINABLE, SEED_INPUT = 6000, 6001, 6002
 IGNORED_HEAD_CLASSES = 7
 
 
-def dims(cfg):
-    return [cfg["embedDim"] * 2 ** i for i in range(len(cfg["depths"]))]
-
-
-def grids(cfg):
-    first = cfg["imageSize"] // cfg["patchSize"]
-    return [first // 2 ** i for i in range(len(cfg["depths"]))]
-
-
 def rounded(t):
     return t.float().double()
 
 
 def make_backbone(cfg):
-    g = torch.Generator().manual_seed(SEED_BACKBONE)
-    rnd = lambda *shape, scale=0.2: rounded(torch.randn(*shape, generator=g) * scale)
-    p = {}
-    e, c, patch, w = cfg["embedDim"], cfg["inChannels"], cfg["patchSize"], cfg["windowSize"]
-    p["patch_embed.proj.weight"] = rnd(e, c, patch, patch, scale=0.3)
-    p["patch_embed.proj.bias"] = rnd(e, scale=0.1)
-    p["patch_embed.norm.weight"], p["patch_embed.norm.bias"] = 1 + rnd(e, scale=0.1), rnd(e, scale=0.05)
-    for i, (depth, d, heads) in enumerate(zip(cfg["depths"], dims(cfg), cfg["numHeads"])):
-        for j in range(depth):
-            k = f"layers.{i}.blocks.{j}."
-            p[k + "norm1.weight"], p[k + "norm1.bias"] = 1 + rnd(d, scale=0.1), rnd(d, scale=0.05)
-            p[k + "attn.relative_position_bias_table"] = rnd((2 * w - 1) ** 2, heads, scale=0.5)
-            p[k + "attn.qkv.weight"] = rnd(3 * d, d, scale=1 / math.sqrt(d))
-            p[k + "attn.qkv.bias"] = rnd(3 * d, scale=0.1)
-            p[k + "attn.proj.weight"] = rnd(d, d, scale=1 / math.sqrt(d))
-            p[k + "attn.proj.bias"] = rnd(d, scale=0.1)
-            p[k + "norm2.weight"], p[k + "norm2.bias"] = 1 + rnd(d, scale=0.1), rnd(d, scale=0.05)
-            p[k + "mlp.fc1.weight"] = rnd(4 * d, d, scale=1 / math.sqrt(d))
-            p[k + "mlp.fc1.bias"] = rnd(4 * d, scale=0.1)
-            p[k + "mlp.fc2.weight"] = rnd(d, 4 * d, scale=1 / math.sqrt(4 * d))
-            p[k + "mlp.fc2.bias"] = rnd(d, scale=0.1)
-        if i < len(cfg["depths"]) - 1:
-            k = f"layers.{i}.downsample."
-            p[k + "norm.weight"], p[k + "norm.bias"] = 1 + rnd(4 * d, scale=0.1), rnd(4 * d, scale=0.05)
-            p[k + "reduction.weight"] = rnd(2 * d, 4 * d, scale=1 / math.sqrt(4 * d))
-    last = dims(cfg)[-1]
-    p["norm.weight"], p["norm.bias"] = 1 + rnd(last, scale=0.1), rnd(last, scale=0.05)
-    p["head.weight"], p["head.bias"] = rnd(IGNORED_HEAD_CLASSES, last), rnd(IGNORED_HEAD_CLASSES)
     # float32 values (1 + a rounded value need not be one): the file holds exactly what the reference computes with
-    return {k: rounded(v) for k, v in p.items()}
+    return {k: rounded(v) for k, v in random_backbone(cfg, SEED_BACKBONE, IGNORED_HEAD_CLASSES).items()}
 
 
 def make_trainables(cfg, deep):
@@ -109,9 +72,9 @@ def make_trainables(cfg, deep):
     n = cfg["numPromptTokens"]
     t = {"prompt_embeddings": rnd(1, n, cfg["embedDim"], scale=0.5)}
     if deep:
-        for s, (depth, d) in enumerate(zip(cfg["depths"], dims(cfg))):
+        for s, (depth, d) in enumerate(zip(cfg["depths"], stage_dims(cfg))):
             t[f"deep_prompt_embeddings_{s}"] = rnd(depth - 1 if s == 0 else depth, n, d, scale=0.5)
-    t["head.weight"] = rnd(cfg["numClasses"], dims(cfg)[-1], scale=0.3)
+    t["head.weight"] = rnd(cfg["numClasses"], stage_dims(cfg)[-1], scale=0.3)
     t["head.bias"] = rnd(cfg["numClasses"], scale=0.1)
     return t
 
@@ -187,7 +150,7 @@ def forward(cfg, backbone, trainables, deep, images):
                      p["patch_embed.norm.bias"], eps)
     x = torch.cat([trainables["prompt_embeddings"].expand(b, -1, -1), x], 1)
     stages = len(cfg["depths"])
-    for s, (depth, heads, size) in enumerate(zip(cfg["depths"], cfg["numHeads"], grids(cfg))):
+    for s, (depth, heads, size) in enumerate(zip(cfg["depths"], cfg["numHeads"], stage_grids(cfg))):
         for j in range(depth):
             if deep and (s > 0 or j > 0):
                 fresh = trainables[f"deep_prompt_embeddings_{s}"][j - 1 if s == 0 else j]
@@ -204,7 +167,7 @@ def check_against_torchvision(cfg, backbone):
     """With no prompts the hand-written block and merging are torchvision's."""
     g = torch.Generator().manual_seed(1)
     w, eps = cfg["windowSize"], cfg["layerNormEps"]
-    d, heads, size = dims(cfg)[0], cfg["numHeads"][0], grids(cfg)[0]
+    d, heads, size = stage_dims(cfg)[0], cfg["numHeads"][0], stage_grids(cfg)[0]
     for j in range(2):
         k = f"layers.0.blocks.{j}."
         block = SwinTransformerBlock(d, heads, [w, w], [0, 0] if j == 0 else [w // 2, w // 2],
@@ -267,7 +230,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     cfg = CONFIG
-    assert all(s % cfg["windowSize"] == 0 for s in grids(cfg)) and grids(cfg)[-1] == cfg["windowSize"]
+    assert all(s % cfg["windowSize"] == 0 for s in stage_grids(cfg)) and stage_grids(cfg)[-1] == cfg["windowSize"]
     backbone = make_backbone(cfg)
     if not args.skip_checks:
         check_against_torchvision(cfg, backbone)

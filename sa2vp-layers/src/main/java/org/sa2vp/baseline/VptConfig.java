@@ -54,6 +54,11 @@ public class VptConfig implements TuningMethod {
 
     @Override
     public String methodName() {
+        return methodName(deep);
+    }
+
+    /** VPT's method name on every backbone family: {@code vpt-deep} or {@code vpt-shallow}. */
+    static String methodName(boolean deep) {
         return deep ? "vpt-deep" : "vpt-shallow";
     }
 
@@ -95,14 +100,20 @@ public class VptConfig implements TuningMethod {
         backbone.validated();
         check(backbone.isClassToken(), "backbone.classToken", "true (VPT inserts the prompts after the class token)",
                 false);
-        check(numClasses > 0, "numClasses", "> 0", numClasses);
-        check(numPromptTokens > 0, "numPromptTokens", ">= 1", numPromptTokens);
-        check(promptDropout >= 0 && promptDropout < 1, "promptDropout", "in [0, 1)", promptDropout);
+        checkHeadAndPrompts("VptConfig", numClasses, numPromptTokens, promptDropout);
         return this;
     }
 
     private static void check(boolean ok, String field, String expected, Object actual) {
         ConfigSupport.check(ok, "VptConfig", field, expected, actual);
+    }
+
+    /** The checks of the fields every VPT configuration has, after its backbone's; {@code owner} names it. */
+    static void checkHeadAndPrompts(String owner, int numClasses, int numPromptTokens, double promptDropout) {
+        ConfigSupport.check(numClasses > 0, owner, "numClasses", "> 0", numClasses);
+        ConfigSupport.check(numPromptTokens > 0, owner, "numPromptTokens", ">= 1", numPromptTokens);
+        ConfigSupport.check(promptDropout >= 0 && promptDropout < 1, owner, "promptDropout", "in [0, 1)",
+                promptDropout);
     }
 
     /** Prompt sets: one per block when deep, else one. */

@@ -56,7 +56,7 @@ public class VptSwinConfig implements TuningMethod {
 
     @Override
     public String methodName() {
-        return deep ? "vpt-deep" : "vpt-shallow";
+        return VptConfig.methodName(deep);
     }
 
     @Override
@@ -98,16 +98,10 @@ public class VptSwinConfig implements TuningMethod {
     /** Checks every field; returns this. Messages name the field, the expected and the actual value. */
     @Override
     public VptSwinConfig validated() {
-        check(backbone != null, "backbone", "a Swin configuration", null);
+        ConfigSupport.check(backbone != null, "VptSwinConfig", "backbone", "a Swin configuration", null);
         backbone.validated();
-        check(numClasses > 0, "numClasses", "> 0", numClasses);
-        check(numPromptTokens > 0, "numPromptTokens", ">= 1", numPromptTokens);
-        check(promptDropout >= 0 && promptDropout < 1, "promptDropout", "in [0, 1)", promptDropout);
+        VptConfig.checkHeadAndPrompts("VptSwinConfig", numClasses, numPromptTokens, promptDropout);
         return this;
-    }
-
-    private static void check(boolean ok, String field, String expected, Object actual) {
-        ConfigSupport.check(ok, "VptSwinConfig", field, expected, actual);
     }
 
     @Override

@@ -2,7 +2,6 @@ package org.sa2vp.baseline;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.Activation;
@@ -64,9 +63,7 @@ public final class VptSwinModel {
         // VPT draws every set from one range, computed from the first stage's width
         double initBound = VisualPromptTokens.vptInitBound(swin.getInChannels(), swin.getPatchSize(),
                 swin.getEmbedDim());
-        ComputationGraphConfiguration.GraphBuilder g = globals.graphBuilder().addInputs(INPUT)
-                .setInputTypes(InputType.convolutional(swin.getImageHeight(), swin.getImageWidth(),
-                        swin.getInChannels()));
+        ComputationGraphConfiguration.GraphBuilder g = SwinTransformer.graphBuilder(globals, swin);
         int[] blocksBefore = new int[swin.numStages()];
         for (int stage = 1; stage < swin.numStages(); stage++) {
             blocksBefore[stage] = blocksBefore[stage - 1] + swin.getDepths().get(stage - 1);

@@ -7,14 +7,10 @@ import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.ScaleVertex;
 import org.deeplearning4j.nn.conf.graph.StackVertex;
 import org.deeplearning4j.nn.conf.graph.UnstackVertex;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.sa2vp.backbone.swin.LayerNormMeanPooling;
-import org.sa2vp.backbone.swin.PatchMerging;
-import org.sa2vp.backbone.swin.SwinBlock;
 import org.sa2vp.backbone.swin.SwinCheckpoint;
 import org.sa2vp.backbone.swin.SwinPatchEmbedding;
 import org.sa2vp.backbone.swin.SwinTransformer;
@@ -72,46 +68,26 @@ public final class Sa2vpSwinModel {
                                                               Implementation implementation) {
         config.validated();
         SwinTransformerConfig swin = config.getBackbone();
-        double eps = swin.getLayerNormEps();
         int classes = config.getNumClasses();
-        int[] first = swin.stageGrid(0);
-        ComputationGraphConfiguration.GraphBuilder g = globals.graphBuilder().addInputs(Sa2vpModel.INPUT)
-                .setInputTypes(InputType.convolutional(swin.getImageHeight(), swin.getImageWidth(),
-                        swin.getInChannels()));
-        g.addLayer(SwinTransformer.EMBEDDING, new SwinPatchEmbedding.Builder().inChannels(swin.getInChannels())
-                .imageSize(swin.getImageHeight(), swin.getImageWidth()).patchSize(swin.getPatchSize())
-                .hiddenSize(swin.getEmbedDim()).layerNormEps(eps).frozen(true).implementation(implementation)
-                .build(), Sa2vpModel.INPUT);
-        SwinPromptMap promptMap = new SwinPromptMap(first[0], first[1], swin.getEmbedDim(), config.getPromptRank(),
-                eps);
-        promptMap.setImplementation(implementation);
-        g.addVertex(PROMPT_MAP, promptMap, SwinTransformer.EMBEDDING);
-        g.addVertex(STREAMS, new StackVertex(), SwinTransformer.EMBEDDING, PROMPT_MAP);
-        String previous = STREAMS;
-        int blockIndex = 0;
-        for (int stage = 0; stage < swin.numStages(); stage++) {
-            int[] grid = swin.stageGrid(stage);
-            if (stage > 0) {
-                int[] before = swin.stageGrid(stage - 1);
-                g.addLayer(SwinTransformer.downsample(stage), new PatchMerging.Builder()
-                        .hiddenSize(swin.stageWidth(stage - 1)).grid(before[0], before[1]).layerNormEps(eps)
-                        .frozen(true).implementation(implementation).build(), previous);
-                previous = SwinTransformer.downsample(stage);
+        ComputationGraphConfiguration.GraphBuilder g = SwinTransformer.graphBuilder(globals, swin);
+        // the prompt map beside the patch embedding, both streams stacked in front of the first block
+        SwinTransformer.BlockInput streams = (graph, stage, b, previous) -> {
+            if (stage > 0 || b > 0) {
+                return previous;
             }
-            for (int b = 0; b < swin.getDepths().get(stage); b++, blockIndex++) {
-                String block = SwinTransformer.block(stage, b);
-                g.addLayer(block, new SwinBlock.Builder().hiddenSize(swin.stageWidth(stage))
-                        .numHeads(swin.getNumHeads().get(stage)).mlpSize(swin.stageMlpSize(stage))
-                        .grid(grid[0], grid[1]).windowSize(swin.getWindowSize())
-                        .shiftSize(b % 2 == 0 ? 0 : swin.getWindowSize() / 2).layerNormEps(eps)
-                        .qkvBias(swin.isQkvBias()).dropPath(swin.blockDropPath(blockIndex)).frozen(true)
-                        .implementation(implementation).build(), previous);
-                previous = stage == config.getInteractionStage()
-                        ? addInteraction(g, config, stage, b, previous, block, implementation) : block;
-            }
-        }
-        g.addLayer(SwinTransformer.FEATURES, new LayerNormMeanPooling.Builder().hiddenSize(swin.featureWidth())
-                .layerNormEps(eps).frozen(true).implementation(implementation).build(), previous);
+            int[] first = swin.stageGrid(0);
+            SwinPromptMap promptMap = new SwinPromptMap(first[0], first[1], swin.getEmbedDim(),
+                    config.getPromptRank(), swin.getLayerNormEps());
+            promptMap.setImplementation(implementation);
+            graph.addVertex(PROMPT_MAP, promptMap, SwinTransformer.EMBEDDING);
+            graph.addVertex(STREAMS, new StackVertex(), SwinTransformer.EMBEDDING, PROMPT_MAP);
+            return STREAMS;
+        };
+        SwinTransformer.BlockOutput interaction = (graph, stage, b, entering, block) ->
+                stage == config.getInteractionStage()
+                        ? addInteraction(graph, config, stage, b, entering, block, implementation) : block;
+        SwinTransformer.addFeatureExtractor(g, swin, SwinTransformer.INPUT, true, implementation, 0, streams,
+                interaction);
         // The authors' class_head: trunc-normal(0.02) weight; one head for both streams.
         g.addLayer(HEAD, new DenseLayer.Builder().nIn(swin.featureWidth()).nOut(classes)
                 .weightInit(new TruncatedNormalDistribution(0, 0.02)).activation(Activation.IDENTITY).build(),

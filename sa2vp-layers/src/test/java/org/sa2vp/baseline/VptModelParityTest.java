@@ -12,12 +12,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.sa2vp.TestFixtures;
 import org.sa2vp.backbone.vit.TokenPooling;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 
 import java.io.File;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -36,12 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VptModelParityTest {
 
     static Path fixture(String name) {
-        try {
-            return Path.of(VptModelParityTest.class.getResource("/fixtures/vpt/" + name).toURI());
-        } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing fixture fixtures/vpt/" + name
-                    + "; run tools/reference/vpt/make_vpt_fixtures.py", e);
-        }
+        return TestFixtures.file("vpt", name, "tools/reference/vpt/make_vpt_fixtures.py");
     }
 
     private static double maxAbs(INDArray a) {

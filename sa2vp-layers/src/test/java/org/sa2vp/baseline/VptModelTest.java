@@ -5,10 +5,9 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -20,6 +19,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.sa2vp.Float64;
 import org.sa2vp.backbone.vit.TokenPooling;
 import org.sa2vp.backbone.vit.VisionTransformer;
 import org.sa2vp.backbone.vit.VisionTransformerConfig;
@@ -37,26 +37,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sa2vp.TestArrays.maxAbsDiff;
 
 /**
  * VPT-shallow and VPT-deep in double precision: DL4J gradient checks of the prompts and head through the frozen
  * ViT, exactly zero backbone gradients, the SameDiff reference runtime against the fast one, freezing under
  * Adam + weight decay, serialisation, graph structure, initialisation and configuration errors.
  */
+@ExtendWith(Float64.class)
 class VptModelTest {
-
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
 
     /** 8×8 images, 2 channels, patch 4 (2×2 grid, 5 tokens), width 8, 2 heads, MLP 12, 3 blocks; 3 classes, P = 2. */
     private static VptConfig tiny(boolean deep) {
@@ -99,10 +88,6 @@ class VptModelTest {
 
     private static boolean isTrainable(String param) {
         return param.startsWith("prompts.") || param.startsWith(VptModel.HEAD + "_");
-    }
-
-    private static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
     }
 
     @ParameterizedTest(name = "deep={0} {1}")

@@ -15,6 +15,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.sa2vp.TestFixtures;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.swin.SwinCheckpoint;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
@@ -22,7 +23,6 @@ import org.sa2vp.layers.Implementation;
 import org.sa2vp.method.TuningMethods;
 
 import java.io.File;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,18 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VptSwinParityTest {
 
     static Path fixture(String name) {
-        try {
-            return Path.of(VptSwinParityTest.class.getResource("/fixtures/vpt-swin/" + name).toURI());
-        } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing fixture fixtures/vpt-swin/" + name
-                    + "; run tools/reference/vpt/make_vpt_swin_fixtures.py", e);
-        }
-    }
-
-    private static List<Integer> ints(JsonNode array) {
-        List<Integer> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asInt()));
-        return out;
+        return TestFixtures.file("vpt-swin", name, "tools/reference/vpt/make_vpt_swin_fixtures.py");
     }
 
     private static double maxAbs(INDArray a) {
@@ -67,12 +56,7 @@ class VptSwinParityTest {
 
     private static Case read(String json) throws Exception {
         JsonNode c = new ObjectMapper().readTree(Files.readString(fixture(json)));
-        SwinTransformerConfig swin = SwinTransformerConfig.builder().inChannels(c.get("inChannels").asInt())
-                .imageHeight(c.get("imageSize").asInt()).imageWidth(c.get("imageSize").asInt())
-                .patchSize(c.get("patchSize").asInt()).embedDim(c.get("embedDim").asInt())
-                .depths(ints(c.get("depths"))).numHeads(ints(c.get("numHeads"))).windowSize(c.get("windowSize").asInt())
-                .mlpRatio(c.get("mlpRatio").asDouble()).layerNormEps(c.get("layerNormEps").asDouble()).build()
-                .validated();
+        SwinTransformerConfig swin = TestFixtures.swin(c, "layerNormEps");
         VptSwinConfig config = VptSwinConfig.builder().backbone(swin).numClasses(c.get("numClasses").asInt())
                 .numPromptTokens(c.get("numPromptTokens").asInt()).deep(c.get("deep").asBoolean()).build().validated();
         SwinCheckpoint backbone = SwinCheckpoint.read(fixture(c.get("backbone").asText()),

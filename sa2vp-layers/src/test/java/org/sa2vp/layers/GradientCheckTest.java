@@ -1,8 +1,7 @@
 package org.sa2vp.layers;
 
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -10,6 +9,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.Float64;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,20 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * central-difference check of the input gradients, for both runtimes; with frozen backbone weights the FAST
  * runtime must check on every trainable parameter and leave frozen gradients exactly zero.
  */
+@ExtendWith(Float64.class)
 class GradientCheckTest {
-
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
 
     static Stream<Arguments> cases() {
         List<Arguments> args = new ArrayList<>();

@@ -11,6 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.sa2vp.TestFixtures;
 import org.sa2vp.backbone.vit.VitCheckpoint;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.SafetensorsReader;
@@ -19,7 +20,6 @@ import org.sa2vp.layers.Implementation;
 import org.sa2vp.layers.runtime.AdapterActivation;
 
 import java.io.File;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,12 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class Sa2vpModelParityTest {
 
     static Path fixture(String name) {
-        try {
-            return Path.of(Sa2vpModelParityTest.class.getResource("/fixtures/sa2vp/" + name).toURI());
-        } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing fixture fixtures/sa2vp/" + name
-                    + "; run tools/reference/sa2vp/make_sa2vp_fixtures.py", e);
-        }
+        return TestFixtures.file("sa2vp", name, "tools/reference/sa2vp/make_sa2vp_fixtures.py");
     }
 
     /** The configuration a fixture's JSON describes, dropout off (the reference ran in eval mode). */

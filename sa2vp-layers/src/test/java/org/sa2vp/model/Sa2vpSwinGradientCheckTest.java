@@ -1,24 +1,25 @@
 package org.sa2vp.model;
 
-import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.sa2vp.Float64;
+import org.sa2vp.TestArrays;
+import org.sa2vp.TestGraphs;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
 import org.sa2vp.layers.Implementation;
 
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Central differences in float64 on a tiny SA2VP-Swin whose interaction runs on a 4×4 map (stage 0 of an 8×8 image,
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * runtimes gets none (the prompt map runs on SameDiff, which also differentiates its frozen norm copy; its
  * FrozenUpdater discards that, which {@code Sa2vpSwinParityTest}'s training step checks).
  */
+@ExtendWith(Float64.class)
 class Sa2vpSwinGradientCheckTest {
 
     private static final SwinTransformerConfig TINY = SwinTransformerConfig.builder().inChannels(1).imageHeight(8)
@@ -36,13 +38,7 @@ class Sa2vpSwinGradientCheckTest {
 
     @Test
     void trainableValuesGetExactGradientsAndFrozenOnesNone() {
-        DataType previous = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-        try {
-            check();
-        } finally {
-            Nd4j.setDefaultDataTypes(previous, previous);
-        }
+        check();
     }
 
     private static void check() {
@@ -72,27 +68,10 @@ class Sa2vpSwinGradientCheckTest {
             INDArray value = g.paramTable().get(p);
             value.assign(Nd4j.randn(DataType.DOUBLE, value.shape()).muli(0.3).addi(p.endsWith("normGamma") ? 1 : 0));
         }
-        Set<String> frozen = new HashSet<>(g.paramTable().keySet());
-        frozen.removeAll(trainable);
         INDArray images = Nd4j.randn(DataType.DOUBLE, 2, 1, 8, 8);
-        INDArray labels = Nd4j.zeros(DataType.DOUBLE, 2, 3);
-        labels.putScalar(0, 1, 1.0);
-        labels.putScalar(1, 2, 1.0);
-        assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(g)
-                .inputs(new INDArray[]{images}).labels(config.labels(labels)).epsilon(1e-6).maxRelError(1e-6)
-                .minAbsoluteError(1e-10).excludeParams(frozen)));
-        g.setInputs(images);
-        g.setLabels(config.labels(labels));
-        g.computeGradientAndScore();
-        Map<String, INDArray> grads = g.gradient().gradientForVariable();
-        for (String p : frozen) {
-            if (p.startsWith(Sa2vpSwinModel.PROMPT_MAP + "_")) {
-                continue; // SameDiff computes the frozen norm copy's gradient too; FrozenUpdater discards it
-            }
-            assertEquals(0.0, grads.get(p).amaxNumber().doubleValue(), 0.0, "frozen " + p + " got a gradient");
-        }
-        for (String p : trainable) {
-            assertTrue(grads.get(p).amaxNumber().doubleValue() > 1e-8, p + " got no gradient");
-        }
+        INDArray labels = TestArrays.oneHot(DataType.DOUBLE, 3, 1, 2);
+        // SameDiff computes the prompt map's frozen norm copy's gradient too; FrozenUpdater discards it
+        TestGraphs.assertExactGradients(g, images, config.labels(labels), trainable,
+                p -> !p.startsWith(Sa2vpSwinModel.PROMPT_MAP + "_"));
     }
 }

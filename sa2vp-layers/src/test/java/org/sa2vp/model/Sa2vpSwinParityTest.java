@@ -15,6 +15,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.sa2vp.TestFixtures;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.swin.SwinCheckpoint;
 import org.sa2vp.backbone.swin.SwinTransformerConfig;
@@ -25,11 +26,8 @@ import org.sa2vp.layers.Parameters;
 import org.sa2vp.method.TuningMethods;
 
 import java.io.File;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,32 +52,16 @@ class Sa2vpSwinParityTest {
     private static INDArray labels;
 
     static Path fixture(String name) {
-        try {
-            return Path.of(Sa2vpSwinParityTest.class.getResource("/fixtures/sa2vp-swin/" + name).toURI());
-        } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing fixture fixtures/sa2vp-swin/" + name
-                    + "; run tools/reference/sa2vp/make_sa2vp_swin_fixtures.py", e);
-        }
-    }
-
-    private static List<Integer> ints(JsonNode array) {
-        List<Integer> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asInt()));
-        return out;
+        return TestFixtures.file("sa2vp-swin", name, "tools/reference/sa2vp/make_sa2vp_swin_fixtures.py");
     }
 
     @BeforeAll
     static void readFixtures() throws Exception {
         JsonNode c = new ObjectMapper().readTree(Files.readString(fixture("config.json")));
         fixtureConfig = c;
-        SwinTransformerConfig swin = SwinTransformerConfig.builder().inChannels(c.get("inChannels").asInt())
-                .imageHeight(c.get("imageSize").asInt()).imageWidth(c.get("imageSize").asInt())
-                .patchSize(c.get("patchSize").asInt()).embedDim(c.get("embedDim").asInt()).depths(ints(c.get("depths")))
-                .numHeads(ints(c.get("numHeads"))).windowSize(c.get("windowSize").asInt())
-                .mlpRatio(c.get("mlpRatio").asDouble()).layerNormEps(c.get("backboneLayerNormEps").asDouble())
-                .build().validated();
+        SwinTransformerConfig swin = TestFixtures.swin(c, "backboneLayerNormEps");
         config = Sa2vpSwinConfig.builder().backbone(swin).numClasses(c.get("numClasses").asInt())
-                .interactionStage(c.get("interactionStage").asInt()).imageToPromptBlocks(ints(c.get(
+                .interactionStage(c.get("interactionStage").asInt()).imageToPromptBlocks(TestFixtures.ints(c.get(
                         "imageToPromptBlocks"))).windowSize(c.get("localWindow").asInt())
                 .promptRank(c.get("promptRank").asInt()).adapterSize(c.get("adapterSize").asInt())
                 .gamma(c.get("gamma").asDouble()).lossWeight(c.get("lambda").asDouble())

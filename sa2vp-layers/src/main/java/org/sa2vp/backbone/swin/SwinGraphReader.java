@@ -1,10 +1,6 @@
 package org.sa2vp.backbone.swin;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
@@ -13,6 +9,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.GraphWalk;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.layers.Parameters;
@@ -23,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+
+import static org.sa2vp.backbone.GraphWalk.fail;
 
 /**
  * Recognises a Swin Transformer in a DL4J {@link ComputationGraph} the user already holds and reads it as a
@@ -41,16 +40,13 @@ final class SwinGraphReader {
     static final String SOURCE = "DL4J graph";
 
     private final ComputationGraph graph;
-    private final ComputationGraphConfiguration conf;
-    private final Map<String, List<String>> consumers = new LinkedHashMap<>();
+    private final GraphWalk walk;
     private final Map<String, INDArray> timm = new LinkedHashMap<>();
     private final TreeSet<Double> epsilons = new TreeSet<>();
 
     private SwinGraphReader(ComputationGraph graph) {
         this.graph = graph;
-        this.conf = graph.getConfiguration();
-        conf.getVertexInputs().forEach((vertex, inputs) -> inputs.forEach(input ->
-                consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(vertex)));
+        this.walk = new GraphWalk(graph, GraphWalk::isDropout);
     }
 
     /**
@@ -81,13 +77,9 @@ final class SwinGraphReader {
 
     /** {@code source} names the configuration and the tensors; {@code withHead}: read a head after the norm. */
     private SwinCheckpoint read(String source, boolean withHead, CheckpointOptions options) {
-        List<String> inputs = conf.getNetworkInputs();
-        if (inputs.size() != 1) {
-            throw fail("the graph has " + inputs.size() + " inputs " + inputs + ", where a Swin has one image input");
-        }
-        String vertex = next(inputs.get(0), "the patch embedding");
-        if (!(layer(vertex) instanceof SwinPatchEmbedding embedding)) {
-            throw unexpected(vertex, "the patch embedding (" + SwinPatchEmbedding.class.getSimpleName() + ")");
+        String vertex = walk.firstVertex("a Swin");
+        if (!(walk.layer(vertex) instanceof SwinPatchEmbedding embedding)) {
+            throw walk.unexpected(vertex, "the patch embedding (" + SwinPatchEmbedding.class.getSimpleName() + ")");
         }
         int d = embedding.getHiddenSize(), patch = embedding.getPatchSize();
         SwinCheckpoint.exportEmbedding(Parameters.of(graph, vertex), d, embedding.getInChannels(), patch, timm);
@@ -102,8 +94,8 @@ final class SwinGraphReader {
         double dropPath = 0;
         int stage = 0, depth = 0, classes;
         while (true) {
-            vertex = next(vertex, "a Swin block, a patch merging or the final norm");
-            Layer layer = layer(vertex);
+            vertex = walk.next(vertex, "a Swin block, a patch merging or the final norm");
+            Layer layer = walk.layer(vertex);
             int width = shape.stageWidth(stage);
             int[] grid = shape.stageGrid(stage);
             if (layer instanceof SwinBlock block) {
@@ -135,8 +127,8 @@ final class SwinGraphReader {
             } else if (layer instanceof PatchMerging merging && depth > 0) {
                 if (merging.getHiddenSize() != width || merging.getGridHeight() != grid[0]
                         || merging.getGridWidth() != grid[1]) {
-                    throw unexpected(vertex, "a patch merging (PatchMerging) of width " + width + " on a " + grid[0]
-                            + "x" + grid[1] + " map");
+                    throw walk.unexpected(vertex, "a patch merging (PatchMerging) of width " + width + " on a "
+                            + grid[0] + "x" + grid[1] + " map");
                 }
                 depths.add(depth);
                 stage++;
@@ -150,7 +142,7 @@ final class SwinGraphReader {
                 classes = withHead ? readHead(vertex, width) : 0;
                 break;
             } else {
-                throw unexpected(vertex, depth == 0 ? "a Swin block (SwinBlock) of width " + width
+                throw walk.unexpected(vertex, depth == 0 ? "a Swin block (SwinBlock) of width " + width
                         : "a Swin block (SwinBlock), a patch merging (PatchMerging) or the final norm "
                         + "(LayerNormMeanPooling) of width " + width);
             }
@@ -179,18 +171,18 @@ final class SwinGraphReader {
      * when the norm is the graph's output.
      */
     private int readHead(String norm, int width) {
-        List<String> readers = consumersOf(norm);
+        List<String> readers = walk.consumersOf(norm);
         if (readers.isEmpty()) {
             return 0;
         }
         String head = readers.get(0);
-        boolean fits = readers.size() == 1 && layer(head) instanceof DenseLayer dense && dense.getNIn() == width
-                && dense.getActivationFn() instanceof ActivationIdentity && consumersOf(head).isEmpty();
+        boolean fits = readers.size() == 1 && walk.layer(head) instanceof DenseLayer dense && dense.getNIn() == width
+                && dense.getActivationFn() instanceof ActivationIdentity && walk.consumersOf(head).isEmpty();
         if (!fits) {
-            throw unexpected(head, "the classifier head (a DenseLayer of input width " + width
+            throw walk.unexpected(head, "the classifier head (a DenseLayer of input width " + width
                     + " without activation, the graph's output)");
         }
-        DenseLayer dense = (DenseLayer) layer(head);
+        DenseLayer dense = (DenseLayer) walk.layer(head);
         int classes = (int) dense.getNOut();
         Map<String, INDArray> table = Parameters.of(graph, head);
         timm.put("head.fc.weight", table.get(DefaultParamInitializer.WEIGHT_KEY).transpose().dup('c'));
@@ -209,46 +201,5 @@ final class SwinGraphReader {
         ShiftedWindows wanted = ShiftedWindows.of(block.getGridHeight(), block.getGridWidth(), block.getWindowSize(),
                 expected);
         return actual.shiftHeight() == wanted.shiftHeight() && actual.shiftWidth() == wanted.shiftWidth();
-    }
-
-    // ------------------------------------------------------------------------ walking the graph
-
-    /** The one vertex reading {@code vertex}'s output, past dropout layers. */
-    private String next(String vertex, String expected) {
-        List<String> readers = consumersOf(vertex);
-        if (readers.size() != 1) {
-            throw fail(readers.isEmpty() ? "vertex '" + vertex + "' is an output of the graph, where " + expected
-                    + " was expected to follow it" : "vertex '" + vertex + "' feeds " + readers + ", where "
-                    + expected + " was expected");
-        }
-        return readers.get(0);
-    }
-
-    private List<String> consumersOf(String vertex) {
-        List<String> out = new ArrayList<>();
-        for (String reader : consumers.getOrDefault(vertex, List.of())) {
-            if (layer(reader) instanceof DropoutLayer) {
-                out.addAll(consumersOf(reader));
-            } else {
-                out.add(reader);
-            }
-        }
-        return out;
-    }
-
-    private Layer layer(String vertex) {
-        return conf.getVertices().get(vertex) instanceof LayerVertex l ? l.getLayerConf().getLayer() : null;
-    }
-
-    private IllegalArgumentException unexpected(String vertex, String expected) {
-        GraphVertex v = conf.getVertices().get(vertex);
-        Layer layer = layer(vertex);
-        String type = layer != null ? layer.getClass().getSimpleName() : v == null ? "input"
-                : v.getClass().getSimpleName();
-        return fail("vertex '" + vertex + "' is a " + type + " where " + expected + " was expected");
-    }
-
-    private static IllegalArgumentException fail(String message) {
-        return new IllegalArgumentException(message);
     }
 }

@@ -62,9 +62,7 @@ public final class SwinTransformer {
                                                               NeuralNetConfiguration.Builder globals, boolean frozen,
                                                               Implementation implementation) {
         config.validated();
-        ComputationGraphConfiguration.GraphBuilder g = globals.graphBuilder().addInputs(INPUT)
-                .setInputTypes(InputType.convolutional(config.getImageHeight(), config.getImageWidth(),
-                        config.getInChannels()));
+        ComputationGraphConfiguration.GraphBuilder g = graphBuilder(globals, config);
         addFeatureExtractor(g, config, INPUT, frozen, implementation);
         if (config.getNumClasses() > 0) {
             g.addLayer(HEAD, new DenseLayer.Builder().nIn(config.featureWidth()).nOut(config.getNumClasses())
@@ -75,6 +73,16 @@ public final class SwinTransformer {
             g.setOutputs(FEATURES);
         }
         return g.build();
+    }
+
+    /**
+     * A graph builder on {@code globals} whose one input {@link #INPUT} takes {@code config}'s images
+     * {@code [B, C, H, W]}: the start of every graph on a Swin.
+     */
+    public static ComputationGraphConfiguration.GraphBuilder graphBuilder(NeuralNetConfiguration.Builder globals,
+                                                                          SwinTransformerConfig config) {
+        return globals.graphBuilder().addInputs(INPUT).setInputTypes(InputType.convolutional(config.getImageHeight(),
+                config.getImageWidth(), config.getInChannels()));
     }
 
     /**
@@ -100,6 +108,18 @@ public final class SwinTransformer {
     }
 
     /**
+     * Vertices a method adds after each block (SA2VP's interaction): given the vertex block {@code block} of stage
+     * {@code stage} read ({@code entering}) and the block's own ({@code output}), adds its own and returns the vertex
+     * the next layer shall read.
+     */
+    @FunctionalInterface
+    public interface BlockOutput {
+        /** The vertex the layer after block {@code block} of stage {@code stage} reads: {@code output}, or its own. */
+        String after(ComputationGraphConfiguration.GraphBuilder g, int stage, int block, String entering,
+                     String output);
+    }
+
+    /**
      * As {@link #addFeatureExtractor(ComputationGraphConfiguration.GraphBuilder, SwinTransformerConfig, String,
      * boolean, Implementation)}, with {@code promptTokens} P tokens in front of every map from the first block on
      * (blocks and patch mergings carry them; the pooled final norm averages over them too, as VPT's Swin) and
@@ -108,6 +128,18 @@ public final class SwinTransformer {
     public static String addFeatureExtractor(ComputationGraphConfiguration.GraphBuilder g,
                                              SwinTransformerConfig config, String input, boolean frozen,
                                              Implementation implementation, int promptTokens, BlockInput blockInput) {
+        return addFeatureExtractor(g, config, input, frozen, implementation, promptTokens, blockInput,
+                (graph, stage, block, entering, output) -> output);
+    }
+
+    /**
+     * As above, with {@code blockOutput} adding vertices after every block, which the next layer reads instead of the
+     * block's output.
+     */
+    public static String addFeatureExtractor(ComputationGraphConfiguration.GraphBuilder g,
+                                             SwinTransformerConfig config, String input, boolean frozen,
+                                             Implementation implementation, int promptTokens, BlockInput blockInput,
+                                             BlockOutput blockOutput) {
         double eps = config.getLayerNormEps();
         g.addLayer(EMBEDDING, new SwinPatchEmbedding.Builder().inChannels(config.getInChannels())
                 .imageSize(config.getImageHeight(), config.getImageWidth()).patchSize(config.getPatchSize())
@@ -132,7 +164,7 @@ public final class SwinTransformer {
                         .shiftSize(b % 2 == 0 ? 0 : config.getWindowSize() / 2).layerNormEps(eps)
                         .qkvBias(config.isQkvBias()).dropPath(config.blockDropPath(blockIndex))
                         .promptTokens(promptTokens).frozen(frozen).implementation(implementation).build(), previous);
-                previous = block(stage, b);
+                previous = blockOutput.after(g, stage, b, previous, block(stage, b));
             }
         }
         g.addLayer(FEATURES, new LayerNormMeanPooling.Builder().hiddenSize(config.featureWidth()).layerNormEps(eps)

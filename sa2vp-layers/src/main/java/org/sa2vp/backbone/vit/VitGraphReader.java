@@ -1,14 +1,11 @@
 package org.sa2vp.backbone.vit;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.preprocessors.ReshapePreprocessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -16,6 +13,7 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.CheckpointOptions;
+import org.sa2vp.backbone.GraphWalk;
 import org.sa2vp.backbone.weights.StateDict;
 import org.sa2vp.backbone.weights.keras.ClassTokenLayer;
 import org.sa2vp.backbone.weights.keras.ExactGeluActivation;
@@ -26,7 +24,6 @@ import org.sa2vp.backbone.weights.keras.TokenLayerNorm;
 import org.sa2vp.backbone.weights.keras.TokenSelectLayer;
 import org.sa2vp.layers.Parameters;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -34,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+
+import static org.sa2vp.backbone.GraphWalk.fail;
 
 /**
  * Recognises a ViT in a DL4J {@link ComputationGraph} that the user already holds and reads it as a
@@ -59,8 +58,7 @@ final class VitGraphReader {
     static final String SOURCE = "DL4J graph";
 
     private final ComputationGraph graph;
-    private final ComputationGraphConfiguration conf;
-    private final Map<String, List<String>> consumers = new LinkedHashMap<>();
+    private final GraphWalk walk;
     private final Map<String, INDArray> timm = new LinkedHashMap<>();
     private final Set<Double> epsilons = new HashSet<>();
     private int heads;
@@ -69,9 +67,7 @@ final class VitGraphReader {
 
     private VitGraphReader(ComputationGraph graph) {
         this.graph = graph;
-        this.conf = graph.getConfiguration();
-        conf.getVertexInputs().forEach((vertex, inputs) -> inputs.forEach(input ->
-                consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(vertex)));
+        this.walk = new GraphWalk(graph, VitGraphReader::isPassThrough);
     }
 
     /**
@@ -85,19 +81,15 @@ final class VitGraphReader {
     }
 
     private VitCheckpoint read(CheckpointOptions options) {
-        List<String> inputs = conf.getNetworkInputs();
-        if (inputs.size() != 1) {
-            throw fail("the graph has " + inputs.size() + " inputs " + inputs + ", where a ViT has one image input");
-        }
-        String first = next(inputs.get(0), "the patch embedding");
-        Layer layer = layer(first);
+        String first = walk.firstVertex("a ViT");
+        Layer layer = walk.layer(first);
         String features;
         if (layer instanceof PatchEmbedding embedding) {
             features = readOwnLayers(first, embedding);
         } else if (layer instanceof ConvolutionLayer convolution) {
             features = readKerasLayers(first, convolution);
         } else {
-            throw unexpected(first, "the patch embedding (" + PatchEmbedding.class.getSimpleName()
+            throw walk.unexpected(first, "the patch embedding (" + PatchEmbedding.class.getSimpleName()
                     + ", or a ConvolutionLayer with kernel = stride as Keras imports it)");
         }
         if (epsilons.size() != 1) {
@@ -123,8 +115,8 @@ final class VitGraphReader {
         String vertex = embeddingVertex;
         int depth = 0;
         while (true) {
-            vertex = next(vertex, "a transformer block or the final norm");
-            Layer layer = layer(vertex);
+            vertex = walk.next(vertex, "a transformer block or the final norm");
+            Layer layer = walk.layer(vertex);
             if (layer instanceof TransformerBlock block && block.getHiddenSize() == d) {
                 VitCheckpoint.exportBlock(depth++, Parameters.of(graph, vertex), block.isQkvBias(), d, timm);
                 heads(vertex, block.getNumHeads());
@@ -132,7 +124,7 @@ final class VitGraphReader {
             } else if (layer instanceof PooledLayerNorm norm && norm.getHiddenSize() == d
                     && norm.isClassToken() == embedding.isClassToken() && norm.getPromptTokens() == 0) {
                 if (depth == 0) {
-                    throw unexpected(vertex, "a transformer block (" + TransformerBlock.class.getSimpleName()
+                    throw walk.unexpected(vertex, "a transformer block (" + TransformerBlock.class.getSimpleName()
                             + ") after the patch embedding");
                 }
                 VitCheckpoint.exportFinalNorm(Parameters.of(graph, vertex), d, timm);
@@ -140,7 +132,7 @@ final class VitGraphReader {
                 pooling = norm.getPooling();
                 return vertex;
             } else {
-                throw unexpected(vertex, "a transformer block (" + TransformerBlock.class.getSimpleName()
+                throw walk.unexpected(vertex, "a transformer block (" + TransformerBlock.class.getSimpleName()
                         + ") or the final norm (" + PooledLayerNorm.class.getSimpleName() + ") of width " + d);
             }
         }
@@ -170,14 +162,14 @@ final class VitGraphReader {
         timm.put("patch_embed.proj.weight", weight.dup('c'));
         timm.put("patch_embed.proj.bias", conv.get("b").reshape(d).dup());
 
-        String vertex = next(convolutionVertex, "the class token");
-        boolean classToken = layer(vertex) instanceof ClassTokenLayer;
+        String vertex = walk.next(convolutionVertex, "the class token");
+        boolean classToken = walk.layer(vertex) instanceof ClassTokenLayer;
         if (classToken) {
             timm.put("cls_token", param(vertex, ClassTokenLayer.CLASS_TOKEN).reshape(1, 1, d).dup());
-            vertex = next(vertex, "the position embedding");
+            vertex = walk.next(vertex, "the position embedding");
         }
-        if (!(layer(vertex) instanceof PositionEmbeddingLayer)) {
-            throw unexpected(vertex, (classToken ? "" : "the class token (ClassTokenLayer) or ")
+        if (!(walk.layer(vertex) instanceof PositionEmbeddingLayer)) {
+            throw walk.unexpected(vertex, (classToken ? "" : "the class token (ClassTokenLayer) or ")
                     + "the position embedding (PositionEmbeddingLayer)");
         }
         INDArray pos = param(vertex, PositionEmbeddingLayer.POSITION_EMBEDDING);   // [T, D]
@@ -187,26 +179,26 @@ final class VitGraphReader {
         String tokens = vertex;
         while (true) {
             String input = tokens;
-            List<String> readers = consumersOf(input);
-            String norm = readers.stream().filter(r -> layer(r) instanceof TokenLayerNorm).findFirst()
-                    .orElseThrow(() -> unexpected(readers.isEmpty() ? input : readers.get(0),
+            List<String> readers = walk.consumersOf(input);
+            String norm = readers.stream().filter(r -> walk.layer(r) instanceof TokenLayerNorm).findFirst()
+                    .orElseThrow(() -> walk.unexpected(readers.isEmpty() ? input : readers.get(0),
                             "a LayerNorm (TokenLayerNorm) starting a transformer block or the final norm"));
-            String afterNorm = next(norm, "multi-head attention or the class-token selection");
-            if (layer(afterNorm) instanceof MultiHeadSelfAttention) {
+            String afterNorm = walk.next(norm, "multi-head attention or the class-token selection");
+            if (walk.layer(afterNorm) instanceof MultiHeadSelfAttention) {
                 tokens = readKerasBlock(depth++, input, norm, afterNorm, d);
                 continue;
             }
             if (depth == 0) {
-                throw unexpected(afterNorm, "multi-head attention (MultiHeadSelfAttention) in the first block");
+                throw walk.unexpected(afterNorm, "multi-head attention (MultiHeadSelfAttention) in the first block");
             }
             if (readers.size() != 1) {
                 throw fail("vertex '" + input + "' feeds " + readers + ", where only the final norm '" + norm
                         + "' was expected");
             }
             layerNorm(norm, "norm", d);
-            if (!(layer(afterNorm) instanceof TokenSelectLayer select) || select.getTokenIndex() != 0
+            if (!(walk.layer(afterNorm) instanceof TokenSelectLayer select) || select.getTokenIndex() != 0
                     || !classToken) {
-                throw unexpected(afterNorm, "the selection of the class token (TokenSelectLayer of token 0, "
+                throw walk.unexpected(afterNorm, "the selection of the class token (TokenSelectLayer of token 0, "
                         + "Keras's ExtractToken) after the final norm");
             }
             pooling = TokenPooling.CLASS_TOKEN;
@@ -222,7 +214,7 @@ final class VitGraphReader {
         String b = "blocks." + index + ".";
         layerNorm(norm1, b + "norm1", d);
 
-        MultiHeadSelfAttention attention = (MultiHeadSelfAttention) layer(attentionVertex);
+        MultiHeadSelfAttention attention = (MultiHeadSelfAttention) walk.layer(attentionVertex);
         if (attention.getHiddenSize() != d || attention.outputWidth() != d || !attention.isUseBias()
                 || (long) attention.getNumHeads() * attention.getKeyDim() != d
                 || (long) attention.getNumHeads() * attention.getValueDim() != d) {
@@ -243,20 +235,20 @@ final class VitGraphReader {
         timm.put(b + "attn.proj.bias", a.get(MultiHeadSelfAttention.OUTPUT_B).reshape(d).dup());
 
         String residual1 = residualAdd(attentionVertex, input, "the attention's residual Add");
-        String norm2 = next(residual1, "the block's second LayerNorm", residual1Readers -> residual1Readers.stream()
-                .filter(r -> layer(r) instanceof TokenLayerNorm).toList());
+        String norm2 = walk.next(residual1, "the block's second LayerNorm", residual1Readers -> residual1Readers
+                .stream().filter(r -> walk.layer(r) instanceof TokenLayerNorm).toList());
         layerNorm(norm2, b + "norm2", d);
-        String fc1 = next(norm2, "the MLP's first Dense");
+        String fc1 = walk.next(norm2, "the MLP's first Dense");
         dense(fc1, b + "mlp.fc1", d, -1, true);
-        String fc2 = next(fc1, "the MLP's second Dense");
+        String fc2 = walk.next(fc1, "the MLP's second Dense");
         dense(fc2, b + "mlp.fc2", -1, d, false);
         return residualAdd(fc2, residual1, "the MLP's residual Add");
     }
 
     /** LayerNorm {@code gamma, beta [1, D]} as timm's {@code <prefix>.weight, .bias [D]}; records its epsilon. */
     private void layerNorm(String vertex, String prefix, int d) {
-        if (!(layer(vertex) instanceof TokenLayerNorm norm) || norm.getHiddenSize() != d) {
-            throw unexpected(vertex, "a LayerNorm (TokenLayerNorm) of width " + d);
+        if (!(walk.layer(vertex) instanceof TokenLayerNorm norm) || norm.getHiddenSize() != d) {
+            throw walk.unexpected(vertex, "a LayerNorm (TokenLayerNorm) of width " + d);
         }
         epsilons.add(norm.getEpsilon());
         timm.put(prefix + ".weight", param(vertex, TokenLayerNorm.GAMMA).reshape(d).dup());
@@ -265,12 +257,12 @@ final class VitGraphReader {
 
     /** A token-wise Dense {@code W [in, out]} as timm's {@code weight [out, in]}; GELU on the first MLP layer. */
     private void dense(String vertex, String prefix, long in, long out, boolean gelu) {
-        boolean fits = layer(vertex) instanceof TokenDense dense && dense.isHasBias()
+        boolean fits = walk.layer(vertex) instanceof TokenDense dense && dense.isHasBias()
                 && (in < 0 || dense.getInputSize() == in) && (out < 0 || dense.getOutputSize() == out)
                 && (gelu ? dense.getActivation() instanceof ExactGeluActivation
                 : dense.getActivation() instanceof ActivationIdentity);
         if (!fits) {
-            throw unexpected(vertex, "a token-wise Dense (TokenDense) with bias"
+            throw walk.unexpected(vertex, "a token-wise Dense (TokenDense) with bias"
                     + (in > 0 ? ", input width " + in : "") + (out > 0 ? ", output width " + out : "")
                     + (gelu ? " and exact GELU" : " and no activation"));
         }
@@ -282,12 +274,13 @@ final class VitGraphReader {
 
     /** The residual Add reading {@code branch} (past pass-through vertices) and {@code skip}; its name. */
     private String residualAdd(String branch, String skip, String expected) {
-        String add = next(branch, expected);
-        GraphVertex vertex = conf.getVertices().get(add);
-        List<String> inputs = conf.getVertexInputs().get(add).stream().map(this::source).toList();
+        String add = walk.next(branch, expected);
+        GraphVertex vertex = walk.conf().getVertices().get(add);
+        List<String> inputs = walk.conf().getVertexInputs().get(add).stream().map(walk::source).toList();
         if (!(vertex instanceof ElementWiseVertex sum) || sum.getOp() != ElementWiseVertex.Op.Add
-                || !new HashSet<>(inputs).equals(Set.of(source(branch), source(skip))) || inputs.size() != 2) {
-            throw unexpected(add, expected + " of '" + branch + "' and '" + skip + "'");
+                || !new HashSet<>(inputs).equals(Set.of(walk.source(branch), walk.source(skip)))
+                || inputs.size() != 2) {
+            throw walk.unexpected(add, expected + " of '" + branch + "' and '" + skip + "'");
         }
         return add;
     }
@@ -303,65 +296,13 @@ final class VitGraphReader {
 
     // ------------------------------------------------------------------------ walking the graph
 
-    /** The one vertex reading {@code vertex}'s output, past pass-through vertices. */
-    private String next(String vertex, String expected) {
-        return next(vertex, expected, readers -> readers);
-    }
-
-    private String next(String vertex, String expected,
-                        java.util.function.Function<List<String>, List<String>> choose) {
-        List<String> readers = consumersOf(vertex);
-        List<String> chosen = choose.apply(readers);
-        if (chosen.size() != 1) {
-            throw fail(readers.isEmpty() ? "vertex '" + vertex + "' is an output of the graph, where " + expected
-                    + " was expected to follow it" : "vertex '" + vertex + "' feeds " + readers + ", where "
-                    + expected + " was expected");
-        }
-        return chosen.get(0);
-    }
-
-    /** The vertices reading {@code vertex}, with pass-through vertices replaced by what they feed. */
-    private List<String> consumersOf(String vertex) {
-        List<String> out = new ArrayList<>();
-        for (String reader : consumers.getOrDefault(vertex, List.of())) {
-            if (isPassThrough(reader)) {
-                out.addAll(consumersOf(reader));
-            } else {
-                out.add(reader);
-            }
-        }
-        return out;
-    }
-
-    /** The vertex whose value {@code vertex} carries: itself, or for a pass-through vertex its input's. */
-    private String source(String vertex) {
-        return isPassThrough(vertex) ? source(conf.getVertexInputs().get(vertex).get(0)) : vertex;
-    }
-
     /** Dropout layers (identity at inference) and reshape preprocessors (Keras's Reshape to tokens). */
-    private boolean isPassThrough(String vertex) {
-        GraphVertex v = conf.getVertices().get(vertex);
+    private static boolean isPassThrough(GraphVertex v) {
         return v instanceof PreprocessorVertex p && p.getPreProcessor() instanceof ReshapePreprocessor
-                || v instanceof LayerVertex l && l.getLayerConf().getLayer() instanceof DropoutLayer;
-    }
-
-    private Layer layer(String vertex) {
-        return conf.getVertices().get(vertex) instanceof LayerVertex l ? l.getLayerConf().getLayer() : null;
+                || GraphWalk.isDropout(v);
     }
 
     private INDArray param(String vertex, String name) {
         return Parameters.of(graph, vertex).get(name);
-    }
-
-    private IllegalArgumentException unexpected(String vertex, String expected) {
-        GraphVertex v = conf.getVertices().get(vertex);
-        Layer layer = layer(vertex);
-        String type = layer != null ? layer.getClass().getSimpleName() : v == null ? "input"
-                : v.getClass().getSimpleName();
-        return fail("vertex '" + vertex + "' is a " + type + " where " + expected + " was expected");
-    }
-
-    private static IllegalArgumentException fail(String message) {
-        return new IllegalArgumentException(message);
     }
 }

@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.TestArrays;
 import org.sa2vp.backbone.CheckpointOptions;
 import org.sa2vp.backbone.weights.StateDict;
 
@@ -38,12 +39,12 @@ class SwinCheckpointParityTest {
         StateDict reference = SwinFixtures.reference();
         ComputationGraph graph = checkpoint.toGraph();
         INDArray x = SwinFixtures.input();
-        double features = SwinFixtures.maxAbsDiff(SwinTransformer.features(graph, x), reference.get("features"));
+        double features = TestArrays.maxAbsDiff(SwinTransformer.features(graph, x), reference.get("features"));
         assertTrue(features <= TOLERANCE, file + " features max|Δ| " + features);
         if (classes > 0) {
             INDArray logits = SwinTransformer.logits(graph, x);
-            double abs = SwinFixtures.maxAbsDiff(logits, reference.get("logits"));
-            double rel = SwinFixtures.maxRelDiff(logits, reference.get("logits"));
+            double abs = TestArrays.maxAbsDiff(logits, reference.get("logits"));
+            double rel = TestArrays.maxRelDiff(logits, reference.get("logits"));
             System.out.printf("%s 40x40: max|Δ| features %.2e, logits %.2e (relative %.2e)%n", file, features, abs,
                     rel);
             assertTrue(abs <= TOLERANCE, file + " logits max|Δ| " + abs);
@@ -54,7 +55,7 @@ class SwinCheckpointParityTest {
                 .withImageWidth(SwinFixtures.WIDE_WIDTH);
         ComputationGraph wideGraph = SwinTransformer.create(wide);
         checkpoint.assignTo(wideGraph, wide);
-        double wideFeatures = SwinFixtures.maxAbsDiff(SwinTransformer.features(wideGraph, SwinFixtures.wideInput()),
+        double wideFeatures = TestArrays.maxAbsDiff(SwinTransformer.features(wideGraph, SwinFixtures.wideInput()),
                 reference.get("features_wide"));
         System.out.printf("%s 36x68: max|Δ| features %.2e%n", file, wideFeatures);
         assertTrue(wideFeatures <= TOLERANCE, file + " 36x68 features max|Δ| " + wideFeatures);

@@ -1,12 +1,10 @@
 package org.sa2vp.backbone.swin;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.TestFixtures;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.StateDict;
 
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Path;
 
 /**
@@ -25,16 +23,7 @@ public final class SwinFixtures {
     }
 
     public static Path file(String name) {
-        URL url = SwinFixtures.class.getResource("/fixtures/swin/" + name);
-        if (url == null) {
-            throw new IllegalStateException("missing fixture fixtures/swin/" + name
-                    + "; run tools/reference/swin/make_swin_fixtures.py");
-        }
-        try {
-            return Path.of(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return TestFixtures.file("swin", name, "tools/reference/swin/make_swin_fixtures.py");
     }
 
     /** The 40×40 input {@code [2, 3, 40, 40]}. */
@@ -53,14 +42,5 @@ public final class SwinFixtures {
      */
     public static StateDict reference() {
         return NpzReader.readNpz(file("reference.npz"));
-    }
-
-    public static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
-    }
-
-    /** max |a − b| / max |b|. */
-    public static double maxRelDiff(INDArray a, INDArray b) {
-        return maxAbsDiff(a, b) / b.castTo(DataType.DOUBLE).amaxNumber().doubleValue();
     }
 }

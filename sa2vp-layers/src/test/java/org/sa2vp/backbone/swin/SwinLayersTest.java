@@ -10,10 +10,9 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,6 +25,8 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.sa2vp.Float64;
+import org.sa2vp.TestArrays;
 import org.sa2vp.backbone.Backbone;
 import org.sa2vp.backbone.BackboneLayer;
 import org.sa2vp.layers.ClassifierLoss;
@@ -55,23 +56,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * gradients to a trainable layer below it, the SameDiff reference against the FAST runtime, freezing under Adam +
  * weight decay, serialisation, drop path, and the named variants' exact sizes.
  */
+@ExtendWith(Float64.class)
 class SwinLayersTest {
 
     private static final int CLASSES = 3;
     private static final String ADAPTER = "adapt";
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
-
     private static SwinTransformerConfig tiny() {
         return SwinTransformerConfig.builder().inChannels(2).imageHeight(10).imageWidth(14).patchSize(2).embedDim(4)
                 .depths(List.of(2, 2)).numHeads(List.of(1, 2)).windowSize(3).mlpRatio(2.0).numClasses(CLASSES)
@@ -246,7 +235,7 @@ class SwinLayersTest {
         ComputationGraph reference = graph(c, new NoOp(), false, Implementation.SAMEDIFF);
         reference.setParams(fast.params());
         INDArray x = images(c, 3);
-        double logits = SwinFixtures.maxAbsDiff(fast.outputSingle(x), reference.outputSingle(x));
+        double logits = TestArrays.maxAbsDiff(fast.outputSingle(x), reference.outputSingle(x));
         assertTrue(logits < 1e-12, "outputs differ by " + logits);
         fast.setInputs(x);
         fast.setLabels(labels(3));
@@ -255,7 +244,7 @@ class SwinLayersTest {
         reference.setLabels(labels(3));
         reference.computeGradientAndScore();
         assertEquals(fast.score(), reference.score(), 1e-12);
-        double gradients = SwinFixtures.maxAbsDiff(fast.gradient().gradient(), reference.gradient().gradient());
+        double gradients = TestArrays.maxAbsDiff(fast.gradient().gradient(), reference.gradient().gradient());
         System.out.printf("FAST vs SameDiff: max|Δ| outputs %.2e, score %.2e, gradients %.2e%n", logits,
                 Math.abs(fast.score() - reference.score()), gradients);
         assertTrue(gradients < 1e-10, "gradients differ by " + gradients);
@@ -276,9 +265,9 @@ class SwinLayersTest {
             if (p.startsWith(SwinTransformer.HEAD + "_") || p.startsWith(ADAPTER + "_")) {
                 continue;
             }
-            assertEquals(0.0, SwinFixtures.maxAbsDiff(fresh.getParam(p), g.getParam(p)), 0.0, p + " moved");
+            assertEquals(0.0, TestArrays.maxAbsDiff(fresh.getParam(p), g.getParam(p)), 0.0, p + " moved");
         }
-        assertNotEquals(0.0, SwinFixtures.maxAbsDiff(headBefore, g.getParam(SwinTransformer.HEAD + "_W")));
+        assertNotEquals(0.0, TestArrays.maxAbsDiff(headBefore, g.getParam(SwinTransformer.HEAD + "_W")));
     }
 
     @Test
@@ -290,7 +279,7 @@ class SwinLayersTest {
         ModelSerializer.writeModel(g, file, true);
         ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, true);
         INDArray x = images(c, 2);
-        assertEquals(0.0, SwinFixtures.maxAbsDiff(g.outputSingle(x), restored.outputSingle(x)), 0.0);
+        assertEquals(0.0, TestArrays.maxAbsDiff(g.outputSingle(x), restored.outputSingle(x)), 0.0);
         assertEquals(g.getConfiguration().toJson(), restored.getConfiguration().toJson());
         SwinBlock restoredBlock = (SwinBlock) restored.getVertex(SwinTransformer.block(1, 1)).getLayer().conf()
                 .getLayer();
@@ -327,7 +316,7 @@ class SwinLayersTest {
         Nd4j.getRandom().setSeed(99);
         INDArray trained = g.feedForward(new INDArray[]{x}, true).get("block");
         INDArray expected = x.add(attention.mul(expectedMask.reshape(batch, 1, 1)));
-        assertEquals(0.0, SwinFixtures.maxAbsDiff(trained, expected), 1e-12);
+        assertEquals(0.0, TestArrays.maxAbsDiff(trained, expected), 1e-12);
         double kept = expectedMask.gt(0).castTo(DataType.INT).sumNumber().doubleValue();
         assertTrue(kept > 0 && kept < batch, kept + " of " + batch + " samples kept");
         assertEquals(Set.of(0.0, 2.0), new HashSet<>(java.util.Arrays.stream(expectedMask.toDoubleVector()).boxed()

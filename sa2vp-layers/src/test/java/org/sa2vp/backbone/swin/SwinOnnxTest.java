@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.TestArrays;
 import org.sa2vp.backbone.BackboneCheckpoint;
 import org.sa2vp.backbone.Backbones;
 import org.sa2vp.backbone.CheckpointOptions;
@@ -66,9 +67,9 @@ class SwinOnnxTest {
 
         StateDict reference = NpzReader.readNpz(SwinFixtures.file("onnx_reference.npz"));
         INDArray logits = SwinTransformer.logits(checkpoint.toGraph(), SwinFixtures.input());
-        double abs = SwinFixtures.maxAbsDiff(logits, reference.get("logits"));
+        double abs = TestArrays.maxAbsDiff(logits, reference.get("logits"));
         System.out.printf("%s: max|Δ| logits %.2e (relative %.2e)%n", file, abs,
-                SwinFixtures.maxRelDiff(logits, reference.get("logits")));
+                TestArrays.maxRelDiff(logits, reference.get("logits")));
         assertTrue(abs <= TOLERANCE, file + " logits max|Δ| " + abs);
 
         BackboneCheckpoint attached = Backbones.fromOnnx(OnnxModel.read(SwinFixtures.file(file)),

@@ -7,10 +7,9 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
@@ -20,6 +19,8 @@ import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.sa2vp.Float64;
+import org.sa2vp.TestArrays;
 import org.sa2vp.layers.Implementation;
 
 import java.io.File;
@@ -38,20 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * trainable layer below it, which {@code FrozenLayer} would cut off), the SameDiff reference runtime against the
  * fast one, freezing under Adam + weight decay, serialisation, and the named variants' exact sizes.
  */
+@ExtendWith(Float64.class)
 class VisionTransformerLayersTest {
-
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
 
     /** 8×8 images, 2 channels, patch 4 (2×2 grid), width 8, 2 heads, MLP 12, 2 blocks, 3 classes. */
     private static VisionTransformerConfig tiny(boolean classToken, boolean qkvBias) {
@@ -149,7 +138,7 @@ class VisionTransformerLayersTest {
             reference.init();
             reference.setParams(fast.params());
             INDArray x = images(3);
-            assertTrue(VitFixtures.maxAbsDiff(VisionTransformer.logits(fast, x), VisionTransformer.logits(reference, x))
+            assertTrue(TestArrays.maxAbsDiff(VisionTransformer.logits(fast, x), VisionTransformer.logits(reference, x))
                     < 1e-12, "logits differ");
             fast.setInputs(x);
             fast.setLabels(labels(3));
@@ -158,7 +147,7 @@ class VisionTransformerLayersTest {
             reference.setLabels(labels(3));
             reference.computeGradientAndScore();
             assertEquals(fast.score(), reference.score(), 1e-12);
-            double gradientDiff = VitFixtures.maxAbsDiff(fast.gradient().gradient(), reference.gradient().gradient());
+            double gradientDiff = TestArrays.maxAbsDiff(fast.gradient().gradient(), reference.gradient().gradient());
             assertTrue(gradientDiff < 1e-10, "gradients differ by " + gradientDiff);
         }
     }
@@ -180,9 +169,9 @@ class VisionTransformerLayersTest {
             if (p.startsWith(VisionTransformer.HEAD + "_")) {
                 continue;
             }
-            assertEquals(0.0, VitFixtures.maxAbsDiff(fresh.getParam(p), g.getParam(p)), 0.0, p + " moved");
+            assertEquals(0.0, TestArrays.maxAbsDiff(fresh.getParam(p), g.getParam(p)), 0.0, p + " moved");
         }
-        assertNotEquals(0.0, VitFixtures.maxAbsDiff(headBefore.get("W"), g.getParam("head_W")));
+        assertNotEquals(0.0, TestArrays.maxAbsDiff(headBefore.get("W"), g.getParam("head_W")));
     }
 
     @Test
@@ -194,7 +183,7 @@ class VisionTransformerLayersTest {
         ModelSerializer.writeModel(g, file, true);
         ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, true);
         INDArray x = images(2);
-        assertEquals(0.0, VitFixtures.maxAbsDiff(VisionTransformer.logits(g, x), VisionTransformer.logits(restored, x)),
+        assertEquals(0.0, TestArrays.maxAbsDiff(VisionTransformer.logits(g, x), VisionTransformer.logits(restored, x)),
                 0.0);
         assertEquals(g.getConfiguration().toJson(), restored.getConfiguration().toJson());
     }

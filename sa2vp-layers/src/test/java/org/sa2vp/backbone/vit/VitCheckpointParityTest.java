@@ -6,6 +6,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.TestArrays;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.StateDict;
 
@@ -43,8 +44,8 @@ class VitCheckpointParityTest {
         ComputationGraph graph = checkpoint.toGraph();
         StateDict reference = VitFixtures.reference();
         INDArray x = VitFixtures.input();
-        double features = VitFixtures.maxAbsDiff(VisionTransformer.features(graph, x), reference.get("features"));
-        double logits = VitFixtures.maxAbsDiff(VisionTransformer.logits(graph, x), reference.get("logits"));
+        double features = TestArrays.maxAbsDiff(VisionTransformer.features(graph, x), reference.get("features"));
+        double logits = TestArrays.maxAbsDiff(VisionTransformer.logits(graph, x), reference.get("logits"));
         System.out.printf("%s: max|Δ| features %.2e, logits %.2e%n", file, features, logits);
         assertTrue(features <= TOLERANCE, file + " features max|Δ| " + features);
         assertTrue(logits <= TOLERANCE, file + " logits max|Δ| " + logits);
@@ -95,7 +96,7 @@ class VitCheckpointParityTest {
         INDArray logits = VisionTransformer.logits(half.toGraph(), x);
         assertArrayEquals(VisionTransformer.logits(reference.toGraph(), x).data().asFloat(), logits.data().asFloat());
         StateDict torch = NpzReader.readNpz(VitFixtures.file("pth/reference_float16.npz"));
-        double difference = VitFixtures.maxAbsDiff(logits, torch.get("logits"));
+        double difference = TestArrays.maxAbsDiff(logits, torch.get("logits"));
         System.out.printf("timm_float16.pth: max|Δ| logits against torch %.2e%n", difference);
         assertTrue(difference <= 1e-6, "logits max|Δ| " + difference);
     }
@@ -113,9 +114,9 @@ class VitCheckpointParityTest {
                 getClass().getResource("/fixtures/keras/vit_tiny_reference.npz").toURI()));
         INDArray nchw = reference.get("input").permute(0, 3, 1, 2).dup('c');
         ComputationGraph graph = checkpoint.toGraph();
-        double features = VitFixtures.maxAbsDiff(VisionTransformer.features(graph, nchw),
+        double features = TestArrays.maxAbsDiff(VisionTransformer.features(graph, nchw),
                 reference.get("class_token_features"));
-        double logits = VitFixtures.maxAbsDiff(VisionTransformer.logits(graph, nchw), reference.get("logits"));
+        double logits = TestArrays.maxAbsDiff(VisionTransformer.logits(graph, nchw), reference.get("logits"));
         System.out.printf("vit_tiny.h5: max|Δ| features %.2e, logits %.2e%n", features, logits);
         assertTrue(features <= TOLERANCE && logits <= TOLERANCE, "features " + features + ", logits " + logits);
     }
@@ -127,7 +128,7 @@ class VitCheckpointParityTest {
         assertEquals(0, checkpoint.config().getNumClasses());
         ComputationGraph graph = checkpoint.toGraph();
         assertNull(graph.getVertex(VisionTransformer.HEAD));
-        double features = VitFixtures.maxAbsDiff(VisionTransformer.features(graph, VitFixtures.input()),
+        double features = TestArrays.maxAbsDiff(VisionTransformer.features(graph, VitFixtures.input()),
                 VitFixtures.reference().get("features"));
         assertTrue(features <= TOLERANCE, "features max|Δ| " + features);
     }
@@ -145,7 +146,7 @@ class VitCheckpointParityTest {
         INDArray freshHead = graph.getParam(VisionTransformer.HEAD + "_W").dup();
         checkpoint.assignTo(graph, probe);
         assertEquals(freshHead, graph.getParam(VisionTransformer.HEAD + "_W"));
-        double features = VitFixtures.maxAbsDiff(VisionTransformer.features(graph, VitFixtures.input()),
+        double features = TestArrays.maxAbsDiff(VisionTransformer.features(graph, VitFixtures.input()),
                 VitFixtures.reference().get("features"));
         assertTrue(features <= TOLERANCE, "features max|Δ| " + features);
     }
@@ -161,9 +162,9 @@ class VitCheckpointParityTest {
         ComputationGraph graph = checkpoint.toGraph();
         StateDict resized = org.sa2vp.backbone.weights.NpzReader.readNpz(VitFixtures.file("resized48.npz"));
         INDArray expectedPositions = resized.get(positionKey);
-        double positions = VitFixtures.maxAbsDiff(VisionTransformer.positionEmbedding(graph),
+        double positions = TestArrays.maxAbsDiff(VisionTransformer.positionEmbedding(graph),
                 expectedPositions.reshape(expectedPositions.size(1), expectedPositions.size(2)));
-        double logits = VitFixtures.maxAbsDiff(VisionTransformer.logits(graph, resized.get("input48")),
+        double logits = TestArrays.maxAbsDiff(VisionTransformer.logits(graph, resized.get("input48")),
                 resized.get(logitsKey));
         System.out.printf("resize %s: max|Δ| position embedding %.2e, logits %.2e%n", alignment, positions, logits);
         assertTrue(positions <= 1e-6, "position embedding max|Δ| " + positions);

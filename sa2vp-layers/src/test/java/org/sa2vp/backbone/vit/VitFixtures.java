@@ -1,13 +1,11 @@
 package org.sa2vp.backbone.vit;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sa2vp.TestFixtures;
 import org.sa2vp.backbone.weights.NpzReader;
 import org.sa2vp.backbone.weights.SafetensorsReader;
 import org.sa2vp.backbone.weights.StateDict;
 
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -25,16 +23,7 @@ public final class VitFixtures {
     }
 
     public static Path file(String name) {
-        URL url = VitFixtures.class.getResource("/fixtures/vit/" + name);
-        if (url == null) {
-            throw new IllegalStateException("missing fixture fixtures/vit/" + name
-                    + "; run tools/reference/vit/make_vit_fixtures.py");
-        }
-        try {
-            return Path.of(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return TestFixtures.file("vit", name, "tools/reference/vit/make_vit_fixtures.py");
     }
 
     /** The model input {@code [2, 3, 32, 32]}. */
@@ -58,9 +47,5 @@ public final class VitFixtures {
 
     public static Map<String, INDArray> safetensors(String name) {
         return SafetensorsReader.read(file(name)).tensors();
-    }
-
-    public static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
     }
 }

@@ -1,5 +1,6 @@
 package org.sa2vp.backbone.weights;
 
+import org.sa2vp.TestArrays;
 import org.sa2vp.backbone.vit.VitFixtures;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -53,7 +54,7 @@ class OnnxRuntimeSanityTest {
         // Our ViT graph, built from the same file's initializers (heads read from the graph), against ORT.
         INDArray ours = org.sa2vp.backbone.vit.VisionTransformer.logits(org.sa2vp.backbone.vit.VitCheckpoint.read(
                 VitFixtures.file(onnx), org.sa2vp.backbone.vit.VitCheckpoint.Options.defaults()).toGraph(), input);
-        double oursVsOrt = VitFixtures.maxAbsDiff(ours, org.nd4j.linalg.factory.Nd4j.createFromArray(logits));
+        double oursVsOrt = TestArrays.maxAbsDiff(ours, org.nd4j.linalg.factory.Nd4j.createFromArray(logits));
         System.out.printf("%s: max|ORT - torch| %.2e, max|DL4J - ORT| %.2e%n", onnx, maxDiff, oursVsOrt);
         assertTrue(oursVsOrt <= 1e-4, onnx + ": max |DL4J - ORT| = " + oursVsOrt);
     }

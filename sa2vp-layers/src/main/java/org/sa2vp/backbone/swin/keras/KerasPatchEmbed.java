@@ -55,13 +55,9 @@ public class KerasPatchEmbed extends KerasSwinLayer {
         if (!(input instanceof InputType.InputTypeConvolutional image)) {
             throw unsupported("input must be images [batch, height, width, channels], got " + input);
         }
-        try {
-            return new SwinPatchEmbedding.Builder().inChannels((int) image.getChannels())
-                    .imageSize((int) image.getHeight(), (int) image.getWidth()).patchSize(patchSize)
-                    .hiddenSize(features).layerNormEps(LAYER_NORM_EPS).build();
-        } catch (IllegalArgumentException e) {
-            throw unsupported(e.getMessage());
-        }
+        return checked(() -> new SwinPatchEmbedding.Builder().inChannels((int) image.getChannels())
+                .imageSize((int) image.getHeight(), (int) image.getWidth()).patchSize(patchSize).hiddenSize(features)
+                .layerNormEps(LAYER_NORM_EPS).build());
     }
 
     @Override

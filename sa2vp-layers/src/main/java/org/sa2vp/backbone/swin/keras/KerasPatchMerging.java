@@ -45,17 +45,9 @@ public class KerasPatchMerging extends KerasSwinLayer {
 
     @Override
     BackboneLayer build(InputType input) throws UnsupportedKerasConfigurationException {
-        long tokens = tokens(input, -1);
-        if (tokens > 0 && tokens != (long) grid[0] * grid[1]) {
-            throw unsupported("image_shape " + grid[0] + "x" + grid[1] + " does not match the input's " + tokens
-                    + " tokens");
-        }
-        try {
-            return new PatchMerging.Builder().hiddenSize((int) ((InputType.InputTypeRecurrent) input).getSize())
-                    .grid(grid[0], grid[1]).layerNormEps(LAYER_NORM_EPS).build();
-        } catch (IllegalArgumentException e) {
-            throw unsupported(e.getMessage());
-        }
+        requireGrid(input, grid);
+        return checked(() -> new PatchMerging.Builder().hiddenSize((int) ((InputType.InputTypeRecurrent) input)
+                .getSize()).grid(grid[0], grid[1]).layerNormEps(LAYER_NORM_EPS).build());
     }
 
     @Override

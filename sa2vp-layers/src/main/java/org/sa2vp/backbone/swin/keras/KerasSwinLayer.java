@@ -7,9 +7,11 @@ import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfig
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sa2vp.backbone.BackboneLayer;
 import org.sa2vp.backbone.weights.StateDict;
+import org.sa2vp.backbone.weights.keras.KerasConfig;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * A Keras Swin layer with one input that becomes one of the Swin family's layers. The layer is built when DL4J
@@ -48,14 +50,11 @@ abstract class KerasSwinLayer extends KerasLayer {
     @Override
     public InputType getOutputType(InputType... inputType)
             throws InvalidKerasConfigurationException, UnsupportedKerasConfigurationException {
-        if (inputType.length != 1) {
-            throw new InvalidKerasConfigurationException(kerasClass() + " '" + layerName + "': expected 1 input, got "
-                    + inputType.length);
-        }
-        BackboneLayer built = build(inputType[0]);
+        InputType input = KerasConfig.singleInput(kerasClass(), layerName, inputType);
+        BackboneLayer built = build(input);
         built.setLayerName(layerName);
         layer = built;
-        return built.getOutputType(-1, layerInput(inputType[0]));
+        return built.getOutputType(-1, layerInput(input));
     }
 
     @Override
@@ -112,6 +111,24 @@ abstract class KerasSwinLayer extends KerasLayer {
                     + "], got " + input);
         }
         return rnn.getTimeSeriesLength();
+    }
+
+    /** Checks that a token-map input type has the tokens of the {@code image_shape} {@code grid}. */
+    void requireGrid(InputType input, int[] grid) throws UnsupportedKerasConfigurationException {
+        long tokens = tokens(input, -1);
+        if (tokens > 0 && tokens != (long) grid[0] * grid[1]) {
+            throw unsupported("image_shape " + grid[0] + "x" + grid[1] + " does not match the input's " + tokens
+                    + " tokens");
+        }
+    }
+
+    /** The layer {@code builder} builds; a configuration its builder refuses is unsupported, in the builder's words. */
+    BackboneLayer checked(Supplier<BackboneLayer> builder) throws UnsupportedKerasConfigurationException {
+        try {
+            return builder.get();
+        } catch (IllegalArgumentException e) {
+            throw unsupported(e.getMessage());
+        }
     }
 
     UnsupportedKerasConfigurationException unsupported(String what) {

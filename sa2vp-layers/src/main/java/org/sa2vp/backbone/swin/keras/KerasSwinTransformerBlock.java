@@ -64,23 +64,15 @@ public class KerasSwinTransformerBlock extends KerasSwinLayer {
 
     @Override
     BackboneLayer build(InputType input) throws UnsupportedKerasConfigurationException {
-        long tokens = tokens(input, -1);
+        requireGrid(input, grid);
         int width = (int) ((InputType.InputTypeRecurrent) input).getSize();
-        if (tokens > 0 && tokens != (long) grid[0] * grid[1]) {
-            throw unsupported("image_shape " + grid[0] + "x" + grid[1] + " does not match the input's " + tokens
-                    + " tokens");
-        }
         if (scale instanceof Number s && heads > 0 && Math.abs(s.doubleValue() - Math.pow((double) width / heads,
                 -0.5)) > 1e-6) {
             throw unsupported("scale " + s + " is not supported, only (width/heads)^-0.5");
         }
-        try {
-            return new SwinBlock.Builder().hiddenSize(width).numHeads(heads).mlpSize((int) (width * ratio))
-                    .grid(grid[0], grid[1]).windowSize(window).shiftSize(shift).layerNormEps(LAYER_NORM_EPS)
-                    .qkvBias(useBias).build();
-        } catch (IllegalArgumentException e) {
-            throw unsupported(e.getMessage());
-        }
+        return checked(() -> new SwinBlock.Builder().hiddenSize(width).numHeads(heads).mlpSize((int) (width * ratio))
+                .grid(grid[0], grid[1]).windowSize(window).shiftSize(shift).layerNormEps(LAYER_NORM_EPS)
+                .qkvBias(useBias).build());
     }
 
     @Override

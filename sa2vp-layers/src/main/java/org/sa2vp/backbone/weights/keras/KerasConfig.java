@@ -1,5 +1,6 @@
 package org.sa2vp.backbone.weights.keras;
 
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -52,6 +53,21 @@ public final class KerasConfig {
                     + " must be an integer, got " + value);
         }
         return n.intValue();
+    }
+
+    /**
+     * The one input type of a layer that takes one.
+     *
+     * @param kerasClass the layer's Keras class, for the message
+     * @throws InvalidKerasConfigurationException "CLASS 'layer': expected 1 input, got N"
+     */
+    public static InputType singleInput(String kerasClass, String layer, InputType... inputType)
+            throws InvalidKerasConfigurationException {
+        if (inputType.length != 1) {
+            throw new InvalidKerasConfigurationException(kerasClass + " '" + layer + "': expected 1 input, got "
+                    + inputType.length);
+        }
+        return inputType[0];
     }
 
     /** The weight, checked to have the given shape (-1 matches any size). */

@@ -48,18 +48,15 @@ public class KerasLayerNormalization extends KerasLayer {
     @Override
     public InputType getOutputType(InputType... inputType)
             throws InvalidKerasConfigurationException, UnsupportedKerasConfigurationException {
-        if (inputType.length != 1) {
-            throw new InvalidKerasConfigurationException("LayerNormalization '" + layerName
-                    + "': expected 1 input, got " + inputType.length);
-        }
+        InputType input = KerasConfig.singleInput(KERAS_CLASS, layerName, inputType);
         Object single = axis instanceof List<?> list && list.size() == 1 ? list.get(0) : axis;
         boolean lastAxis = single == null || single instanceof Number n && (n.intValue() == -1 || n.intValue() == 2);
         if (!lastAxis) {
             throw new UnsupportedKerasConfigurationException("LayerNormalization '" + layerName + "': axis " + axis
                     + " is not supported, only the channel axis (-1) of [batch, tokens, channels]");
         }
-        tokenLayerNorm().setNIn(inputType[0], false);
-        return tokenLayerNorm().getOutputType(-1, inputType[0]);
+        tokenLayerNorm().setNIn(input, false);
+        return tokenLayerNorm().getOutputType(-1, input);
     }
 
     @Override

@@ -30,12 +30,9 @@ abstract class KerasSingleWeightLayer extends KerasLayer {
     @Override
     public InputType getOutputType(InputType... inputType)
             throws InvalidKerasConfigurationException, UnsupportedKerasConfigurationException {
-        if (inputType.length != 1) {
-            throw new InvalidKerasConfigurationException(kerasClass() + " '" + layerName + "': expected 1 input, got "
-                    + inputType.length);
-        }
-        layer.setNIn(inputType[0], false);
-        return layer.getOutputType(-1, inputType[0]);
+        InputType input = KerasConfig.singleInput(kerasClass(), layerName, inputType);
+        layer.setNIn(input, false);
+        return layer.getOutputType(-1, input);
     }
 
     @Override

@@ -3,7 +3,6 @@ package org.sa2vp.backbone.swin.keras;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sa2vp.backbone.BackboneCheckpoint;
@@ -27,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.sa2vp.model.AttachAssertions.floats;
+import static org.sa2vp.TestArrays.maxAbsDiff;
 
 /**
  * A Keras {@code .h5} Swin (the tfjs-written {@code swin_tiny.h5}) as a Swin checkpoint file: {@code Backbones.read}
@@ -113,7 +113,4 @@ class KerasSwinCheckpointTest {
                         () -> VitCheckpoint.read(h5, VitCheckpoint.Options.defaults())).getMessage());
     }
 
-    private static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
-    }
 }

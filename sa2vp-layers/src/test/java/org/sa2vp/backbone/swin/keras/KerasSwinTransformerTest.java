@@ -1,14 +1,13 @@
 package org.sa2vp.backbone.swin.keras;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sa2vp.TestFixtures;
+import org.sa2vp.TestGraphs;
 import org.sa2vp.backbone.swin.LayerNormMeanPooling;
 import org.sa2vp.backbone.swin.PatchMerging;
 import org.sa2vp.backbone.swin.SwinBlock;
@@ -16,7 +15,6 @@ import org.sa2vp.backbone.swin.SwinPatchEmbedding;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.keras.KerasVisionTransformer;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -27,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sa2vp.TestArrays.maxAbsDiff;
 
 /**
  * {@link KerasSwinTransformer#importModel} on the tfjs-written {@code swin_tiny.h5} (tools/reference/keras: 2 stages
@@ -34,8 +33,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * against tfjs's logits and features, and the loader's one-line errors, worded as the ViT loader's.
  */
 class KerasSwinTransformerTest {
-
-    private static final String FIXTURES = "/fixtures/keras/";
 
     private static Path h5;
     private static Map<String, INDArray> reference;
@@ -51,12 +48,8 @@ class KerasSwinTransformerTest {
         graph = KerasSwinTransformer.importModel(h5);
     }
 
-    static Path fixture(String name) throws Exception {
-        return Path.of(KerasSwinTransformerTest.class.getResource(FIXTURES + name).toURI());
-    }
-
-    private static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    static Path fixture(String name) {
+        return TestFixtures.file("keras", name, "tools/reference/keras/make_fixture.sh");
     }
 
     @Test
@@ -90,14 +83,7 @@ class KerasSwinTransformerTest {
 
     @Test
     void modelSerializerRoundTripKeepsOutputs() throws Exception {
-        File file = dir.resolve("swin_tiny.zip").toFile();
-        ModelSerializer.writeModel(graph, file, false);
-        ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, false);
-        ComputationGraphConfiguration configuration = graph.getConfiguration();
-        assertEquals(configuration, ComputationGraphConfiguration.fromJson(configuration.toJson()));
-        assertEquals(graph.params(), restored.params());
-        INDArray input = reference.get("input");
-        assertEquals(graph.outputSingle(input), restored.outputSingle(input));
+        TestGraphs.assertModelSerializerRoundTrip(graph, dir, "swin_tiny.zip", reference.get("input"));
     }
 
     @Test

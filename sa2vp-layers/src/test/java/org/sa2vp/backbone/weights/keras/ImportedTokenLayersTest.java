@@ -6,9 +6,8 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,6 +15,7 @@ import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.sa2vp.Float64;
 import org.sa2vp.layers.Implementation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,25 +29,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * on every parameter (the first TokenDense's weight gradient also checks every later layer's input gradient), with
  * attention dropout active under a fixed seed; and the SAMEDIFF reference runtimes against the FAST ones.
  */
+@ExtendWith(Float64.class)
 class ImportedTokenLayersTest {
 
     private static final int TOKENS = 3;
     private static final int WIDTH = 4;
     private static final int CLASSES = 3;
     private static final long SEED = 42;
-
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
 
     /** The chain with random parameters (the same for both implementations): heads 2, keyDim 3, valueDim 2. */
     private static ComputationGraph chain(Implementation implementation, double attentionDropout) {

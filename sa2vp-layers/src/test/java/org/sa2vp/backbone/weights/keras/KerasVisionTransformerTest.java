@@ -1,13 +1,11 @@
 package org.sa2vp.backbone.weights.keras;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.modelimport.keras.Hdf5Archive;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
-import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,10 +13,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sa2vp.TestFixtures;
+import org.sa2vp.TestGraphs;
 import org.sa2vp.backbone.weights.CheckpointException;
 import org.sa2vp.backbone.weights.StateDict;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sa2vp.TestArrays.maxAbsDiff;
 
 /**
  * The Keras {@code .h5} ViT written by {@code tools/reference/keras} (pure-JS tfjs 4.22 → h5py), imported through
@@ -40,7 +40,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KerasVisionTransformerTest {
 
-    private static final String FIXTURES = "/fixtures/keras/";
     private static final int DIM = 32;
 
     private static Path h5;
@@ -57,12 +56,8 @@ class KerasVisionTransformerTest {
         graph = KerasVisionTransformer.importModel(h5);
     }
 
-    private static Path fixture(String name) throws Exception {
-        return Path.of(KerasVisionTransformerTest.class.getResource(FIXTURES + name).toURI());
-    }
-
-    private static double maxAbsDiff(INDArray a, INDArray b) {
-        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    private static Path fixture(String name) {
+        return TestFixtures.file("keras", name, "tools/reference/keras/make_fixture.sh");
     }
 
     @Test
@@ -83,15 +78,7 @@ class KerasVisionTransformerTest {
 
     @Test
     void modelSerializerRoundTripKeepsOutputs() throws Exception {
-        File file = dir.resolve("vit_tiny.zip").toFile();
-        ModelSerializer.writeModel(graph, file, false);
-        ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, false);
-
-        ComputationGraphConfiguration configuration = graph.getConfiguration();
-        assertEquals(configuration, ComputationGraphConfiguration.fromJson(configuration.toJson()));
-        assertEquals(graph.params(), restored.params());
-        INDArray input = reference.get("input");
-        assertEquals(graph.outputSingle(input), restored.outputSingle(input));
+        TestGraphs.assertModelSerializerRoundTrip(graph, dir, "vit_tiny.zip", reference.get("input"));
     }
 
     @Test
