@@ -309,9 +309,12 @@ public class SwinBlock extends BackboneLayer {
             SwinBlock c = config();
             c.validateInput(input);
             int batch = (int) input.size(0);
+            // A view of the input when it is c-ordered (the kernel only reads it and backward does not): no copy of
+            // the whole map in the layer's cache.
             SwinBlockKernel.Result r = SwinBlockKernel.forward(
-                    input.dup('c').reshape('c', batch * input.size(1), input.size(2)), weights(weights()), c.windows(),
-                    c.getPromptTokens(), c.getNumHeads(), batch, c.getLayerNormEps(), c.getDropPath(), training);
+                    input.reshape('c', batch * input.size(1), input.size(2)), weights(weights()), c.windows(),
+                    c.getPromptTokens(), c.getNumHeads(), batch, c.getLayerNormEps(), c.getDropPath(), training,
+                    trainableGradients());
             cache = r.cache();
             return r.output().reshape('c', input.shape());
         }
