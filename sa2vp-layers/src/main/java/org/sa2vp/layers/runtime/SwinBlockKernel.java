@@ -53,7 +53,8 @@ public final class SwinBlockKernel {
     }
 
     /**
-     * @param x         tokens {@code [B·(P+T), D]}: per image its P global tokens, then its map
+     * @param x         tokens {@code [B·(P+T), D]}: per image its P global tokens, then its map; in training it must
+     *                  stay unchanged until {@link #backward} has run (a layer's input does), as the cache refers to it
      * @param windows   the block's window layout (map, window, shift)
      * @param globals   P, tokens in front of the map that join every window's attention (VPT's prompts on Swin, see
      *                  {@link ShiftedWindows#partition(INDArray, int, int, double)}): no position bias, never masked,
@@ -79,7 +80,8 @@ public final class SwinBlockKernel {
             BlockWeights g = gradients == null ? null : gradients.block();
             AttentionWeights ga = g == null ? null : g.attention();
             boolean qkvWeights = ga == null || ga.queryW() != null || ga.keyW() != null || ga.valueW() != null;
-            Cache kept = new Cache(windows, batch, globals, c.norm1().kept(keep),
+            // LN1's normalised copy is not kept: backward recomputes it from x, which the caller keeps (see above).
+            Cache kept = new Cache(windows, batch, globals, c.norm1().fromInput(x, keep),
                     qkvWeights ? keep.apply(c.windowed()) : null, keep.apply(c.qkvW()), c.attention().kept(keep),
                     ga == null || ga.outW() != null ? keep.apply(c.merged()) : null, keep.apply(c.attentionPath()),
                     c.norm2().kept(keep), g == null || g.fc1W() != null ? keep.apply(c.normed2()) : null,
