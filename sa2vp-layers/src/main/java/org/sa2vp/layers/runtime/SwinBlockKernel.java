@@ -66,6 +66,17 @@ public final class SwinBlockKernel {
      */
     public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int globals, int heads, int batch,
                                  double eps, double dropPath, boolean training, Weights gradients) {
+        return forward(x, w, windows, globals, heads, batch, eps, dropPath, training, gradients, null);
+    }
+
+    /**
+     * As above; in training the output {@code [B·(P+T), D]} (which backward does not read) is copied out of scratch
+     * by {@code keepOutput} (null: into the caller's workspace, as the cache): a layer passes the copy into the
+     * network's activations, which saves the cache a matrix per block and the layer a copy.
+     */
+    public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int globals, int heads, int batch,
+                                 double eps, double dropPath, boolean training, Weights gradients,
+                                 UnaryOperator<INDArray> keepOutput) {
         if (!training) {
             return compute(x, w, windows, globals, heads, batch, eps, dropPath, false);
         }
@@ -87,7 +98,7 @@ public final class SwinBlockKernel {
                     c.norm2().kept(keep), g == null || g.fc1W() != null ? keep.apply(c.normed2()) : null,
                     keep.apply(c.preActivation()), g == null || g.fc2W() != null ? keep.apply(c.hidden()) : null,
                     keep.apply(c.mlpPath()));
-            return new Result(keep.apply(r.output()), kept);
+            return new Result((keepOutput == null ? keep : keepOutput).apply(r.output()), kept);
         }
     }
 
