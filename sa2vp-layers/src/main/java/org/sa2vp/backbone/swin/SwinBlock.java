@@ -26,6 +26,7 @@ import org.sa2vp.layers.runtime.SwinBlockKernel;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * One Swin Transformer block on a token map {@code [B, H·W, D]} of {@code gridHeight × gridWidth} tokens
@@ -306,12 +307,21 @@ public class SwinBlock extends BackboneLayer {
 
         @Override
         protected INDArray forward(INDArray input, boolean training) {
+            return forward(input, training, null);
+        }
+
+        @Override
+        protected INDArray forward(INDArray input, boolean training, UnaryOperator<INDArray> keepOutput) {
             SwinBlock c = config();
             c.validateInput(input);
             int batch = (int) input.size(0);
+            // A view of the input when it is c-ordered, no copy of the whole map in the layer's cache: the kernel only
+            // reads it, and backward's LN1 reads it again, which holds as DL4J keeps a layer's input until backward.
             SwinBlockKernel.Result r = SwinBlockKernel.forward(
-                    input.dup('c').reshape('c', batch * input.size(1), input.size(2)), weights(weights()), c.windows(),
-                    c.getPromptTokens(), c.getNumHeads(), batch, c.getLayerNormEps(), c.getDropPath(), training);
+                    input.reshape('c', batch * input.size(1), input.size(2)), weights(weights()), c.windows(),
+                    c.getPromptTokens(), c.getNumHeads(), batch, c.getLayerNormEps(), c.getDropPath(), training,
+                    trainableGradients(), keepOutput == null ? null
+                            : out -> keepOutput.apply(out.reshape('c', input.shape())));
             cache = r.cache();
             return r.output().reshape('c', input.shape());
         }

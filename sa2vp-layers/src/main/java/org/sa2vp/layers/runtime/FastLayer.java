@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Runtime of a single-input SA2VP layer computed by hand-written kernels; the layer counterpart of
@@ -29,6 +30,16 @@ public abstract class FastLayer extends SameDiffLayer {
 
     /** Output for {@code input} ({@code [B, T, D]}); keeps what {@link #backward} needs. Detached arrays. */
     protected abstract INDArray forward(INDArray input, boolean training);
+
+    /**
+     * As {@link #forward(INDArray, boolean)}, handing the output to {@code keepOutput} (which copies it where the
+     * network keeps activations) and returning what that returns. A runtime whose kernel computes in
+     * {@link KernelWorkspaces#scratch()} overrides it to pass {@code keepOutput} to the kernel, so the output goes
+     * straight from scratch to the network's workspace instead of through this layer's cache as well.
+     */
+    protected INDArray forward(INDArray input, boolean training, UnaryOperator<INDArray> keepOutput) {
+        return keepOutput.apply(forward(input, training));
+    }
 
     /** Input gradient for the last forward; adds parameter gradients into {@link #gradientViews()}. */
     protected abstract INDArray backward(INDArray epsilon);
@@ -48,7 +59,8 @@ public abstract class FastLayer extends SameDiffLayer {
         // Intermediate tensors live in kernel workspaces (see KernelWorkspaces): in training this layer's cache,
         // kept until backward; in inference a shared one reset at every call. The output is copied to DL4J's.
         if (training) {
-            INDArray result = layerCache.forward(ws -> workspaceMgr.dup(ArrayType.ACTIVATIONS, forward(input, true)));
+            INDArray result = layerCache.forward(ws -> forward(input, true,
+                    out -> workspaceMgr.dup(ArrayType.ACTIVATIONS, out)));
             cachedInput = input;
             cachedTraining = true;
             return result;

@@ -16,11 +16,45 @@ public final class LayerNormKernel {
     private LayerNormKernel() {
     }
 
-    /** What the backward pass needs: the normalised input {@code [N, D]} and 1/σ {@code [N, 1]}. */
-    public record Cache(INDArray normalised, INDArray inverseStd) {
+    /**
+     * What the backward pass needs: 1/σ {@code [N, 1]} and either the normalised input {@code [N, D]} or, when
+     * {@code normalised} is null, the input itself {@code [N, D]} (see {@link #fromInput}).
+     */
+    public record Cache(INDArray normalised, INDArray inverseStd, INDArray input) {
+        public Cache(INDArray normalised, INDArray inverseStd) {
+            this(normalised, inverseStd, null);
+        }
+
         /** This cache with its arrays passed through {@code keep} (see {@link KernelWorkspaces#keeper}). */
         Cache kept(java.util.function.UnaryOperator<INDArray> keep) {
-            return new Cache(keep.apply(normalised), keep.apply(inverseStd));
+            return new Cache(keep.apply(normalised), keep.apply(inverseStd), keep.apply(input));
+        }
+
+        /**
+         * This cache without its normalised copy, which backward recomputes from {@code input} (the array that was
+         * normalised, which the caller keeps valid until backward anyway, e.g. a layer's input): one matrix less to
+         * keep per LayerNorm, for one extra pass over the input in backward. {@code input} is referenced, not copied.
+         */
+        Cache fromInput(INDArray input, java.util.function.UnaryOperator<INDArray> keep) {
+            return new Cache(null, keep.apply(inverseStd), input);
+        }
+
+        /** x̂ {@code [N, D]}: the kept copy, or (x − mean(x))·(1/σ) row by row, as {@link #normalise} computed it. */
+        INDArray normalisedInput() {
+            if (normalised != null) {
+                return normalised;
+            }
+            int d = Math.toIntExact(input.size(1));
+            INDArray out = Nd4j.createUninitialized(input.dataType(), input.size(0), d);
+            ChunkedMap.mapRows((in, o) -> {
+                double[] x = in[0];
+                double mean = KernelMath.sum(x, d) / d;
+                double inverseStd = in[1][0];
+                for (int j = 0; j < d; j++) {
+                    o[0][j] = (x[j] - mean) * inverseStd;
+                }
+            }, new INDArray[]{input, inverseStd}, new INDArray[]{out});
+            return out;
         }
     }
 
@@ -74,7 +108,7 @@ public final class LayerNormKernel {
     public static INDArray backward(INDArray dy, Cache cache, INDArray gamma, INDArray dGamma, INDArray dBeta) {
         long n = dy.size(0);
         int d = Math.toIntExact(dy.size(1));
-        INDArray xhat = cache.normalised();
+        INDArray xhat = cache.normalisedInput();
         if (dGamma != null) {
             dGamma.addi(dy.mul(xhat).sum(0).reshape(dGamma.shape()));
         }

@@ -1,8 +1,11 @@
 package org.sa2vp.layers.runtime;
 
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.function.UnaryOperator;
 
 /**
  * A Swin Transformer block on a token matrix {@code [B·T, D]} (T = H·W tokens of a map, row-major), forward and
@@ -35,7 +38,10 @@ public final class SwinBlockKernel {
         public static final Weights FROZEN = new Weights(BlockWeights.FROZEN, null);
     }
 
-    /** What {@link #backward} needs of a forward pass. */
+    /**
+     * What {@link #backward} needs of a forward pass; {@code windowed}, {@code merged}, {@code normed2} and
+     * {@code hidden} (the inputs of the weight GEMMs) are null when their weights are frozen.
+     */
     public record Cache(ShiftedWindows windows, int batch, int globals, LayerNormKernel.Cache norm1, INDArray windowed,
                         INDArray qkvW, AttentionKernel.Cache attention, INDArray merged, INDArray attentionPath,
                         LayerNormKernel.Cache norm2, INDArray normed2, INDArray preActivation, INDArray hidden,
@@ -46,22 +52,58 @@ public final class SwinBlockKernel {
     public record Result(INDArray output, Cache cache) {
     }
 
-    /** The block on map tokens only (no global tokens). */
-    public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int heads, int batch, double eps,
-                                 double dropPath, boolean training) {
-        return forward(x, w, windows, 0, heads, batch, eps, dropPath, training);
+    /**
+     * @param x         tokens {@code [B·(P+T), D]}: per image its P global tokens, then its map; in training it must
+     *                  stay unchanged until {@link #backward} has run (a layer's input does), as the cache refers to it
+     * @param windows   the block's window layout (map, window, shift)
+     * @param globals   P, tokens in front of the map that join every window's attention (VPT's prompts on Swin, see
+     *                  {@link ShiftedWindows#partition(INDArray, int, int, double)}): no position bias, never masked,
+     *                  their attention outputs averaged over the image's windows; LayerNorms and MLP as any token
+     * @param dropPath  stochastic depth rate of this block; applied only when training
+     * @param gradients the gradient record {@link #backward} will get (null: not known, keep everything): in training
+     *                  the pass runs in {@link KernelWorkspaces#scratch()} and only what backward reads is copied into
+     *                  the caller's workspace, the inputs of the weight GEMMs only for weights whose entry is non-null
+     */
+    public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int globals, int heads, int batch,
+                                 double eps, double dropPath, boolean training, Weights gradients) {
+        return forward(x, w, windows, globals, heads, batch, eps, dropPath, training, gradients, null);
     }
 
     /**
-     * @param x        tokens {@code [B·(P+T), D]}: per image its P global tokens, then its map
-     * @param windows  the block's window layout (map, window, shift)
-     * @param globals  P, tokens in front of the map that join every window's attention (VPT's prompts on Swin, see
-     *                 {@link ShiftedWindows#partition(INDArray, int, int, double)}): no position bias, never masked,
-     *                 their attention outputs averaged over the image's windows; LayerNorms and MLP as any token
-     * @param dropPath stochastic depth rate of this block; applied only when training
+     * As above; in training the output {@code [B·(P+T), D]} (which backward does not read) is copied out of scratch
+     * by {@code keepOutput} (null: into the caller's workspace, as the cache): a layer passes the copy into the
+     * network's activations, which saves the cache a matrix per block and the layer a copy.
      */
     public static Result forward(INDArray x, Weights w, ShiftedWindows windows, int globals, int heads, int batch,
-                                 double eps, double dropPath, boolean training) {
+                                 double eps, double dropPath, boolean training, Weights gradients,
+                                 UnaryOperator<INDArray> keepOutput) {
+        if (!training) {
+            return compute(x, w, windows, globals, heads, batch, eps, dropPath, false);
+        }
+        // The keep/scratch split of TransformerBlockKernel: keeping every intermediate made a frozen Swin-B block's
+        // cache about 2.5x what its backward reads (the normalised copies, the windowed LN1 output, the merged
+        // attention output, the MLP's hidden layer, the q/k/v and projection outputs) and SA2VP-Swin's peak RSS
+        // about twice PyTorch's.
+        UnaryOperator<INDArray> keep = KernelWorkspaces.keeper(Nd4j.getMemoryManager().getCurrentWorkspace());
+        try (MemoryWorkspace scratch = KernelWorkspaces.scratch()) {
+            Result r = compute(x, w, windows, globals, heads, batch, eps, dropPath, true);
+            Cache c = r.cache();
+            BlockWeights g = gradients == null ? null : gradients.block();
+            AttentionWeights ga = g == null ? null : g.attention();
+            boolean qkvWeights = ga == null || ga.queryW() != null || ga.keyW() != null || ga.valueW() != null;
+            // LN1's normalised copy is not kept: backward recomputes it from x, which the caller keeps (see above).
+            Cache kept = new Cache(windows, batch, globals, c.norm1().fromInput(x, keep),
+                    qkvWeights ? keep.apply(c.windowed()) : null, keep.apply(c.qkvW()), c.attention().kept(keep),
+                    ga == null || ga.outW() != null ? keep.apply(c.merged()) : null, keep.apply(c.attentionPath()),
+                    c.norm2().kept(keep), g == null || g.fc1W() != null ? keep.apply(c.normed2()) : null,
+                    keep.apply(c.preActivation()), g == null || g.fc2W() != null ? keep.apply(c.hidden()) : null,
+                    keep.apply(c.mlpPath()));
+            return new Result((keepOutput == null ? keep : keepOutput).apply(r.output()), kept);
+        }
+    }
+
+    private static Result compute(INDArray x, Weights w, ShiftedWindows windows, int globals, int heads, int batch,
+                                  double eps, double dropPath, boolean training) {
         BlockWeights b = w.block();
         AttentionWeights a = b.attention();
         LayerNormKernel.Cache[] n1 = new LayerNormKernel.Cache[1];
