@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference", "sa2vp"))
 import sa2vp_reference as R  # noqa: E402
 sys.path.insert(0, HERE)
-from torch_step_timing import authors_adamw, time_steps  # noqa: E402
+from torch_step_timing import authors_adamw, require_fast_blas, time_steps  # noqa: E402
 
 
 def build(args):
@@ -76,6 +76,7 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    require_fast_blas()
     cfg, model = build(args)
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     frozen = [p for p in model.parameters() if not p.requires_grad]

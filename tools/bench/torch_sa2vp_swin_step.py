@@ -43,7 +43,7 @@ from torch import nn
 from torchvision.models.swin_transformer import PatchMerging, SwinTransformerBlock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_step_timing import authors_adamw, time_steps  # noqa: E402
+from torch_step_timing import authors_adamw, require_fast_blas, time_steps  # noqa: E402
 
 
 def ints(text):
@@ -206,6 +206,7 @@ def main():
         return
 
     torch.set_num_threads(args.threads)
+    require_fast_blas()
     torch.manual_seed(0)
     model = Sa2vpSwin(args)
     model.train()

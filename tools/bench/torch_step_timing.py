@@ -16,6 +16,22 @@ def peak_rss_mb():
     raise RuntimeError("VmHWM not found in /proc/self/status")
 
 
+def require_fast_blas(minimum_gflops=20.0):
+    """Prints the GFLOP/s of a 512^3 float32 GEMM and stops when it is below `minimum_gflops`: Debian's torch calls
+    whatever libblas.so.3 the system's alternatives give, and the reference BLAS (package libblas3, about 5 GFLOP/s
+    here against 100-300 with OpenBLAS) would make any comparison with it meaningless."""
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    torch.mm(a, b)
+    t0 = time.perf_counter()
+    for _ in range(5):
+        torch.mm(a, b)
+    gflops = 5 * 2 * 512 ** 3 / (time.perf_counter() - t0) / 1e9
+    print("PyTorch GEMM: %.0f GFLOP/s (512^3 float32)" % gflops)
+    if gflops < minimum_gflops:
+        raise SystemExit("PyTorch's GEMM runs at %.1f GFLOP/s, below %.0f: libblas.so.3 is not an optimised BLAS "
+                         "(install Debian's libopenblas0-pthread)" % (gflops, minimum_gflops))
+
+
 def authors_adamw(trainable):
     """torch.optim.AdamW (lr 1e-3, betas (0.9, 0.999), eps 1e-8) with weight decay 1e-4 on the ndim > 1 non-bias
     tensors of `trainable` ([(name, parameter)]) and 0 on the rest."""
