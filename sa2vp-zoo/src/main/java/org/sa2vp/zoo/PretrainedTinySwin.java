@@ -19,13 +19,14 @@ import java.util.List;
  * 32, 64 and 128 wide with 1, 2 and 4 heads (32 values a head, as Swin-B's), so the maps are 16×16, 8×8 and 4×4: the
  * first two stages shift their windows and the third is one window, as Swin-B's last stage is at 224 px. SA2VP-Swin
  * interacts in the third stage, as the authors' code does on Swin-B. Trained from scratch with supervision on
- * Fashion-MNIST by {@code sa2vp pretrain --model} {@value #NAME} ({@link #PRETRAINING}).
+ * Fashion-MNIST by {@code sa2vp pretrain --model} {@value #NAME} ({@link #PRETRAINING}): 88.06 % on the 10,000
+ * test images (the tiny ViT: 87.95 %).
  */
 public final class PretrainedTinySwin extends FashionMnistBackbone<PretrainedTinySwin> {
 
     public static final String NAME = "swin_tiny_patch2_window4_32_fashion";
     /** SHA-256 of the bundled weights, as recorded in {@code docs/DATA.md}. */
-    public static final String WEIGHTS_SHA256 = "0000000000000000000000000000000000000000000000000000000000000000";
+    public static final String WEIGHTS_SHA256 = "948708c1eaa84dd282440e077d343d225f42f248dbfd995cdc33f0f903915e3e";
 
     /** The architecture, with the 10-class Fashion-MNIST head. */
     public static final SwinTransformerConfig CONFIG = SwinTransformerConfig.builder().name(NAME).inChannels(1)
@@ -35,7 +36,8 @@ public final class PretrainedTinySwin extends FashionMnistBackbone<PretrainedTin
     /**
      * How the bundled weights were trained ({@code sa2vp pretrain --model} {@value #NAME} with its defaults): the
      * tiny ViT's recipe (AdamW, lr 2e-3 with one epoch of warm-up then cosine, weight decay 0.05, batch 128, random
-     * ±{@value #PRETRAINING_SHIFT} pixel shifts and horizontal flips of all 60,000 training images) for fewer epochs.
+     * ±{@value #PRETRAINING_SHIFT} pixel shifts and horizontal flips of all 60,000 training images) for 8 epochs
+     * instead of 13 (an epoch of this Swin costs about what one of the ViT does).
      */
     public static final TrainingRecipe PRETRAINING = PretrainedTinyVit.PRETRAINING.withEpochs(8);
 
