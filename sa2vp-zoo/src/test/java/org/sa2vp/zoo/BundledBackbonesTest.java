@@ -32,8 +32,8 @@ class BundledBackbonesTest {
 
     /**
      * Each bundled backbone with the accuracy it must reach on these images, a little under what was measured (a
-     * broken load gives about 10 %): the ViT 1779 / 2000 = 0.8895 (87.95 % on all 10,000), the Swin 1761 / 2000 = 0.8805
-     * (88.06 % on all 10,000).
+     * broken load gives about 10 %): the ViT 1779 / 2000 = 0.8895 (87.95 % on all 10,000), the Swin
+     * 1761 / 2000 = 0.8805 (88.06 % on all 10,000).
      */
     static Stream<Arguments> bundled() {
         return Stream.of(Arguments.of(new PretrainedTinyVit(), 0.87), Arguments.of(new PretrainedTinySwin(), 0.87));
